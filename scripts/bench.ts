@@ -1,0 +1,132 @@
+// `npm run bench [-- --json]`: model size, separation speed and training speed on the active
+// backend. One measurement per function so new ones (e.g. reweight_overhead) slot in as a field.
+// Timings are wall-clock medians on a possibly shared machine: treat them as noisy.
+import { backendInfo, describeBackend, initBackend } from '../core/backend';
+import { tf } from '../core/tf';
+import type { Tensor2D, Tensor3D } from '../core/tf';
+import { MODEL_RATE } from '../core/types';
+import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
+
+const json = process.argv.includes('--json');
+const log = (s: string) => {
+  if (!json) console.log(s);
+};
+
+async function medianMs(run: () => void | Promise<void>, reps: number, warmup = 1): Promise<number> {
+  for (let i = 0; i < warmup; i++) await run();
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await run();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+/** Backend matMul rate, 512^3 without transposes (its fast path). */
+async function matmulGflops(): Promise<number> {
+  const n = 512;
+  const a = tf.randomNormal([n, n]);
+  const b = tf.randomNormal([n, n]);
+  const ms = await medianMs(() => tf.tidy(() => void tf.matMul(a, b).dataSync()), 15, 3);
+  tf.dispose([a, b]);
+  return (2 * n ** 3) / (ms * 1e6);
+}
+
+/**
+ * Forward FLOPs (multiply-adds x2) of the model's convolutions and matMuls for a [batch, length]
+ * input: encoder, bottleneck, blocks (1x1s and depthwise at every level), mask conv, decoder.
+ */
+export function forwardFlops(c: SudoRmRfConfig, batch: number, length: number): { total: number; blocks: number } {
+  const m = lengthMultiple(c);
+  const frames = (Math.ceil(length / m) * m) / encoderStride(c);
+  const n = batch * frames;
+  let block = 2 * n * c.bottleneck * c.hidden * 2;
+  for (let k = 0; k < c.upsamplingDepth; k++) block += 2 * (n / 2 ** k) * c.hidden * c.dwKernel;
+  const blocks = c.nBlocks * block;
+  const total =
+    2 * n * c.encKernel * c.encBasis + // encoder
+    2 * n * c.encBasis * c.bottleneck * 2 + // l1, reshape_before_masks
+    blocks +
+    2 * n * c.encBasis * (c.encBasis + 1) * c.nSources + // mask conv (kernel bases+1 over the bases)
+    2 * n * c.encBasis * c.encKernel * c.nSources; // decoder
+  return { total, blocks };
+}
+
+/** Seconds of compute per second of audio for separating one 4 s mixture. */
+async function realTimeFactor(config: SudoRmRfConfig, reps: number): Promise<number> {
+  const seconds = 4;
+  const model = createSudoRmRf(config, 0);
+  const x = tf.randomNormal([1, seconds * MODEL_RATE]) as Tensor2D;
+  const ms = await medianMs(() => tf.tidy(() => void model.apply(x).dataSync()), reps);
+  tf.dispose(x);
+  model.dispose();
+  return ms / 1000 / seconds;
+}
+
+/** One Adam step (forward, backward, update) on random 1 s examples; MSE to random targets. */
+async function trainStepMs(config: SudoRmRfConfig, batch: number, reps: number): Promise<number> {
+  const model = createSudoRmRf(config, 0);
+  const opt = tf.train.adam(1e-3);
+  const x = tf.randomNormal([batch, MODEL_RATE]) as Tensor2D;
+  const target = tf.randomNormal([batch, config.nSources, MODEL_RATE]) as Tensor3D;
+  const step = () =>
+    tf.tidy(() => void opt.minimize(() => tf.mean(tf.squaredDifference(model.apply(x), target)) as tf.Scalar, true)!.dataSync());
+  const ms = await medianMs(step, reps);
+  tf.dispose([x, target]);
+  opt.dispose();
+  model.dispose();
+  return ms;
+}
+
+interface Row {
+  backend: string;
+  preset: PresetName;
+  params: number;
+  rtf: number | null;
+  train_step_ms: number | null;
+  train_gflops: number | null;
+  matmul_gflops: number | null;
+  flop_efficiency: number | null;
+}
+
+async function main() {
+  const info = await initBackend();
+  log(`backend: ${describeBackend(info)} (tfjs ${tf.getBackend()})`);
+  const matmul = await matmulGflops();
+  log(`matMul 512^3: ${matmul.toFixed(1)} GFLOP/s`);
+  const rows: Row[] = [];
+  const trainBatch = 4;
+  for (const preset of ['1.0x', '0.5x', '0.25x'] as PresetName[]) {
+    const config = PRESETS[preset];
+    const row: Row = {
+      backend: backendInfo()!.choice,
+      preset,
+      params: countParameters(config),
+      rtf: await realTimeFactor(config, preset === '0.25x' ? 5 : 3),
+      train_step_ms: null,
+      train_gflops: null,
+      matmul_gflops: matmul,
+      flop_efficiency: null,
+    };
+    if (preset === '0.25x') {
+      row.train_step_ms = await trainStepMs(config, trainBatch, 3);
+      const { total, blocks } = forwardFlops(config, trainBatch, MODEL_RATE);
+      // Backward costs two forwards; checkpointing (on by default) recomputes each block once more.
+      const stepFlops = 3 * total + blocks;
+      row.train_gflops = stepFlops / (row.train_step_ms * 1e6);
+      row.flop_efficiency = row.train_gflops / matmul;
+    }
+    rows.push(row);
+    if (json) console.log(JSON.stringify(row));
+    else {
+      const train = row.train_step_ms === null
+        ? ''
+        : `, train step (batch ${trainBatch} x 1 s) ${row.train_step_ms.toFixed(0)} ms = ${row.train_gflops!.toFixed(1)} GFLOP/s, efficiency ${row.flop_efficiency!.toFixed(2)}`;
+      log(`${preset}: ${(row.params / 1e6).toFixed(2)}M params, RTF ${row.rtf!.toFixed(3)}${train}`);
+    }
+  }
+}
+
+await main();
