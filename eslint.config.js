@@ -8,7 +8,7 @@ const appDirs = ['electron', 'renderer', 'cli', 'server', 'scripts', 'tests'];
 const noAppImports = appDirs.flatMap((d) => [`../${d}/*`, `../../${d}/*`, `../../../${d}/*`]);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'test-results/**', '**/*.svelte'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'test-results/**', '.cache/**', 'runs/**', '**/*.svelte'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

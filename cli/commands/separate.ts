@@ -1,0 +1,54 @@
+import { resolve } from 'node:path';
+import { initBackend, describeBackend } from '../../core/backend';
+import { loadModel } from '../../core/models/io';
+import { separateFiles, defaultStemNames } from '../../core/separate/files';
+import { AUDIO_FORMATS } from '../../core/io/audio';
+import type { AudioFormat } from '../../core/io/audio';
+import { parseCommandArgs } from '../args';
+import { ProgressBar, UsageError } from '../format';
+import { resolveModel } from '../models';
+import type { Command } from '../main';
+
+export const separateCommand: Command = {
+  summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav)',
+  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--overwrite] [--json]',
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, {
+      model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },
+      rate: { type: 'string', default: 'model' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+    }, true);
+    if (positionals.length === 0) throw new UsageError('separate needs at least one audio file');
+    if (!(AUDIO_FORMATS as readonly string[]).includes(values.format!)) throw new UsageError(`--format must be one of ${AUDIO_FORMATS.join(', ')}`);
+    if (values.rate !== 'model' && values.rate !== 'input') throw new UsageError('--rate must be "model" (8 kHz) or "input" (the file\'s own rate)');
+    const backend = await initBackend();
+    const { dir, label } = await resolveModel(values.model);
+    const { model, metadata } = await loadModel(dir);
+    const stems = Array.isArray(metadata?.stems) ? (metadata.stems as string[]) : defaultStemNames(model.nSources);
+    if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);
+    const bar = new ProgressBar('separating');
+    const t0 = performance.now();
+    try {
+      const result = await separateFiles(model, positionals, {
+        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false,
+        onProgress: ({ fileIndex, fraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length}`),
+      });
+      bar.done();
+      const seconds = (performance.now() - t0) / 1000;
+      const audio = result.done.reduce((a, f) => a + f.duration, 0);
+      if (values.json) {
+        console.log(JSON.stringify({
+          backend: backend.choice, model: label, rtf: audio > 0 ? seconds / audio : null,
+          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration })),
+          failed: result.failed.map((f) => ({ input: f.path, error: f.error.message })),
+        }));
+      } else {
+        for (const f of result.done) console.log(`${f.inputPath} -> ${f.outputs.join(', ')}`);
+        if (audio > 0) console.error(`${audio.toFixed(1)} s of audio in ${seconds.toFixed(1)} s (real-time factor ${(seconds / audio).toFixed(3)})`);
+        for (const f of result.failed) console.error(`failed: ${f.error.message}`);
+      }
+      return result.failed.length > 0 ? 1 : 0;
+    } finally {
+      model.dispose();
+    }
+  },
+};

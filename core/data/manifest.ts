@@ -1,0 +1,173 @@
+// The corpus manifest: every usable clip with its class, label, source package, licence, duration
+// and split, plus the clip's audio cached at the model's rate (mono float32) so that training loads
+// it in one read instead of decoding and resampling again.
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile, writeFile, rename, access } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { loadMono, AudioFileError } from '../io/audio';
+import { MODEL_RATE, type SoundClass } from '../types';
+import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
+import { fetchPackages, defaultCacheDir, type FetchProgress } from './fetch';
+import { parseDep5, licenceForPath } from './licence';
+import { assignSplits, type Split, type SplitOptions } from './split';
+
+export interface CorpusEntry {
+  /** Absolute path of the original file. */
+  file: string;
+  class: SoundClass;
+  label: string;
+  /** Split unit: speaker (speech) or source group (env). */
+  group: string;
+  package: string;
+  licence: string;
+  /** Seconds. */
+  duration: number;
+  split: Split;
+  /** Mono float32 little-endian at MODEL_RATE, relative to the cache folder. */
+  pcm?: string;
+}
+
+export interface Manifest {
+  version: 1;
+  rate: number;
+  seed: number | string;
+  packages: { name: string; licence: string; debBytes: number }[];
+  entries: CorpusEntry[];
+  /** Files left out, with why (undecodable, silence only, duplicate of another file). */
+  skipped: { file: string; reason: string }[];
+}
+
+export const MANIFEST_FILE = 'manifest.json';
+
+export type PrepareProgress =
+  | ({ phase: 'fetch' } & FetchProgress)
+  | { phase: 'decode'; done: number; total: number; file: string };
+
+async function walk(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...await walk(p));
+    else if (d.isFile()) out.push(p);
+  }
+  return out.sort();
+}
+
+async function exists(p: string): Promise<boolean> {
+  return access(p).then(() => true, () => false);
+}
+
+export async function writePcm(path: string, x: Float32Array): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
+  await rename(tmp, path);
+}
+
+export async function readPcm(path: string): Promise<Float32Array> {
+  const b = await readFile(path);
+  // Copy into an aligned buffer: Node's pooled Buffers may start at odd offsets.
+  const out = new Float32Array(b.byteLength / 4);
+  new Uint8Array(out.buffer).set(b);
+  return out;
+}
+
+/**
+ * Decodes each candidate once (content-hash keyed, so reruns and duplicates cost a hash), caches the
+ * 8 kHz mono audio, and drops undecodable, silent and duplicate files with the reason.
+ */
+export async function decodeCandidates(
+  candidates: Omit<CorpusEntry, 'duration' | 'split' | 'pcm'>[],
+  cacheDir: string,
+  onProgress?: (p: PrepareProgress) => void,
+): Promise<{ entries: Omit<CorpusEntry, 'split'>[]; skipped: Manifest['skipped'] }> {
+  const pcmDir = join(cacheDir, 'pcm8k');
+  await mkdir(pcmDir, { recursive: true });
+  const seen = new Map<string, string>();
+  const entries: Omit<CorpusEntry, 'split'>[] = [];
+  const skipped: Manifest['skipped'] = [];
+  for (const [i, c] of candidates.entries()) {
+    onProgress?.({ phase: 'decode', done: i, total: candidates.length, file: c.file });
+    const bytes = await readFile(c.file);
+    const sha = createHash('sha1').update(bytes).digest('hex');
+    const dup = seen.get(sha);
+    if (dup) { skipped.push({ file: c.file, reason: `duplicate of ${dup}` }); continue; }
+    seen.set(sha, c.file);
+    const pcmPath = join(pcmDir, `${sha}.f32`);
+    let samples: number;
+    if (await exists(pcmPath)) {
+      samples = (await readPcm(pcmPath)).length;
+    } else {
+      try {
+        const x = await loadMono(c.file, MODEL_RATE, { rejectSilence: true, quality: 'medium' });
+        await writePcm(pcmPath, x);
+        samples = x.length;
+      } catch (e) {
+        skipped.push({ file: c.file, reason: e instanceof AudioFileError ? e.reason : (e as Error).message });
+        continue;
+      }
+    }
+    entries.push({ ...c, duration: samples / MODEL_RATE, pcm: relative(cacheDir, pcmPath) });
+  }
+  onProgress?.({ phase: 'decode', done: candidates.length, total: candidates.length, file: '' });
+  return { entries, skipped };
+}
+
+export interface PrepareOptions extends SplitOptions {
+  cacheDir?: string;
+  onProgress?: (p: PrepareProgress) => void;
+}
+
+/**
+ * Fetches a package set (or an explicit list of packages), labels and decodes its clips, assigns
+ * splits and writes `<cacheDir>/manifest.json`. Safe to rerun: fetched packages and decoded clips are
+ * reused.
+ */
+export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOptions = {}): Promise<Manifest> {
+  const cacheDir = opts.cacheDir ?? defaultCacheDir();
+  const names = Array.isArray(set) ? set : PACKAGE_SETS[set];
+  for (const n of names) if (!PACKAGES[n]) throw new Error(`unknown corpus package "${n}"`);
+  const fetched = await fetchPackages(names, {
+    cacheDir, onProgress: opts.onProgress && ((p) => opts.onProgress!({ phase: 'fetch', ...p })),
+  });
+  const candidates: Omit<CorpusEntry, 'duration' | 'split' | 'pcm'>[] = [];
+  for (const pkg of fetched) {
+    const copyright = await readFile(join(pkg.root, 'usr/share/doc', pkg.name, 'copyright'), 'utf8').catch(() => '');
+    const stanzas = parseDep5(copyright);
+    for (const file of await walk(pkg.root)) {
+      const rel = relative(pkg.root, file);
+      const l = PACKAGES[pkg.name]!.label(rel);
+      if (!l) continue;
+      candidates.push({ file, ...l, package: pkg.name, licence: licenceForPath(stanzas, rel) ?? pkg.licence });
+    }
+  }
+  const { entries, skipped } = await decodeCandidates(candidates, cacheDir, opts.onProgress);
+  const splits = assignSplits(entries, opts);
+  const manifest: Manifest = {
+    version: 1,
+    rate: MODEL_RATE,
+    seed: opts.seed ?? 0,
+    packages: fetched.map((p) => ({ name: p.name, licence: p.licence, debBytes: p.debBytes })),
+    entries: entries.map((e, i) => ({ ...e, split: splits[i]! })),
+    skipped,
+  };
+  const path = join(cacheDir, MANIFEST_FILE);
+  await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 1));
+  await rename(`${path}.tmp`, path);
+  return manifest;
+}
+
+export async function readManifest(cacheDir = defaultCacheDir()): Promise<Manifest> {
+  const path = join(cacheDir, MANIFEST_FILE);
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new Error(`no corpus manifest at ${path} (run the data fetch first): ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Hours of audio per class and split, for model cards and `tilt data list`. */
+export function summarise(entries: CorpusEntry[]): Record<SoundClass, Record<Split, number>> {
+  const out = { speech: { train: 0, validation: 0, test: 0 }, env: { train: 0, validation: 0, test: 0 } };
+  for (const e of entries) out[e.class][e.split] += e.duration / 3600;
+  return out;
+}

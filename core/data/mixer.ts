@@ -1,0 +1,164 @@
+// Online two-source mixtures from clips held in memory at the model's rate.
+//
+// Each example: pick a mixture type by its prior, one clip per source of the needed classes (two
+// different speakers / sound types for same-class mixtures when the split has them), a random crop
+// of `segmentSeconds` (shorter clips are zero-padded at a random offset, so short events stay
+// events instead of becoming artificial loops), each source scaled to unit energy, then source 0
+// gains +snr/2 dB and source 1 -snr/2 dB so that 10 log10(E0/E1) = snr, snr ~ U(snrRange).
+// In speech+env mixtures source 0 is speech. The mixture is the exact sum of the sources.
+import { join } from 'node:path';
+import { MODEL_RATE, type MixtureBatch, type MixtureType, type SoundClass } from '../types';
+import { loadMono } from '../io/audio';
+import type { CorpusEntry } from './manifest';
+import { readPcm } from './manifest';
+import type { Split } from './split';
+import { Rng } from './random';
+
+export interface Clip {
+  id: string;
+  class: SoundClass;
+  label: string;
+  split: Split;
+  /** Mono at MODEL_RATE. */
+  audio: Float32Array;
+}
+
+/** Loads the clips of the given splits into memory (from the 8 kHz cache when the entry has one). */
+export async function loadClips(entries: CorpusEntry[], opts: { cacheDir?: string; splits?: Split[] } = {}): Promise<Clip[]> {
+  const clips: Clip[] = [];
+  for (const e of entries) {
+    if (opts.splits && !opts.splits.includes(e.split)) continue;
+    const audio = e.pcm && opts.cacheDir
+      ? await readPcm(join(opts.cacheDir, e.pcm))
+      : await loadMono(e.file, MODEL_RATE, { rejectSilence: false, quality: 'medium' });
+    clips.push({ id: e.file, class: e.class, label: e.label, split: e.split, audio });
+  }
+  return clips;
+}
+
+const SOURCES: Record<MixtureType, [SoundClass, SoundClass]> = {
+  'speech+env': ['speech', 'env'],
+  'speech+speech': ['speech', 'speech'],
+  'env+env': ['env', 'env'],
+};
+
+export interface MixerOptions {
+  segmentSeconds?: number;
+  rate?: number;
+  snrRange?: [number, number];
+  /** Relative weights of the mixture types (normalised); default speech+env only. */
+  priors?: Partial<Record<MixtureType, number>>;
+  seed?: number | string;
+}
+
+/** A batch plus what made it, for evaluation breakdowns and checks. */
+export interface MixerBatch extends MixtureBatch {
+  /** [batch]: drawn 10 log10(E_source0 / E_source1) in dB. */
+  snrDb: number[];
+  /** [batch][nSrc]: clip ids (source file paths). */
+  clipIds: string[][];
+}
+
+// Crops quieter than this mean square (about -70 dBFS) are redrawn: normalising them to unit energy
+// would amplify silence or noise floor into a "source".
+const MIN_MEAN_SQUARE = 1e-7;
+const MAX_REDRAWS = 20;
+
+export class Mixer {
+  readonly time: number;
+  private readonly byClass: Record<SoundClass, Clip[]>;
+  private readonly types: MixtureType[];
+  private readonly cumulative: number[];
+  private readonly snrRange: [number, number];
+  private readonly rng: Rng;
+
+  constructor(clips: Clip[], private readonly opts: MixerOptions = {}) {
+    this.time = Math.round((opts.segmentSeconds ?? 4) * (opts.rate ?? MODEL_RATE));
+    this.snrRange = opts.snrRange ?? [-5, 5];
+    const priors = opts.priors ?? { 'speech+env': 1 };
+    this.types = (Object.keys(priors) as MixtureType[]).filter((t) => (priors[t] ?? 0) > 0);
+    if (this.types.length === 0) throw new RangeError('mixture priors: at least one type needs a positive weight');
+    for (const t of this.types) if (!SOURCES[t]) throw new RangeError(`unknown mixture type "${t}"`);
+    const total = this.types.reduce((s, t) => s + priors[t]!, 0);
+    let acc = 0;
+    this.cumulative = this.types.map((t) => (acc += priors[t]! / total));
+    this.byClass = { speech: [], env: [] };
+    for (const c of clips) if (c.audio.length > 0) this.byClass[c.class].push(c);
+    for (const t of this.types) {
+      for (const cls of SOURCES[t]) {
+        if (this.byClass[cls].length === 0) throw new RangeError(`mixture type ${t} needs ${cls} clips and there are none`);
+      }
+    }
+    this.rng = new Rng(opts.seed ?? 0);
+  }
+
+  /** The next training batch (the stream advances). */
+  batch(size: number): MixerBatch {
+    return this.make(size, this.rng);
+  }
+
+  /**
+   * A fixed set (validation or test): the same for a given seed and name whatever the training
+   * stream has consumed. Build the mixer from that split's clips only.
+   */
+  fixed(size: number, name: string): MixerBatch {
+    return this.make(size, new Rng(`${this.opts.seed ?? 0}:fixed:${name}`));
+  }
+
+  private make(size: number, rng: Rng): MixerBatch {
+    const T = this.time;
+    const mixture = new Float32Array(size * T);
+    const sources = new Float32Array(size * 2 * T);
+    const out: MixerBatch = {
+      batch: size, nSrc: 2, time: T, mixture, sources, classes: [], labels: [], mixtureTypes: [], snrDb: [], clipIds: [],
+    };
+    for (let b = 0; b < size; b++) {
+      const u = rng.next();
+      const type = this.types[this.cumulative.findIndex((c) => u < c)] ?? this.types[this.types.length - 1]!;
+      const [c0, c1] = SOURCES[type];
+      const s0 = sources.subarray((b * 2) * T, (b * 2 + 1) * T);
+      const s1 = sources.subarray((b * 2 + 1) * T, (b * 2 + 2) * T);
+      const clip0 = this.cropInto(s0, c0, rng);
+      const clip1 = this.cropInto(s1, c1, rng, c0 === c1 ? clip0.label : undefined);
+      const snr = rng.uniform(this.snrRange[0], this.snrRange[1]);
+      scale(s0, 10 ** (snr / 40) / Math.sqrt(energy(s0)));
+      scale(s1, 10 ** (-snr / 40) / Math.sqrt(energy(s1)));
+      const m = mixture.subarray(b * T, (b + 1) * T);
+      for (let i = 0; i < T; i++) m[i] = s0[i]! + s1[i]!;
+      out.classes.push([c0, c1]);
+      out.labels.push([clip0.label, clip1.label]);
+      out.mixtureTypes.push(type);
+      out.snrDb.push(snr);
+      out.clipIds.push([clip0.id, clip1.id]);
+    }
+    return out;
+  }
+
+  /** Fills `dst` with a crop of a random clip of `cls` (avoiding label `not` when possible). */
+  private cropInto(dst: Float32Array, cls: SoundClass, rng: Rng, not?: string): Clip {
+    const pool = this.byClass[cls];
+    const others = not === undefined ? pool : pool.filter((c) => c.label !== not);
+    const from = others.length > 0 ? others : pool;
+    let clip = from[0]!;
+    for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
+      clip = rng.pick(from);
+      dst.fill(0);
+      const x = clip.audio;
+      const T = dst.length;
+      if (x.length >= T) dst.set(x.subarray(rng.int(x.length - T + 1)).subarray(0, T));
+      else dst.set(x, rng.int(T - x.length + 1));
+      if (energy(dst) / T >= MIN_MEAN_SQUARE) return clip;
+    }
+    throw new Error(`no audible ${cls} crop found in ${MAX_REDRAWS} draws (last clip ${clip.id})`);
+  }
+}
+
+function energy(x: Float32Array): number {
+  let e = 0;
+  for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;
+  return e;
+}
+
+function scale(x: Float32Array, g: number): void {
+  for (let i = 0; i < x.length; i++) x[i]! *= g;
+}

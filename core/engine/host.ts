@@ -1,0 +1,401 @@
+// The engine host: the one object the Electron main process and `tilt serve` drive. It owns job ids,
+// the separation queue, progress throttling, cancel and the results on disk, and runs all tensor
+// work in a worker thread so the caller's event loop never blocks.
+import type { Worker } from 'node:worker_threads';
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { startWorker } from '../worker';
+import { EngineError, toErrorInfo } from './errors';
+import { ModelStore } from './models';
+import { previewWeights } from './preview';
+import { TrainingRun, trainConfigFor } from './training';
+import type { TrainingDefaults } from './training';
+import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
+import type {
+  BackendDescription, EngineEvent, ExportParams, ExportResult, InputRef, ReweightTerm,
+  SeparateParams, SeparationResult, TrainParams, WeightsPreview,
+} from './types';
+
+export interface EngineConfig {
+  /** The user's models folder. */
+  modelsDir: string;
+  /** Read-only folders of shipped models (assets/models). */
+  builtinModelsDirs?: string[];
+  /** Where settings (active model) are kept. */
+  settingsFile: string;
+  /** Scratch space for uploads and separation results; removed on close. */
+  workDir: string;
+  /** Default export folder when a request names none. */
+  exportDir: string;
+  /** Forces a tfjs backend (as TILT_BACKEND). */
+  backend?: string;
+  /** The worker script; defaults to ./worker.ts next to this file (run through tsx). */
+  workerUrl?: URL;
+  /** At most one progress event per job per this many ms (stage changes always pass). */
+  progressIntervalMs?: number;
+  /** How long a running job may take to notice a cancel before its worker is terminated. */
+  cancelGraceMs?: number;
+  /** Corpus and validation set of training runs. */
+  training?: TrainingDefaults;
+}
+
+interface SepJob {
+  jobId: string;
+  path: string;
+  fileName: string;
+  model: { id: string; name: string; dir: string };
+  fromUpload: boolean;
+  state: 'queued' | 'running';
+  cancelRequested?: boolean;
+  cancelTimer?: NodeJS.Timeout;
+}
+
+interface StoredResult {
+  result: SeparationResult;
+  inputPath: string;
+  files: Record<string, string>;
+  dir: string;
+}
+
+type Listener = (e: EngineEvent) => void;
+
+export class Engine {
+  readonly models: ModelStore;
+  private readonly listeners = new Set<Listener>();
+  private worker: Worker | null = null;
+  private nextReq = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly queue: SepJob[] = [];
+  private readonly results = new Map<string, StoredResult>();
+  private readonly uploads = new Map<string, { path: string; name: string }>();
+  private readonly lastProgress = new Map<string, { t: number; stage: string }>();
+  private readonly runs = new Map<string, TrainingRun>();
+  private closed = false;
+
+  constructor(private readonly config: EngineConfig) {
+    this.models = new ModelStore({
+      userDir: config.modelsDir,
+      builtinDirs: config.builtinModelsDirs ?? [],
+      settingsFile: config.settingsFile,
+    });
+    mkdirSync(join(config.workDir, 'results'), { recursive: true });
+    mkdirSync(join(config.workDir, 'uploads'), { recursive: true });
+  }
+
+  on(listener: Listener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get exportDir(): string {
+    return this.config.exportDir;
+  }
+
+  async backend(): Promise<BackendDescription> {
+    return (await this.request({ op: 'backend' })) as BackendDescription;
+  }
+
+  /** Reserves a file for an upload (serve mode); the caller writes the bytes, then uses the ref. */
+  async createUpload(name: string): Promise<{ ref: InputRef; path: string }> {
+    const id = randomUUID();
+    const safe = basename(name).replace(/[^\w .()+-]/g, '_').slice(0, 120) || 'audio';
+    const dir = join(this.config.workDir, 'uploads', id);
+    await mkdir(dir, { recursive: true });
+    const path = join(dir, safe);
+    this.uploads.set(id, { path, name: safe });
+    return { ref: { kind: 'upload', id, name: safe }, path };
+  }
+
+  async separate(params: SeparateParams): Promise<{ jobId: string }> {
+    const { path, fileName } = await this.resolveInput(params.input);
+    const fromUpload = params.input.kind === 'upload';
+    const model = params.modelId ? await this.models.get(params.modelId) : await this.models.active();
+    const jobId = randomUUID();
+    this.queue.push({ jobId, path, fileName, model: { id: model.id, name: model.name, dir: model.dir }, fromUpload, state: 'queued' });
+    this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });
+    this.emit({ type: 'progress', jobId, kind: 'separate', stage: 'queued', fraction: 0 });
+    this.pump();
+    return { jobId };
+  }
+
+  cancel(jobId: string): boolean {
+    const i = this.queue.findIndex((j) => j.jobId === jobId);
+    if (i < 0) return false;
+    const job = this.queue[i]!;
+    if (job.state === 'queued') {
+      this.queue.splice(i, 1);
+      this.emit({ type: 'job-cancelled', jobId, kind: 'separate' });
+      return true;
+    }
+    job.cancelRequested = true;
+    this.post({ type: 'cancel', jobId });
+    // A job stuck inside a long synchronous kernel cannot see the abort: end its worker instead.
+    job.cancelTimer ??= setTimeout(() => {
+      if (this.queue[0]?.jobId !== jobId) return;
+      this.restartWorker(new EngineError('cancelled', 'cancelled'));
+    }, this.config.cancelGraceMs ?? 3000);
+    return true;
+  }
+
+  result(resultId: string): SeparationResult | undefined {
+    return this.results.get(resultId)?.result;
+  }
+
+  /** The WAV file of one track of a result, for streaming to the UI. */
+  trackFile(resultId: string, trackId: string): string | undefined {
+    return this.results.get(resultId)?.files[trackId];
+  }
+
+  async discard(resultId: string): Promise<boolean> {
+    const r = this.results.get(resultId);
+    if (!r) return false;
+    this.results.delete(resultId);
+    await rm(r.dir, { recursive: true, force: true });
+    return true;
+  }
+
+  async exportStems(p: ExportParams): Promise<ExportResult> {
+    const stored = this.results.get(p.resultId);
+    if (!stored) throw new EngineError('That separation is no longer available: separate the file again', 'not-found');
+    const stemIds = stored.result.tracks.filter((t) => t.kind === 'stem').map((t) => t.id);
+    const unknown = p.stems.filter((s) => !stemIds.includes(s));
+    if (unknown.length) throw new EngineError(`Unknown stem ${unknown.join(', ')} (this result has ${stemIds.join(', ')})`, 'bad-input');
+    const outDir = resolve(p.outDir ?? this.config.exportDir);
+    await mkdir(outDir, { recursive: true });
+    const req: ExportRequest = {
+      stems: p.stems.length ? p.stems : stemIds,
+      format: p.format,
+      rate: p.rate,
+      overwrite: p.overwrite ?? false,
+      outDir,
+      inputPath: stored.inputPath,
+      inputRate: stored.result.inputRate,
+      files: stored.files,
+    };
+    return (await this.request({ op: 'export', req })) as ExportResult;
+  }
+
+  /**
+   * Starts fine-tuning a model. The run lives in a new folder of the models folder named after
+   * `params.name`: its best checkpoint (else its last) is a model from the first checkpoint on.
+   */
+  async train(params: TrainParams): Promise<{ jobId: string }> {
+    if (this.closed) throw new EngineError('The engine is shut down', 'internal');
+    if (this.runs.size) throw new EngineError('A training run is already going: pause or cancel it first', 'busy');
+    const base = await this.models.get(params.baseModelId);
+    const name = params.name.trim() || `${base.name} fine-tune`;
+    const { id, dir } = await this.models.reserve(name, { name, createdAt: new Date().toISOString(), baseModelId: base.id });
+    let config: Record<string, unknown>;
+    try {
+      config = trainConfigFor(params, base.dir, id, this.config.training);
+    } catch (e) {
+      await rm(dir, { recursive: true, force: true });
+      throw e;
+    }
+    const jobId = randomUUID();
+    this.emit({ type: 'job-started', jobId, kind: 'train', label: name });
+    const run = new TrainingRun({
+      jobId, modelId: id, runDir: dir, config, emit: (e) => this.emit(e),
+      ...(this.config.backend ? { backend: this.config.backend } : {}),
+    });
+    this.runs.set(jobId, run);
+    void run.done.then(async ({ outcome, bestSiSdri }) => {
+      this.runs.delete(jobId);
+      if (bestSiSdri !== null) await this.models.setMeta(id, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
+      // A run that stopped before its first checkpoint leaves nothing to use.
+      if (outcome !== 'finished' && !(await this.models.has(id))) await rm(dir, { recursive: true, force: true });
+    });
+    return { jobId };
+  }
+
+  pauseTraining(jobId: string): boolean {
+    return this.run(jobId).pause();
+  }
+
+  resumeTraining(jobId: string): boolean {
+    return this.run(jobId).resume();
+  }
+
+  cancelTraining(jobId: string): boolean {
+    this.run(jobId).cancel();
+    return true;
+  }
+
+  /** The models folder entry a running training writes to may not be deleted under it. */
+  async deleteModel(id: string): Promise<void> {
+    if ([...this.runs.values()].some((r) => r.modelId === id)) throw new EngineError('This model is being trained: cancel the run first', 'busy');
+    await this.models.delete(id);
+  }
+
+  private run(jobId: string): TrainingRun {
+    const run = this.runs.get(jobId);
+    if (!run) throw new EngineError('That training run is no longer going', 'not-found');
+    return run;
+  }
+
+  /** Pure arithmetic on a sample batch: answered here, without waiting for the worker. */
+  previewWeights(reweighting: ReweightTerm[], step: number, totalSteps: number): WeightsPreview {
+    return previewWeights(reweighting, step, totalSteps);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    // Cancelling saves each run's last checkpoint, so quitting keeps the work done.
+    const stopping = [...this.runs.values()].map((r) => {
+      r.cancel();
+      return r.done;
+    });
+    await Promise.all(stopping);
+    for (const j of this.queue) clearTimeout(j.cancelTimer);
+    this.queue.length = 0;
+    const w = this.worker;
+    this.worker = null;
+    if (w) await w.terminate();
+    await rm(this.config.workDir, { recursive: true, force: true });
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private emit(e: EngineEvent): void {
+    if (e.type === 'progress') {
+      const last = this.lastProgress.get(e.jobId);
+      const now = Date.now();
+      const due = !last || last.stage !== e.stage || e.fraction === 1 || now - last.t >= (this.config.progressIntervalMs ?? 100);
+      if (!due) return;
+      this.lastProgress.set(e.jobId, { t: now, stage: e.stage });
+    } else if (e.type !== 'job-started') {
+      this.lastProgress.delete(e.jobId);
+    }
+    for (const l of this.listeners) l(e);
+  }
+
+  private async resolveInput(input: InputRef): Promise<{ path: string; fileName: string }> {
+    if (input.kind === 'upload') {
+      const u = this.uploads.get(input.id);
+      if (!u) throw new EngineError(`Upload ${input.name} is no longer available: add the file again`, 'not-found');
+      return { path: u.path, fileName: u.name };
+    }
+    const path = resolve(input.path);
+    const st = await stat(path).catch(() => null);
+    if (!st) throw new EngineError(`${basename(path)}: file not found (${path})`, 'not-found', path);
+    if (!st.isFile()) throw new EngineError(`${basename(path)} is a folder, not an audio file`, 'bad-input', path);
+    return { path, fileName: basename(path) };
+  }
+
+  private pump(): void {
+    const job = this.queue[0];
+    if (!job || job.state === 'running' || this.closed) return;
+    job.state = 'running';
+    const outDir = join(this.config.workDir, 'results', job.jobId);
+    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir });
+  }
+
+  private finishJob(jobId: string): SepJob | undefined {
+    const i = this.queue.findIndex((j) => j.jobId === jobId);
+    if (i < 0) return undefined;
+    const [job] = this.queue.splice(i, 1);
+    clearTimeout(job!.cancelTimer);
+    setImmediate(() => this.pump());
+    return job;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'reply': {
+        const p = this.pending.get(m.reqId);
+        this.pending.delete(m.reqId);
+        if (m.ok) p?.resolve(m.value);
+        else p?.reject(new EngineError(m.error.message, m.error.code, m.error.file));
+        return;
+      }
+      case 'progress':
+        this.emit({ type: 'progress', jobId: m.jobId, kind: 'separate', stage: m.stage, fraction: m.fraction });
+        return;
+      case 'separated': {
+        const job = this.finishJob(m.jobId);
+        if (!job) return;
+        // Finished before it saw the cancel: the user still asked for it to go away.
+        if (job.cancelRequested) {
+          void rm(join(this.config.workDir, 'results', job.jobId), { recursive: true, force: true });
+          this.emit({ type: 'job-cancelled', jobId: job.jobId, kind: 'separate' });
+          return;
+        }
+        this.storeResult(job, m.result);
+        return;
+      }
+      case 'failed':
+        if (this.finishJob(m.jobId)) this.emit({ type: 'job-failed', jobId: m.jobId, kind: 'separate', error: m.error });
+        return;
+      case 'cancelled':
+        if (this.finishJob(m.jobId)) this.emit({ type: 'job-cancelled', jobId: m.jobId, kind: 'separate' });
+        return;
+    }
+  }
+
+  private storeResult(job: SepJob, r: WorkerSeparation): void {
+    const resultId = job.jobId;
+    const result: SeparationResult = {
+      resultId,
+      fileName: job.fileName,
+      inputRate: r.inputRate,
+      inputChannels: r.inputChannels,
+      durationSec: r.durationSec,
+      modelRate: r.modelRate,
+      model: { id: job.model.id, name: job.model.name },
+      backend: r.backend,
+      tracks: r.tracks,
+      elapsedMs: r.elapsedMs,
+    };
+    if (!job.fromUpload) result.sourcePath = job.path;
+    this.results.set(resultId, { result, inputPath: job.path, files: r.files, dir: join(this.config.workDir, 'results', job.jobId) });
+    this.emit({ type: 'progress', jobId: job.jobId, kind: 'separate', stage: 'done', fraction: 1 });
+    this.emit({ type: 'separate-done', jobId: job.jobId, result });
+  }
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const url = this.config.workerUrl ?? new URL('./worker.ts', import.meta.url);
+    const w = startWorker(url, { ...process.env, ...(this.config.backend ? { TILT_BACKEND: this.config.backend } : {}) });
+    w.on('message', (m: FromWorker) => this.onMessage(m));
+    w.on('error', (e) => this.restartWorker(e));
+    w.on('exit', (code) => {
+      if (this.worker === w && !this.closed) this.restartWorker(new EngineError(`The engine stopped unexpectedly (exit code ${code})`, 'internal'));
+    });
+    this.worker = w;
+    return w;
+  }
+
+  /** Fails whatever the worker was doing (or reports it cancelled) and lets the next use start a fresh one. */
+  private restartWorker(cause: Error): void {
+    const w = this.worker;
+    this.worker = null;
+    if (w) void w.terminate();
+    const info = toErrorInfo(cause);
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new EngineError(info.message, info.code));
+    }
+    const running = this.queue[0]?.state === 'running' ? this.queue[0] : undefined;
+    if (running) {
+      this.finishJob(running.jobId);
+      if (info.code === 'cancelled') this.emit({ type: 'job-cancelled', jobId: running.jobId, kind: 'separate' });
+      else this.emit({ type: 'job-failed', jobId: running.jobId, kind: 'separate', error: info });
+    }
+  }
+
+  private post(m: ToWorker): void {
+    this.ensureWorker().postMessage(m);
+  }
+
+  private request(m: { op: 'backend' } | { op: 'export'; req: ExportRequest }): Promise<unknown> {
+    if (this.closed) return Promise.reject(new EngineError('The engine is shut down', 'internal'));
+    const reqId = this.nextReq++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(reqId, { resolve, reject });
+      this.post({ type: 'request', reqId, ...m } as ToWorker);
+    });
+  }
+}
+

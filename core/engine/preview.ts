@@ -1,0 +1,39 @@
+// The Train view's live preview: the weights a reweighting config gives one sample batch, computed
+// by the same reweighter the trainer uses.
+import { createReweighter, makeReweightContext, termFromConfig } from '../reweighting';
+import type { MixtureType, SoundClass } from '../types';
+import type { ReweightTerm, WeightsPreview } from './types';
+
+/**
+ * A sample batch spanning easy to hard examples of each mixture type. The losses (negative SI-SDR
+ * of each estimated source, dB) are typical of a partly trained separator, so that the preview
+ * shows how each term moves weight between easy/hard examples and between classes.
+ */
+export const SAMPLE_BATCH: { classes: SoundClass[]; mixtureType: MixtureType; sourceLosses: number[] }[] = [
+  { classes: ['speech', 'env'], mixtureType: 'speech+env', sourceLosses: [-14, -11] },
+  { classes: ['speech', 'env'], mixtureType: 'speech+env', sourceLosses: [-9, -6] },
+  { classes: ['speech', 'env'], mixtureType: 'speech+env', sourceLosses: [-4, -1] },
+  { classes: ['speech', 'env'], mixtureType: 'speech+env', sourceLosses: [1, 4] },
+  { classes: ['speech', 'speech'], mixtureType: 'speech+speech', sourceLosses: [-8, -7] },
+  { classes: ['speech', 'speech'], mixtureType: 'speech+speech', sourceLosses: [-2, 0] },
+  { classes: ['env', 'env'], mixtureType: 'env+env', sourceLosses: [-10, -5] },
+  { classes: ['env', 'env'], mixtureType: 'env+env', sourceLosses: [-3, 2] },
+];
+
+export function previewWeights(reweighting: ReweightTerm[], step: number, totalSteps: number): WeightsPreview {
+  const reweighter = createReweighter(reweighting.map(termFromConfig));
+  const ctx = makeReweightContext({
+    granularity: 'mixture',
+    sourceLosses: SAMPLE_BATCH.map((e) => e.sourceLosses),
+    classes: SAMPLE_BATCH.map((e) => e.classes),
+    mixtureTypes: SAMPLE_BATCH.map((e) => e.mixtureType),
+    step,
+    epoch: 0,
+    totalSteps,
+  });
+  const w = reweighter.weigh(ctx);
+  return {
+    examples: SAMPLE_BATCH.map((e, i) => ({ classes: e.classes, loss: ctx.exampleLosses[i]!, weight: w.weights[i]! })),
+    diagnostics: w.diagnostics,
+  };
+}

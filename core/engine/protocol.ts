@@ -1,0 +1,38 @@
+// Messages between the engine host (main thread) and its worker thread.
+import type { BackendDescription, EngineErrorInfo, ExportParams, ExportResult, TrackInfo } from './types';
+
+/** A finished separation as the worker reports it: tracks are WAV files in `dir`. */
+export interface WorkerSeparation {
+  inputRate: number;
+  inputChannels: number;
+  durationSec: number;
+  modelRate: number;
+  backend: string;
+  /** Track id -> WAV file (8 kHz float) for playback and export. */
+  files: Record<string, string>;
+  tracks: TrackInfo[];
+  elapsedMs: number;
+}
+
+export interface ExportRequest extends Omit<ExportParams, 'resultId' | 'outDir'> {
+  outDir: string;
+  /** The recording the stems came from: its base name names the files. */
+  inputPath: string;
+  /** The original file, for resampling back to its rate. */
+  inputRate: number;
+  files: Record<string, string>;
+}
+
+export type ToWorker =
+  | { type: 'request'; reqId: number; op: 'backend' }
+  | { type: 'request'; reqId: number; op: 'export'; req: ExportRequest }
+  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string }
+  | { type: 'cancel'; jobId: string };
+
+export type FromWorker =
+  | { type: 'reply'; reqId: number; ok: true; value: BackendDescription | ExportResult }
+  | { type: 'reply'; reqId: number; ok: false; error: EngineErrorInfo }
+  | { type: 'progress'; jobId: string; stage: string; fraction: number | null }
+  | { type: 'separated'; jobId: string; result: WorkerSeparation }
+  | { type: 'failed'; jobId: string; error: EngineErrorInfo }
+  | { type: 'cancelled'; jobId: string };

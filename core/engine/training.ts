@@ -1,0 +1,188 @@
+// Training runs behind the engine: maps the Train view's parameters to a training config, runs it as
+// a core/train TrainingJob in the run's folder inside the models folder (so its checkpoints are
+// models as soon as they exist) and turns the trainer's messages into engine events.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TrainingJob } from '../train/host';
+import type { FromTrainWorker } from '../train/protocol';
+import type { EvaluationReport } from '../train/metrics';
+import type { CheckpointInfo, EngineEvent, TrainParams, ValidationMetrics } from './types';
+import { EngineError } from './errors';
+
+export interface TrainingDefaults {
+  /** Built-in corpus for `data: { kind: 'corpus' }` (default 'full'). */
+  corpus?: 'ci' | 'full';
+  /** Corpus cache folder (default: the data module's cache). */
+  cacheDir?: string;
+  /** Validation set size (default 64 mixtures, in batches of 8). */
+  validation?: { mixtures: number; batchSize: number };
+}
+
+/**
+ * The training config for a run: fine-tunes the base model folder, validates (and checkpoints) every
+ * `validateEvery` steps, so an epoch is `validateEvery` steps and the run covers at least `steps`.
+ */
+export function trainConfigFor(p: TrainParams, baseModelDir: string, runName: string, defaults: TrainingDefaults = {}): Record<string, unknown> {
+  if (!Number.isInteger(p.steps) || p.steps < 1) throw new EngineError(`Steps must be a whole number of at least 1 (got ${p.steps})`, 'bad-input');
+  if (!Number.isInteger(p.validateEvery) || p.validateEvery < 1) throw new EngineError(`"Validate every" must be a whole number of at least 1 (got ${p.validateEvery})`, 'bad-input');
+  const validateEvery = Math.min(p.validateEvery, p.steps);
+  const data = p.data.kind === 'corpus'
+    ? { corpus: defaults.corpus ?? 'full', cacheDir: defaults.cacheDir ?? null }
+    : {
+        corpus: null,
+        speechDirs: p.data.folders.filter((f) => f.class === 'speech').map((f) => f.path),
+        envDirs: p.data.folders.filter((f) => f.class === 'env').map((f) => f.path),
+      };
+  if (p.data.kind === 'folders' && p.data.folders.length === 0) throw new EngineError('Add at least one folder of training audio (or use the built-in recordings)', 'bad-input');
+  // A batch of speech+env mixtures holds the same classes in every mixture: a class bias can only
+  // move weight between the sources inside each mixture, so it is applied per source.
+  const hasClassTerm = p.reweighting.some((t) => 'class' in t);
+  return {
+    name: runName,
+    seed: p.seed,
+    model: { from: baseModelDir },
+    data: { ...data, segmentSeconds: p.segmentSec },
+    batchSize: p.batchSize,
+    epochs: Math.ceil(p.steps / validateEvery),
+    stepsPerEpoch: validateEvery,
+    optimizer: { lr: p.lr },
+    reweighting: hasClassTerm ? { granularity: 'source', terms: p.reweighting } : p.reweighting,
+    ...(defaults.validation ? { validation: { ...defaults.validation, seed: 1234 } } : {}),
+  };
+}
+
+export function validationMetrics(r: EvaluationReport): ValidationMetrics {
+  const perMixtureType: ValidationMetrics['perMixtureType'] = {};
+  for (const [t, s] of Object.entries(r.byMixtureType)) if (s) perMixtureType[t as keyof typeof perMixtureType] = s.mean;
+  return {
+    mean: r.overall.mean,
+    std: r.overall.std,
+    perClass: { speech: r.byClass.speech.mean, env: r.byClass.env.mean },
+    perMixtureType,
+    percentiles: Object.fromEntries(Object.entries(r.overall.p).map(([k, v]) => [String(k), v])),
+  };
+}
+
+/** Reads the step (and best SI-SDRi) a checkpoint folder records in its trainer state. */
+async function checkpointInfo(kind: 'best' | 'last', dir: string, modelId: string, fallbackStep: number): Promise<CheckpointInfo> {
+  const info: CheckpointInfo = { kind, step: fallbackStep, dir, modelId };
+  try {
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { metadata?: { training?: { step?: unknown; best?: { siSdri?: unknown } | null } } };
+    const state = json.metadata?.training;
+    if (typeof state?.step === 'number') info.step = state.step;
+    if (kind === 'best' && typeof state?.best?.siSdri === 'number') info.valSiSdri = state.best.siSdri;
+  } catch {
+    // Replaced by a newer checkpoint meanwhile: the step seen last is close enough.
+  }
+  return info;
+}
+
+export interface RunOptions {
+  jobId: string;
+  /** The run's folder: the model id the checkpoints are used under. */
+  modelId: string;
+  runDir: string;
+  config: Record<string, unknown>;
+  backend?: string;
+  emit(e: EngineEvent): void;
+}
+
+/** One training run: a TrainingJob plus the mapping of its messages to engine events. */
+export class TrainingRun {
+  readonly done: Promise<{ outcome: 'finished' | 'cancelled' | 'failed'; bestSiSdri: number | null }>;
+  state: 'starting' | 'running' | 'paused' = 'starting';
+  private readonly job: TrainingJob;
+  private step = 0;
+  private readonly checkpoints = new Map<'best' | 'last', CheckpointInfo>();
+  /** Checkpoint reads in flight: their events go out before the run's end. */
+  private pendingCheckpoint: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: RunOptions) {
+    this.job = new TrainingJob({ config: o.config, runDir: o.runDir, ...(o.backend ? { backend: o.backend } : {}) }, (m) => this.onMessage(m));
+    this.done = this.job.done.then(
+      async (d) => {
+        await this.pendingCheckpoint;
+        const checkpoints = [...this.checkpoints.values()];
+        if (d.outcome === 'cancelled') o.emit({ type: 'job-cancelled', jobId: o.jobId, kind: 'train' });
+        else o.emit({ type: 'train-done', jobId: o.jobId, checkpoints, modelId: o.modelId });
+        return { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null };
+      },
+      async (e: unknown) => {
+        await this.pendingCheckpoint;
+        const message = e instanceof Error ? e.message : String(e);
+        o.emit({ type: 'job-failed', jobId: o.jobId, kind: 'train', error: { message: `Training stopped: ${message}`, code: 'train-failed' } });
+        return { outcome: 'failed' as const, bestSiSdri: null };
+      },
+    );
+  }
+
+  get modelId(): string {
+    return this.o.modelId;
+  }
+
+  pause(): boolean {
+    if (this.state !== 'running') return false;
+    this.job.pause();
+    return true;
+  }
+
+  resume(): boolean {
+    if (this.state !== 'paused') return false;
+    this.job.resume();
+    return true;
+  }
+
+  /** Stops after the current step; the run keeps a `last` checkpoint. */
+  cancel(): void {
+    this.job.cancel();
+  }
+
+  private onMessage(m: FromTrainWorker): void {
+    const { jobId, emit } = this.o;
+    switch (m.type) {
+      case 'started':
+        this.state = 'running';
+        this.step = m.step;
+        emit({ type: 'train-state', jobId, state: 'running' });
+        emit({ type: 'progress', jobId, kind: 'train', stage: 'training', fraction: m.step / m.totalSteps });
+        return;
+      case 'progress': {
+        const p = m.progress;
+        this.step = p.step;
+        emit({
+          type: 'train-step', jobId, step: p.step, totalSteps: p.totalSteps, loss: p.loss, lr: p.lr, weights: p.diagnostics,
+          ...(p.skipped ? { skipped: p.skipped } : {}),
+        });
+        emit({ type: 'progress', jobId, kind: 'train', stage: 'training', fraction: p.step / p.totalSteps });
+        return;
+      }
+      case 'epoch':
+        emit({ type: 'train-validation', jobId, step: m.record.step, metrics: validationMetrics(m.record.validation) });
+        return;
+      case 'checkpoint': {
+        const kind = m.kind;
+        const read = checkpointInfo(kind, m.dir, this.o.modelId, this.step);
+        this.pendingCheckpoint = this.pendingCheckpoint.then(async () => {
+          const info = await read;
+          this.checkpoints.set(kind, info);
+          emit({ type: 'train-checkpoint', jobId, checkpoint: info });
+        });
+        return;
+      }
+      case 'warning':
+        emit({ type: 'train-warning', jobId, message: m.message });
+        return;
+      case 'paused':
+        this.state = 'paused';
+        emit({ type: 'train-state', jobId, state: 'paused' });
+        return;
+      case 'resumed':
+        this.state = 'running';
+        emit({ type: 'train-state', jobId, state: 'running' });
+        return;
+      case 'done':
+      case 'error':
+        return;
+    }
+  }
+}

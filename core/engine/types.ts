@@ -1,0 +1,181 @@
+// Plain, structured-cloneable data that crosses the engine boundary (worker <-> host <-> Electron
+// IPC / HTTP). Tensors never appear here: the engine keeps them inside its worker.
+import type { SoundClass, MixtureType } from '../types';
+import type { TermConfig, WeightDiagnostics } from '../reweighting';
+
+export type { SoundClass, MixtureType };
+
+export type StemFormat = 'wav16' | 'wav24' | 'wav32f' | 'flac';
+export const STEM_FORMATS: readonly StemFormat[] = ['wav16', 'wav24', 'wav32f', 'flac'];
+/** Export at the model's 8 kHz or resampled back to the input file's rate. */
+export type ExportRate = 'model' | 'input';
+
+export interface BackendDescription {
+  /** Which of Tilt's choices runs (tfjs-node-gpu, tfjs-node, wasm, cpu). */
+  choice: string;
+  /** Human-readable, naming the backends that could not start. */
+  label: string;
+  skipped: { choice: string; reason: string }[];
+}
+
+/** An audio file the engine can read: a path on the engine's machine, or an upload held by the server. */
+export type InputRef = { kind: 'path'; path: string } | { kind: 'upload'; id: string; name: string };
+
+export interface SeparateParams {
+  input: InputRef;
+  /** Model id from models.list; the active model when absent. */
+  modelId?: string;
+}
+
+export interface TrackInfo {
+  /** 'mixture' or a stem name ('speech', 'env'). */
+  id: string;
+  label: string;
+  kind: 'mixture' | 'stem';
+  /** Max-abs envelope of the 8 kHz track at `peaksPerSecond`, for drawing without decoding. */
+  peaks: number[];
+  peaksPerSecond: number;
+  /** RMS level in dBFS. */
+  rmsDb: number;
+}
+
+export interface SeparationResult {
+  resultId: string;
+  fileName: string;
+  /** The source file on the engine's machine (absent for uploads). */
+  sourcePath?: string;
+  inputRate: number;
+  inputChannels: number;
+  durationSec: number;
+  modelRate: number;
+  model: { id: string; name: string };
+  backend: string;
+  tracks: TrackInfo[];
+  elapsedMs: number;
+}
+
+export interface ExportParams {
+  resultId: string;
+  /** Stem ids to export; all stems when empty. */
+  stems: string[];
+  format: StemFormat;
+  rate: ExportRate;
+  /** Folder on the engine's machine; the engine's export folder when absent. */
+  outDir?: string;
+  overwrite?: boolean;
+}
+
+export interface ExportedFile {
+  stem: string;
+  fileName: string;
+  path: string;
+  bytes: number;
+  sampleRate: number;
+  frames: number;
+  format: StemFormat;
+  /** Download URL (serve mode, where the files are on the server's machine). */
+  url?: string;
+}
+
+export interface ExportResult {
+  dir: string;
+  files: ExportedFile[];
+}
+
+// ---- Training -------------------------------------------------------------------------------
+
+/** One term of the logits F (terms add up): the training config's JSON, e.g.
+ * [{"robust":{"alpha":0.2}},{"class":{"speech":3,"env":0}}]. An empty list is uniform. */
+export type ReweightTerm = TermConfig;
+
+export type TrainData =
+  | { kind: 'corpus' }
+  /** The user's folders, each labelled with the class its audio belongs to. */
+  | { kind: 'folders'; folders: { path: string; class: SoundClass }[] };
+
+export interface TrainParams {
+  /** Name of the new model the run produces. */
+  name: string;
+  baseModelId: string;
+  data: TrainData;
+  reweighting: ReweightTerm[];
+  steps: number;
+  batchSize: number;
+  segmentSec: number;
+  lr: number;
+  seed: number;
+  /** Validate (and checkpoint) every this many steps. */
+  validateEvery: number;
+}
+
+/** Entropy, effective batch size (1 / sum p^2), max weight, mass per class and mixture type. */
+export type WeightsDiagnostics = WeightDiagnostics;
+
+/** What a sample batch would get under a reweighting config (the Train view's live preview). */
+export interface WeightsPreview {
+  examples: { classes: SoundClass[]; loss: number; weight: number }[];
+  diagnostics: WeightsDiagnostics;
+}
+
+export interface ValidationMetrics {
+  mean: number;
+  std: number;
+  perClass: Partial<Record<SoundClass, number>>;
+  perMixtureType: Partial<Record<MixtureType, number>>;
+  /** Percentile (1, 5, 10, 25, 50, 75, 90, 95, 99) -> SI-SDRi dB. */
+  percentiles: Record<string, number>;
+}
+
+export interface CheckpointInfo {
+  kind: 'best' | 'last';
+  step: number;
+  dir: string;
+  /** Model id under which the checkpoint can be used for separation. */
+  modelId: string;
+  valSiSdri?: number;
+}
+
+// ---- Models --------------------------------------------------------------------------------
+
+export interface ModelInfo {
+  id: string;
+  name: string;
+  dir: string;
+  /** Shipped with the app: read-only. */
+  builtin: boolean;
+  active: boolean;
+  preset?: string;
+  params?: number;
+  sampleRate?: number;
+  sources?: string[];
+  createdAt?: string;
+  /** The model card (markdown) when the folder has one. */
+  card?: string;
+  /** Headline metrics from training, when known. */
+  metrics?: Record<string, number>;
+}
+
+// ---- Jobs and events -----------------------------------------------------------------------
+
+export type JobKind = 'separate' | 'train';
+
+export interface EngineErrorInfo {
+  message: string;
+  /** Machine-readable: 'bad-input', 'unsupported', 'not-found', 'exists', 'cancelled', 'internal', ... */
+  code: string;
+  file?: string;
+}
+
+export type EngineEvent =
+  | { type: 'job-started'; jobId: string; kind: JobKind; label: string }
+  | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null }
+  | { type: 'separate-done'; jobId: string; result: SeparationResult }
+  | { type: 'train-state'; jobId: string; state: 'running' | 'paused' }
+  /** `weights` is null and `skipped` says why for a step that was skipped (non-finite loss or gradient). */
+  | { type: 'train-step'; jobId: string; step: number; totalSteps: number; loss: number; lr: number; weights: WeightsDiagnostics | null; skipped?: string }
+  | { type: 'train-validation'; jobId: string; step: number; metrics: ValidationMetrics }
+  | { type: 'train-checkpoint'; jobId: string; checkpoint: CheckpointInfo }
+  | { type: 'train-done'; jobId: string; checkpoints: CheckpointInfo[]; modelId: string }
+  | { type: 'train-warning'; jobId: string; message: string }
+  | { type: 'job-cancelled'; jobId: string; kind: JobKind }
+  | { type: 'job-failed'; jobId: string; kind: JobKind; error: EngineErrorInfo };

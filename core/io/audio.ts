@@ -1,0 +1,338 @@
+// Audio in and out: decoding by content (never by extension), validation with reasons a user can act
+// on, downmix, band-limited resampling (libsamplerate) and encoding to WAV or FLAC.
+import { readFile, writeFile, link, unlink, access, rename } from 'node:fs/promises';
+import { dirname, basename, join } from 'node:path';
+import { FLACDecoder } from '@wasm-audio-decoders/flac';
+import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
+import { MPEGDecoder } from 'mpg123-decoder';
+import LibSampleRate from '@alexanderolsen/libsamplerate-js';
+import { MODEL_RATE } from '../types';
+import { parseWav, encodeWav, isWav, WavFormatError } from './wav';
+import { encodeFlac } from './flac';
+
+/** Planar float audio, nominally in [-1, 1]. */
+export interface AudioData {
+  sampleRate: number;
+  channels: Float32Array[];
+}
+
+/** Any problem with one audio file; the message is `<file>: <reason>`. */
+export class AudioFileError extends Error {
+  constructor(readonly file: string, readonly reason: string) {
+    super(`${file}: ${reason}`);
+    this.name = 'AudioFileError';
+  }
+}
+
+export type ContainerFormat = 'wav' | 'flac' | 'ogg-vorbis' | 'mp3';
+
+/** Container/codec from the first bytes; throws AudioFileError for anything unsupported. */
+export function detectFormat(bytes: Uint8Array, file: string): ContainerFormat {
+  if (bytes.length === 0) throw new AudioFileError(file, 'empty file');
+  const head = (at: number, n: number) => String.fromCharCode(...bytes.subarray(at, at + n));
+  if (bytes.length < 12) throw new AudioFileError(file, `truncated: only ${bytes.length} bytes`);
+  if (isWav(bytes)) return 'wav';
+  if (head(0, 4) === 'RIFF' || head(0, 4) === 'RIFX' || head(0, 4) === 'RF64') {
+    throw new AudioFileError(file, `unsupported format: ${head(0, 4)} container of type "${head(8, 4)}"`);
+  }
+  const id3 = id3Length(bytes);
+  if (head(id3, 4) === 'fLaC') return 'flac';
+  if (head(0, 4) === 'OggS') {
+    const first = bytes.subarray(0, Math.min(bytes.length, 512));
+    const text = String.fromCharCode(...first);
+    if (text.includes('\x01vorbis')) return 'ogg-vorbis';
+    if (text.includes('OpusHead')) throw new AudioFileError(file, 'unsupported codec: Ogg Opus');
+    if (text.includes('\x7fFLAC')) throw new AudioFileError(file, 'unsupported codec: Ogg FLAC');
+    throw new AudioFileError(file, 'unsupported codec: Ogg stream that is not Vorbis');
+  }
+  if (id3 > 0 || isMpegSync(bytes, 0)) {
+    if (id3 >= bytes.length) throw new AudioFileError(file, 'truncated: ID3 tag but no audio');
+    return 'mp3';
+  }
+  const shown = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  throw new AudioFileError(file, `unsupported format: not WAV, FLAC, Ogg Vorbis or MP3 (starts with ${shown})`);
+}
+
+function id3Length(b: Uint8Array): number {
+  if (b.length < 10 || b[0] !== 0x49 || b[1] !== 0x44 || b[2] !== 0x33) return 0;
+  const size = ((b[6]! & 0x7f) << 21) | ((b[7]! & 0x7f) << 14) | ((b[8]! & 0x7f) << 7) | (b[9]! & 0x7f);
+  return 10 + size + (b[5]! & 0x10 ? 10 : 0);
+}
+
+function isMpegSync(b: Uint8Array, at: number): boolean {
+  // 11 sync bits, a valid MPEG version and layer III.
+  return b[at] === 0xff && (b[at + 1]! & 0xe0) === 0xe0 && (b[at + 1]! & 0x18) !== 0x08 && (b[at + 1]! & 0x06) === 0x02;
+}
+
+/** Decodes WAV, FLAC, Ogg Vorbis or MP3 bytes and validates the samples. */
+export async function decodeAudio(bytes: Uint8Array, file: string): Promise<AudioData> {
+  const format = detectFormat(bytes, file);
+  let audio: AudioData;
+  try {
+    switch (format) {
+      case 'wav': audio = parseWav(bytes); break;
+      case 'flac': audio = await decodeFlac(bytes, file); break;
+      case 'ogg-vorbis': audio = await decodeVorbis(bytes, file); break;
+      case 'mp3': audio = await decodeMp3(bytes, file); break;
+    }
+  } catch (e) {
+    if (e instanceof AudioFileError) throw e;
+    if (e instanceof WavFormatError) throw new AudioFileError(file, e.message);
+    throw new AudioFileError(file, `corrupt ${format} data (${(e as Error).message})`);
+  }
+  validate(audio, file);
+  return audio;
+}
+
+function validate(a: AudioData, file: string): void {
+  if (a.channels.length === 0) throw new AudioFileError(file, 'zero channels');
+  if (!(a.sampleRate > 0)) throw new AudioFileError(file, `invalid sample rate ${a.sampleRate}`);
+  const n = a.channels[0]!.length;
+  if (n === 0) throw new AudioFileError(file, 'empty: no audio samples');
+  for (const ch of a.channels) {
+    if (ch.length !== n) throw new AudioFileError(file, 'corrupt: channels of different lengths');
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(ch[i]!)) {
+        throw new AudioFileError(file, `NaN/Inf samples (first at ${(i / a.sampleRate).toFixed(3)} s)`);
+      }
+    }
+  }
+}
+
+async function decodeFlac(bytes: Uint8Array, file: string): Promise<AudioData> {
+  const declared = flacTotalSamples(bytes);
+  const dec = new FLACDecoder();
+  await dec.ready;
+  try {
+    const r = await dec.decodeFile(bytes);
+    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt FLAC data: ${r.errors[0]!.message}`);
+    if (declared > 0 && r.samplesDecoded < declared) {
+      throw new AudioFileError(file, `truncated: ${r.samplesDecoded} of ${declared} samples present`);
+    }
+    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt or empty FLAC stream: no frames decoded');
+    // The decoder divides by 2^(bits-1) - 1; use 2^(bits-1) like every PCM WAV so that the same
+    // integers decode to the same floats whatever the container.
+    const g = (2 ** (r.bitDepth - 1) - 1) / 2 ** (r.bitDepth - 1);
+    for (const ch of r.channelData) for (let i = 0; i < ch.length; i++) ch[i]! *= g;
+    return { sampleRate: r.sampleRate, channels: r.channelData };
+  } finally {
+    dec.free();
+  }
+}
+
+/** Total samples from STREAMINFO (0 when unknown). */
+function flacTotalSamples(b: Uint8Array): number {
+  const at = id3Length(b) + 8; // 'fLaC' + metadata block header
+  if (b.length < at + 18) return 0;
+  const hi = b[at + 13]! & 0x0f;
+  const lo = ((b[at + 14]! << 24) >>> 0) + (b[at + 15]! << 16) + (b[at + 16]! << 8) + b[at + 17]!;
+  return hi * 2 ** 32 + lo;
+}
+
+async function decodeVorbis(bytes: Uint8Array, file: string): Promise<AudioData> {
+  checkOggEnd(bytes, file);
+  const dec = new OggVorbisDecoder();
+  await dec.ready;
+  try {
+    const r = await dec.decodeFile(bytes);
+    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt Ogg Vorbis data: ${r.errors[0]!.message}`);
+    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt or empty Ogg Vorbis stream: no audio decoded');
+    return { sampleRate: r.sampleRate, channels: r.channelData };
+  } finally {
+    dec.free();
+  }
+}
+
+/** An Ogg stream must end with a complete page flagged end-of-stream; anything else was cut short. */
+function checkOggEnd(b: Uint8Array, file: string): void {
+  for (let p = b.length - 27; p >= 0; p--) {
+    if (b[p] !== 0x4f || b[p + 1] !== 0x67 || b[p + 2] !== 0x67 || b[p + 3] !== 0x53) continue;
+    const segments = b[p + 26]!;
+    let size = 27 + segments;
+    for (let i = 0; i < segments; i++) size += b[p + 27 + i] ?? 0;
+    if (p + size > b.length) throw new AudioFileError(file, 'truncated: last Ogg page is incomplete');
+    if ((b[p + 5]! & 0x04) === 0) throw new AudioFileError(file, 'truncated: Ogg stream has no end-of-stream page');
+    return;
+  }
+  throw new AudioFileError(file, 'corrupt header: no Ogg page found');
+}
+
+async function decodeMp3(bytes: Uint8Array, file: string): Promise<AudioData> {
+  const dec = new MPEGDecoder();
+  await dec.ready;
+  try {
+    const r = dec.decode(bytes);
+    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt MP3 data: ${r.errors[0]!.message}`);
+    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt MP3 data: no frames decoded');
+    // mpg123 always hands out two channels; a mono stream's are copies of one another.
+    const mono = mpegIsMono(bytes);
+    return { sampleRate: r.sampleRate, channels: mono ? r.channelData.slice(0, 1) : r.channelData };
+  } finally {
+    dec.free();
+  }
+}
+
+/** Channel mode of the first frame header (after any ID3 tag) is 3 = single channel. */
+function mpegIsMono(b: Uint8Array): boolean {
+  const at = id3Length(b);
+  return isMpegSync(b, at) && (b[at + 3]! >> 6) === 3;
+}
+
+/** Reads and decodes a file; I/O problems become AudioFileErrors too. */
+export async function readAudioFile(path: string): Promise<AudioData> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory'
+      : code === 'EACCES' ? 'permission denied' : `cannot read (${(e as Error).message})`;
+    throw new AudioFileError(path, reason);
+  }
+  return decodeAudio(bytes, path);
+}
+
+/** Mean of the channels. */
+export function downmix(a: AudioData): Float32Array {
+  const n = a.channels[0]?.length ?? 0;
+  if (a.channels.length === 1) return a.channels[0]!;
+  const out = new Float32Array(n);
+  for (const ch of a.channels) for (let i = 0; i < n; i++) out[i]! += ch[i]!;
+  const k = 1 / a.channels.length;
+  for (let i = 0; i < n; i++) out[i]! *= k;
+  return out;
+}
+
+export type ResampleQuality = 'best' | 'medium' | 'fast';
+const CONVERTERS: Record<ResampleQuality, (typeof LibSampleRate.ConverterType)["SRC_SINC_FASTEST"]> = {
+  best: LibSampleRate.ConverterType.SRC_SINC_BEST_QUALITY,
+  medium: LibSampleRate.ConverterType.SRC_SINC_MEDIUM_QUALITY,
+  fast: LibSampleRate.ConverterType.SRC_SINC_FASTEST,
+};
+
+/**
+ * Band-limited sample-rate conversion with libsamplerate's sinc converters. The output has exactly
+ * round(n * toRate / fromRate) samples, time-aligned with the input. Returns the input itself when the
+ * rates are equal. 'best' (the default) is transparent; 'medium' (97 dB SNR, 90% bandwidth) is about
+ * 3x faster and what the corpus cache uses.
+ */
+export async function resample(x: Float32Array, fromRate: number, toRate: number, quality: ResampleQuality = 'best'): Promise<Float32Array> {
+  for (const r of [fromRate, toRate]) {
+    if (!Number.isInteger(r) || r < 1 || r > 768000) throw new RangeError(`invalid sample rate ${r}`);
+  }
+  if (fromRate === toRate) return x;
+  const outLen = Math.round((x.length * toRate) / fromRate);
+  if (x.length === 0) return new Float32Array(0);
+  // Zeros past the end flush the converter's filter so the tail is not lost.
+  const pad = Math.ceil((fromRate / Math.min(fromRate, toRate)) * 4096);
+  const padded = new Float32Array(x.length + pad);
+  padded.set(x);
+  const src = await LibSampleRate.create(1, fromRate, toRate, { converterType: CONVERTERS[quality] });
+  try {
+    const y = src.simple(padded);
+    const out = new Float32Array(outLen);
+    out.set(y.subarray(0, Math.min(outLen, y.length)));
+    return out;
+  } finally {
+    src.destroy();
+  }
+}
+
+/** Peak level below which a file counts as silence (-80 dBFS). */
+export const SILENCE_PEAK = 1e-4;
+
+export function isSilent(x: Float32Array, peak = SILENCE_PEAK): boolean {
+  for (let i = 0; i < x.length; i++) if (Math.abs(x[i]!) > peak) return false;
+  return true;
+}
+
+export interface LoadMonoOptions {
+  /** Reject silence-only files with AudioFileError 'silence only' (default true: separation inputs). */
+  rejectSilence?: boolean;
+  quality?: ResampleQuality;
+}
+
+/** Decode, validate, downmix and resample to `rate` (the model's rate by default). */
+export async function loadMono(path: string, rate = MODEL_RATE, opts: LoadMonoOptions = {}): Promise<Float32Array> {
+  const audio = await readAudioFile(path);
+  const mono = downmix(audio);
+  if ((opts.rejectSilence ?? true) && isSilent(mono)) throw new AudioFileError(path, 'silence only');
+  return resample(mono, audio.sampleRate, rate, opts.quality);
+}
+
+export type AudioFormat = 'wav16' | 'wav24' | 'wav32f' | 'flac';
+export const AUDIO_FORMATS: readonly AudioFormat[] = ['wav16', 'wav24', 'wav32f', 'flac'];
+export const FORMAT_EXTENSIONS: Record<AudioFormat, string> = { wav16: 'wav', wav24: 'wav', wav32f: 'wav', flac: 'flac' };
+
+/** Encodes planar channels; PCM formats clip to [-1, 1]. FLAC is 24-bit. */
+export async function encodeAudio(channels: Float32Array[], sampleRate: number, format: AudioFormat): Promise<Uint8Array> {
+  if (channels.length === 0) throw new RangeError('cannot encode zero channels');
+  if (!Number.isInteger(sampleRate) || sampleRate < 1) throw new RangeError(`invalid sample rate ${sampleRate}`);
+  const n = channels[0]!.length;
+  for (const ch of channels) {
+    if (ch.length !== n) throw new RangeError('channels have different lengths');
+    for (let i = 0; i < n; i++) if (!Number.isFinite(ch[i]!)) throw new RangeError(`NaN/Inf sample at index ${i}`);
+  }
+  switch (format) {
+    case 'wav16': return encodeWav(channels, sampleRate, { bits: 16, float: false });
+    case 'wav24': return encodeWav(channels, sampleRate, { bits: 24, float: false });
+    case 'wav32f': return encodeWav(channels, sampleRate, { bits: 32, float: true });
+    case 'flac': return encodeFlac(channels, sampleRate);
+    default: throw new RangeError(`unknown format "${String(format)}"; use one of ${AUDIO_FORMATS.join(', ')}`);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+/**
+ * Encodes and writes a file. Refuses to replace an existing file unless `overwrite` is set; the file
+ * appears whole or not at all (written beside the target, then linked or renamed into place).
+ */
+export async function writeAudioFile(
+  path: string, channels: Float32Array[], sampleRate: number, format: AudioFormat, opts: { overwrite?: boolean } = {},
+): Promise<void> {
+  if (!opts.overwrite && await exists(path)) {
+    throw new AudioFileError(path, 'already exists; pass overwrite to replace it');
+  }
+  const bytes = await encodeAudio(channels, sampleRate, format);
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
+  await writeFile(tmp, bytes);
+  try {
+    if (opts.overwrite) {
+      await rename(tmp, path);
+    } else {
+      await link(tmp, path).catch((e: NodeJS.ErrnoException) => {
+        throw e.code === 'EEXIST' ? new AudioFileError(path, 'already exists; pass overwrite to replace it') : e;
+      });
+    }
+  } finally {
+    await unlink(tmp).catch(() => undefined);
+  }
+}
+
+export interface BatchResult<T> {
+  ok: { file: string; value: T }[];
+  failures: { file: string; reason: string }[];
+}
+
+/**
+ * Runs `fn` on each decoded file, going on past failures; AudioFileErrors and errors thrown by `fn`
+ * are collected with their file. `fn` defaults to returning the decoded audio.
+ */
+export async function decodeMany<T = AudioData>(
+  paths: string[], fn?: (audio: AudioData, file: string) => T | Promise<T>,
+): Promise<BatchResult<T>> {
+  const result: BatchResult<T> = { ok: [], failures: [] };
+  for (const file of paths) {
+    try {
+      const audio = await readAudioFile(file);
+      const value = fn ? await fn(audio, file) : (audio as T);
+      result.ok.push({ file, value });
+    } catch (e) {
+      result.failures.push({ file, reason: e instanceof AudioFileError ? e.reason : (e as Error).message });
+    }
+  }
+  return result;
+}

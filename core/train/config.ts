@@ -1,0 +1,210 @@
+// The training config (JSON): model, data, optimisation, reweighting and validation. Every field is
+// checked, and every problem is reported with its path and the reason.
+import { MIXTURE_TYPES } from '../types';
+import type { MixtureType } from '../types';
+import { PRESETS } from '../models/sudormrf';
+import type { PresetName, SudoRmRfConfig } from '../models/sudormrf';
+import { parseReweightConfig } from '../reweighting';
+import type { ReweightConfig } from '../reweighting';
+import { ReweightConfigError, Validator, describe } from '../reweighting/validate';
+
+export type LrSchedule =
+  | { kind: 'constant' }
+  /** Halve the learning rate every `epochs` epochs. */
+  | { kind: 'halve-every'; epochs: number }
+  /** Halve it when validation SI-SDRi has not improved for `patience` epochs. */
+  | { kind: 'plateau'; patience: number };
+
+export interface DataConfig {
+  /** Built-in real-recordings corpus package set, or none when only user folders are used. */
+  corpus: 'ci' | 'full' | null;
+  /** Corpus cache folder; the default cache when null. */
+  cacheDir: string | null;
+  /** User data: folders of speech (one sub-folder per speaker) and of environmental sound. */
+  speechDirs: string[];
+  envDirs: string[];
+  /** ESC-50 layout (audio/ + meta/esc50.csv): environmental sound. */
+  esc50: string | null;
+  segmentSeconds: number;
+  snrDb: [number, number];
+  /** Prior of each mixture type (normalised). */
+  mixtureTypes: Partial<Record<MixtureType, number>>;
+}
+
+export interface TrainConfig {
+  name: string;
+  seed: number;
+  /** Start from a preset (with optional size overrides) or fine-tune a saved model folder. */
+  model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> } | { from: string };
+  data: DataConfig;
+  batchSize: number;
+  epochs: number;
+  stepsPerEpoch: number;
+  optimizer: { lr: number; clipNorm: number; schedule: LrSchedule };
+  reweighting: ReweightConfig;
+  validation: { mixtures: number; batchSize: number; seed: number };
+  /** Consecutive non-finite steps after which training rolls back to the last good checkpoint. */
+  rollbackAfter: number;
+}
+
+export const DEFAULT_DATA: DataConfig = {
+  corpus: 'full',
+  cacheDir: null,
+  speechDirs: [],
+  envDirs: [],
+  esc50: null,
+  segmentSeconds: 4,
+  snrDb: [-5, 5],
+  mixtureTypes: { 'speech+env': 1 },
+};
+
+const TOP_FIELDS = ['name', 'seed', 'model', 'data', 'batchSize', 'epochs', 'stepsPerEpoch', 'optimizer', 'reweighting', 'validation', 'rollbackAfter'];
+const SIZE_FIELDS: (keyof SudoRmRfConfig)[] = ['nSources', 'nBlocks', 'upsamplingDepth', 'encBasis', 'encKernel', 'bottleneck', 'hidden', 'dwKernel'];
+
+function stringList(v: Validator, value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || s === '')) {
+    v.fail(path, `must be an array of folder paths (got ${describe(value)})`);
+    return [];
+  }
+  return value as string[];
+}
+
+function optionalString(v: Validator, value: unknown, path: string): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'string' || value === '') {
+    v.fail(path, `must be a non-empty string (got ${describe(value)})`);
+    return null;
+  }
+  return value;
+}
+
+function int(v: Validator, value: unknown, path: string, fallback: number, min: number): number {
+  if (value === undefined) return fallback;
+  return v.number(value, path, { integer: true, min }) ? value : fallback;
+}
+
+function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
+  const fallback: TrainConfig['model'] = { preset: '0.25x', overrides: {} };
+  if (raw === undefined) return fallback;
+  if (!v.object(raw, 'model', ['preset', 'overrides', 'from'])) return fallback;
+  if (raw.from !== undefined) {
+    if (raw.preset !== undefined || raw.overrides !== undefined) v.fail('model', 'takes either "from" (a saved model to fine-tune) or "preset"/"overrides", not both');
+    const from = optionalString(v, raw.from, 'model.from');
+    return from ? { from } : fallback;
+  }
+  const preset = raw.preset === undefined ? '0.25x' : raw.preset;
+  if (!v.oneOf(preset, 'model.preset', Object.keys(PRESETS) as PresetName[])) return fallback;
+  const overrides: Partial<SudoRmRfConfig> = {};
+  if (raw.overrides !== undefined && v.object(raw.overrides, 'model.overrides', SIZE_FIELDS)) {
+    for (const key of SIZE_FIELDS) {
+      const value = raw.overrides[key];
+      if (value !== undefined && v.number(value, `model.overrides.${key}`, { integer: true, min: 1 })) overrides[key] = value;
+    }
+  }
+  return { preset, overrides };
+}
+
+function parseData(v: Validator, raw: unknown): DataConfig {
+  if (raw === undefined) return structuredClone(DEFAULT_DATA);
+  if (!v.object(raw, 'data', Object.keys(DEFAULT_DATA))) return structuredClone(DEFAULT_DATA);
+  const data = structuredClone(DEFAULT_DATA);
+  if (raw.corpus !== undefined) {
+    if (raw.corpus === null) data.corpus = null;
+    else if (v.oneOf(raw.corpus, 'data.corpus', ['ci', 'full'] as const)) data.corpus = raw.corpus;
+  }
+  data.cacheDir = optionalString(v, raw.cacheDir, 'data.cacheDir');
+  data.speechDirs = stringList(v, raw.speechDirs, 'data.speechDirs');
+  data.envDirs = stringList(v, raw.envDirs, 'data.envDirs');
+  data.esc50 = optionalString(v, raw.esc50, 'data.esc50');
+  if (raw.segmentSeconds !== undefined && v.number(raw.segmentSeconds, 'data.segmentSeconds', { above: 0, below: 61 })) {
+    data.segmentSeconds = raw.segmentSeconds;
+  }
+  if (raw.snrDb !== undefined) {
+    const snr = raw.snrDb;
+    if (!Array.isArray(snr) || snr.length !== 2 || !snr.every((x) => typeof x === 'number' && Number.isFinite(x)) || snr[0] > snr[1]) {
+      v.fail('data.snrDb', `must be [low, high] in dB with low <= high (got ${JSON.stringify(snr)})`);
+    } else data.snrDb = [snr[0], snr[1]];
+  }
+  if (raw.mixtureTypes !== undefined && v.object(raw.mixtureTypes, 'data.mixtureTypes', MIXTURE_TYPES)) {
+    const priors: Partial<Record<MixtureType, number>> = {};
+    for (const t of MIXTURE_TYPES) {
+      const w = raw.mixtureTypes[t];
+      if (w !== undefined && v.number(w, `data.mixtureTypes.${t}`, { min: 0 })) priors[t] = w;
+    }
+    if (Object.values(priors).every((w) => !w)) v.fail('data.mixtureTypes', 'must give at least one mixture type a prior > 0');
+    data.mixtureTypes = priors;
+  }
+  if (data.corpus === null && data.speechDirs.length + data.envDirs.length === 0 && !data.esc50) {
+    v.fail('data', 'has no audio: set "corpus" or give speechDirs / envDirs / esc50');
+  }
+  return data;
+}
+
+function parseSchedule(v: Validator, raw: unknown): LrSchedule {
+  if (raw === undefined || raw === 'constant') return { kind: 'constant' };
+  if (!v.object(raw, 'optimizer.schedule', ['halveEvery', 'plateau'])) return { kind: 'constant' };
+  if (raw.halveEvery !== undefined && raw.plateau !== undefined) v.fail('optimizer.schedule', 'takes "halveEvery" or "plateau", not both');
+  if (raw.halveEvery !== undefined) return { kind: 'halve-every', epochs: int(v, raw.halveEvery, 'optimizer.schedule.halveEvery', 1, 1) };
+  if (raw.plateau !== undefined) {
+    if (!v.object(raw.plateau, 'optimizer.schedule.plateau', ['patience'])) return { kind: 'constant' };
+    return { kind: 'plateau', patience: int(v, raw.plateau.patience, 'optimizer.schedule.plateau.patience', 2, 1) };
+  }
+  v.fail('optimizer.schedule', 'must be "constant", { "halveEvery": N } or { "plateau": { "patience": N } }');
+  return { kind: 'constant' };
+}
+
+/** Validates a training config from JSON; throws ReweightConfigError listing every bad field. */
+export function parseTrainConfig(raw: unknown): TrainConfig {
+  const v = new Validator();
+  if (!v.object(raw, 'config', TOP_FIELDS)) v.throwIfAny();
+  const c = raw as Record<string, unknown>;
+  const name = c.name === undefined ? 'run' : c.name;
+  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) v.fail('name', `must be 1-64 letters, digits, '.', '_' or '-' (got ${describe(name)})`);
+  const opt = c.optimizer;
+  let optimizer: TrainConfig['optimizer'] = { lr: 1e-3, clipNorm: 5, schedule: { kind: 'constant' } };
+  if (opt !== undefined && v.object(opt, 'optimizer', ['lr', 'clipNorm', 'schedule'])) {
+    optimizer = {
+      lr: opt.lr === undefined ? 1e-3 : v.number(opt.lr, 'optimizer.lr', { above: 0, below: 1 }) ? opt.lr : 1e-3,
+      clipNorm: opt.clipNorm === undefined ? 5 : v.number(opt.clipNorm, 'optimizer.clipNorm', { above: 0 }) ? opt.clipNorm : 5,
+      schedule: parseSchedule(v, opt.schedule),
+    };
+  }
+  let reweighting: ReweightConfig = { granularity: 'mixture', terms: [] };
+  if (c.reweighting !== undefined) {
+    try {
+      reweighting = parseReweightConfig(c.reweighting, 'reweighting');
+    } catch (e) {
+      if (!(e instanceof ReweightConfigError)) throw e;
+      for (const issue of e.issues) v.fail(issue.path, issue.message);
+    }
+  }
+  let validation = { mixtures: 64, batchSize: 8, seed: 1234 };
+  if (c.validation !== undefined && v.object(c.validation, 'validation', ['mixtures', 'batchSize', 'seed'])) {
+    validation = {
+      mixtures: int(v, c.validation.mixtures, 'validation.mixtures', 64, 1),
+      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, 1),
+      seed: int(v, c.validation.seed, 'validation.seed', 1234, 0),
+    };
+  }
+  const config: TrainConfig = {
+    name: name as string,
+    seed: int(v, c.seed, 'seed', 0, 0),
+    model: parseModel(v, c.model),
+    data: parseData(v, c.data),
+    batchSize: int(v, c.batchSize, 'batchSize', 4, 1),
+    epochs: int(v, c.epochs, 'epochs', 10, 1),
+    stepsPerEpoch: int(v, c.stepsPerEpoch, 'stepsPerEpoch', 200, 1),
+    optimizer,
+    reweighting,
+    validation,
+    rollbackAfter: int(v, c.rollbackAfter, 'rollbackAfter', 3, 1),
+  };
+  v.throwIfAny();
+  return config;
+}
+
+/** The model config a run starts from (presets with overrides; `from` models bring their own). */
+export function presetModelConfig(model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> }): SudoRmRfConfig {
+  return { ...PRESETS[model.preset], ...model.overrides };
+}

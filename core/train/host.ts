@@ -1,0 +1,52 @@
+// Runs training in a worker thread and exposes it as a job: events, pause, resume, cancel.
+import { startWorker } from '../worker';
+import type { FromTrainWorker, ToTrainWorker } from './protocol';
+
+export interface TrainingJobOptions {
+  /** Training config as JSON (validated in the worker; errors reject `done`). */
+  config: unknown;
+  runDir: string;
+  resume?: boolean;
+  /** Forces a backend in the worker (TILT_BACKEND). */
+  backend?: string;
+}
+
+export type TrainingDone = Extract<FromTrainWorker, { type: 'done' }>;
+
+export class TrainingJob {
+  readonly done: Promise<TrainingDone>;
+  private readonly worker;
+
+  constructor(opts: TrainingJobOptions, private readonly onEvent: (m: FromTrainWorker) => void = () => {}) {
+    const env = { ...process.env, ...(opts.backend ? { TILT_BACKEND: opts.backend } : {}) };
+    this.worker = startWorker(new URL('./worker.ts', import.meta.url), env);
+    this.done = new Promise<TrainingDone>((resolve, reject) => {
+      this.worker.on('message', (m: FromTrainWorker) => {
+        this.onEvent(m);
+        if (m.type === 'done') resolve(m);
+        if (m.type === 'error') reject(new Error(m.message));
+        if (m.type === 'done' || m.type === 'error') void this.worker.terminate();
+      });
+      this.worker.on('error', reject);
+      this.worker.on('exit', (code) => reject(new Error(`the training worker exited (code ${code})`)));
+    });
+    this.post({ type: 'start', config: opts.config, runDir: opts.runDir, resume: opts.resume ?? false });
+  }
+
+  private post(m: ToTrainWorker): void {
+    this.worker.postMessage(m);
+  }
+
+  pause(): void {
+    this.post({ type: 'pause' });
+  }
+
+  resume(): void {
+    this.post({ type: 'resume' });
+  }
+
+  /** Stops after the current step, saving a `last` checkpoint that `resume` continues from. */
+  cancel(): void {
+    this.post({ type: 'cancel' });
+  }
+}

@@ -1,0 +1,82 @@
+// Routes contract channels to the engine, for both shells (Electron main and `tilt serve`).
+// Every argument is validated first; every failure becomes a readable WireError.
+import type { Engine } from '../core/engine/host';
+import { EngineError, toErrorInfo } from '../core/engine/errors';
+import type { ArgsOf, Channel, InputRef, RecentFile, Reply, ResultOf, WireError } from './contract';
+import { BadRequest, validateArgs } from './validate';
+
+/** What differs between the desktop shell and the server. */
+export interface Shell {
+  kind: 'electron' | 'web';
+  version: string;
+  /** Asks the user for a folder (Electron); absent in serve mode, where the engine's folders are used. */
+  chooseFolder?(purpose: 'export' | 'import-model' | 'export-model' | 'training-data'): Promise<string | null>;
+  openAudio?(): Promise<InputRef[]>;
+  recentFiles(): RecentFile[];
+  /** Called with each local file the user separated, for the recent-files list. */
+  noteOpened?(path: string): void;
+}
+
+type Handlers = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
+
+function desktopOnly(): never {
+  throw new EngineError('Only the desktop app can open native dialogs', 'unsupported');
+}
+
+export function createDispatcher(engine: Engine, shell: Shell) {
+  const handlers: Handlers = {
+    'app:info': async () => ({ version: shell.version, shell: shell.kind, modelsDir: engine.models.userDir, exportDir: engine.exportDir }),
+    'backend:describe': () => engine.backend(),
+    'separate:start': async (a) => {
+      const job = await engine.separate(a);
+      if (a.input.kind === 'path') shell.noteOpened?.(a.input.path);
+      return job;
+    },
+    'separate:export': async (a) => {
+      let outDir = a.outDir;
+      if (!outDir && shell.chooseFolder) {
+        outDir = (await shell.chooseFolder('export')) ?? undefined;
+        if (!outDir) return null;
+      }
+      return engine.exportStems({ ...a, ...(outDir ? { outDir } : {}) });
+    },
+    'separate:discard': async (a) => ({ discarded: await engine.discard(a.resultId) }),
+    'job:cancel': async (a) => ({ cancelled: engine.cancel(a.jobId) }),
+    'train:start': (a) => engine.train(a),
+    'train:pause': async (a) => ({ paused: engine.pauseTraining(a.jobId) }),
+    'train:resume': async (a) => ({ resumed: engine.resumeTraining(a.jobId) }),
+    'train:cancel': async (a) => ({ cancelled: engine.cancelTraining(a.jobId) }),
+    'train:preview-weights': async (a) => engine.previewWeights(a.reweighting, a.step, a.totalSteps),
+    'models:list': () => engine.models.list(),
+    'models:rename': (a) => engine.models.rename(a.id, a.name.trim()),
+    'models:delete': async (a) => {
+      await engine.deleteModel(a.id);
+      return { deleted: true };
+    },
+    'models:activate': (a) => engine.models.activate(a.id),
+    'models:import': async (a) => {
+      const path = a.path ?? (shell.chooseFolder ? await shell.chooseFolder('import-model') : desktopOnly());
+      return path ? engine.models.import(path) : null;
+    },
+    'models:export': async (a) => {
+      const dest = a.destDir ?? (shell.chooseFolder ? await shell.chooseFolder('export-model') : engine.exportDir);
+      return dest ? { dir: await engine.models.export(a.id, dest) } : null;
+    },
+    'files:recent': async () => shell.recentFiles(),
+    'dialog:open-audio': async () => (shell.openAudio ? shell.openAudio() : desktopOnly()),
+    'dialog:open-folder': async () => (shell.chooseFolder ? shell.chooseFolder('training-data') : desktopOnly()),
+  };
+
+  return async function dispatch<C extends Channel>(channel: C, rawArgs: unknown): Promise<Reply<ResultOf<C>>> {
+    try {
+      const args = validateArgs(channel, rawArgs);
+      const value = await (handlers[channel] as (a: ArgsOf<C>) => Promise<ResultOf<C>>)(args);
+      return { ok: true, value };
+    } catch (e) {
+      const error: WireError = e instanceof BadRequest ? { message: `Invalid request: ${e.message}`, code: 'bad-request' } : toErrorInfo(e);
+      return { ok: false, error };
+    }
+  };
+}
+
+export type Dispatch = ReturnType<typeof createDispatcher>;

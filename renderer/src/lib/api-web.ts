@@ -1,0 +1,80 @@
+// Serve mode: the same Api over HTTP (calls, uploads, media) and a WebSocket (events). The token
+// came in the page URL once; the server turned it into an HttpOnly cookie, which every request
+// and the socket carry. The token is removed from the address bar so it is not bookmarked.
+import type { ArgsOf, Channel, EngineEvent, EventMap, EventName, InputRef, Reply, ResultOf } from '../../../electron/contract';
+import { type Api, ApiError, unwrap } from './api';
+
+type Listener = (payload: never) => void;
+
+export function webApi(): Api {
+  const listeners = new Map<EventName, Set<Listener>>();
+  const url = new URL(location.href);
+  if (url.searchParams.has('token')) {
+    url.searchParams.delete('token');
+    history.replaceState(null, '', url);
+  }
+
+  let retry = 500;
+  function connect(): void {
+    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
+    ws.onopen = () => (retry = 500);
+    ws.onmessage = (m) => {
+      const { event, payload } = JSON.parse(String(m.data)) as { event: EventName; payload: never };
+      for (const l of listeners.get(event) ?? []) l(payload);
+    };
+    ws.onclose = () => {
+      retry = Math.min(retry * 2, 10_000);
+      setTimeout(connect, retry);
+    };
+  }
+  connect();
+
+  function on<E extends EventName>(event: E, l: (p: EventMap[E]) => void): () => void {
+    const set = listeners.get(event) ?? new Set();
+    listeners.set(event, set);
+    set.add(l as Listener);
+    return () => set.delete(l as Listener);
+  }
+
+  async function request<T>(path: string, init: RequestInit): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(path, { ...init, credentials: 'same-origin' });
+    } catch {
+      throw new ApiError({ message: 'Cannot reach the Tilt server: is `tilt serve` still running?', code: 'offline' });
+    }
+    const body = (await res.json().catch(() => null)) as Reply<T> | null;
+    if (!body) throw new ApiError({ message: `The server answered ${res.status} ${res.statusText}`, code: 'http' });
+    return unwrap(body);
+  }
+
+  return {
+    shell: 'web',
+    call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>> {
+      return request(`/api/invoke/${channel}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(args) });
+    },
+    onProgress: (l: (e: EngineEvent) => void) => on('engine:event', l),
+    onOpenFiles: (l) => on('app:open-files', l),
+    onNavigate: (l) => on('app:navigate', l),
+    async addFiles(files) {
+      const out: { ref: InputRef; name: string }[] = [];
+      for (const f of files) {
+        const ref = await request<InputRef>(`/api/upload?name=${encodeURIComponent(f.name)}`, { method: 'POST', body: f });
+        out.push({ ref, name: f.name });
+      }
+      return out;
+    },
+    mediaUrl: (resultId, trackId) => `/api/media/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`,
+    deliver(files) {
+      for (const f of files) {
+        if (!f.url) continue;
+        const a = document.createElement('a');
+        a.href = f.url;
+        a.download = f.fileName;
+        document.body.append(a);
+        a.click();
+        a.remove();
+      }
+    },
+  };
+}

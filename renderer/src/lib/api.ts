@@ -1,0 +1,39 @@
+// The one interface the UI talks to. Two implementations: the Electron preload (IPC) and the
+// serve-mode client (HTTP + WebSocket). Both speak the contract in electron/contract.ts.
+import type {
+  ArgsOf, Channel, EngineEvent, EventMap, InputRef, Reply, ResultOf, WireError,
+} from '../../../electron/contract';
+
+export class ApiError extends Error {
+  readonly code: string;
+  readonly file?: string;
+  constructor(e: WireError) {
+    super(e.message);
+    this.name = 'ApiError';
+    this.code = e.code;
+    if (e.file) this.file = e.file;
+  }
+}
+
+export interface Api {
+  readonly shell: 'electron' | 'web';
+  call<C extends Channel>(channel: C, args: ArgsOf<C>): Promise<ResultOf<C>>;
+  onProgress(listener: (e: EngineEvent) => void): () => void;
+  onOpenFiles(listener: (p: EventMap['app:open-files']) => void): () => void;
+  onNavigate(listener: (p: EventMap['app:navigate']) => void): () => void;
+  /** Turns files the user dropped or chose into references the engine can read. */
+  addFiles(files: File[]): Promise<{ ref: InputRef; name: string }[]>;
+  mediaUrl(resultId: string, trackId: string): string;
+  /** Hands exported files to the user: nothing to do on the desktop, downloads in a browser. */
+  deliver(files: { fileName: string; url?: string }[]): void;
+}
+
+export function unwrap<T>(reply: Reply<T>): T {
+  if (reply.ok) return reply.value;
+  throw new ApiError(reply.error);
+}
+
+/** A message for any error, for the error banners. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,18 @@
+export function clock(sec: number): string {
+  if (!Number.isFinite(sec) || sec < 0) sec = 0;
+  const m = Math.floor(sec / 60);
+  const s = sec - m * 60;
+  return `${m}:${s.toFixed(1).padStart(4, '0')}`;
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 ** 2) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 ** 2).toFixed(1)} MB`;
+}
+
+export function params(n: number | undefined): string {
+  return n === undefined ? '—' : n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(0)} k`;
+}
+
+export const FORMAT_LABELS = { wav16: 'WAV 16-bit', wav24: 'WAV 24-bit', wav32f: 'WAV 32-bit float', flac: 'FLAC' } as const;

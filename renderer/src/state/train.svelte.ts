@@ -1,0 +1,179 @@
+// The Train view: the run's settings (reweighting terms built from presets and controls), the live
+// metrics the engine streams, and the run's controls.
+import type {
+  CheckpointInfo, EngineEvent, ReweightTerm, SoundClass, TrainParams, ValidationMetrics, WeightsPreview,
+} from '../../../electron/contract';
+import { messageOf } from '../lib/api';
+import { api, app } from './app.svelte';
+
+export type PresetName = 'speech' | 'env' | 'robust' | 'curriculum' | 'uniform';
+type Schedule = Extract<ReweightTerm, { curriculum: unknown }>['curriculum']['schedule'];
+
+export const PRESETS: { id: PresetName; label: string; hint: string }[] = [
+  { id: 'speech', label: 'Toward speech', hint: 'Class logit gamma: speech 3, env 0' },
+  { id: 'env', label: 'Toward environmental sound', hint: 'Class logit gamma: speech 0, env 3' },
+  { id: 'robust', label: 'Robust', hint: 'F = 0.2 × loss: up-weights the hard mixtures' },
+  { id: 'curriculum', label: 'Curriculum', hint: 'F = β(k) × loss, β from −0.5 to 0: easy mixtures first' },
+  { id: 'uniform', label: 'Uniform', hint: 'Plain average: no reweighting' },
+];
+
+export interface Point {
+  step: number;
+  value: number;
+}
+
+class TrainState {
+  dataKind = $state<'corpus' | 'folders'>('corpus');
+  folders = $state<{ path: string; class: SoundClass }[]>([]);
+  baseModelId = $state('');
+  name = $state('my-fine-tune');
+  robust = $state({ on: false, alpha: 0.2 });
+  curriculum = $state<{ on: boolean; beta0: number; schedule: Schedule }>({ on: false, beta0: -0.5, schedule: 'linear' });
+  gamma = $state({ on: false, speech: 0, env: 0 });
+  steps = $state(2000);
+  batchSize = $state(4);
+  segmentSec = $state(4);
+  lr = $state(0.001);
+  seed = $state(0);
+  validateEvery = $state(200);
+  previewStep = $state(0);
+  preview = $state.raw<WeightsPreview | null>(null);
+  previewError = $state<string | null>(null);
+
+  jobId = $state<string | null>(null);
+  status = $state<'idle' | 'starting' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed'>('idle');
+  error = $state<string | null>(null);
+  step = $state(0);
+  loss = $state.raw<Point[]>([]);
+  entropy = $state.raw<Point[]>([]);
+  effectiveBatch = $state.raw<Point[]>([]);
+  valPerClass = $state.raw<Record<string, Point[]>>({});
+  lastValidation = $state.raw<ValidationMetrics | null>(null);
+  lastWeights = $state.raw<EngineEvent & { type: 'train-step' } | null>(null);
+  checkpoints = $state.raw<CheckpointInfo[]>([]);
+
+  terms: ReweightTerm[] = $derived.by(() => {
+    const t: ReweightTerm[] = [];
+    if (this.robust.on) t.push({ robust: { alpha: this.robust.alpha } });
+    if (this.curriculum.on) t.push({ curriculum: { beta0: this.curriculum.beta0, schedule: this.curriculum.schedule } });
+    if (this.gamma.on) t.push({ class: { speech: this.gamma.speech, env: this.gamma.env } });
+    return t;
+  });
+
+  activePreset: PresetName | null = $derived.by(() => {
+    const j = JSON.stringify(this.terms);
+    for (const p of PRESETS) if (JSON.stringify(presetTerms(p.id)) === j) return p.id;
+    return null;
+  });
+
+  active = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
+
+  applyPreset(id: PresetName): void {
+    this.robust = { on: id === 'robust', alpha: 0.2 };
+    this.curriculum = { on: id === 'curriculum', beta0: -0.5, schedule: 'linear' };
+    this.gamma = { on: id === 'speech' || id === 'env', speech: id === 'speech' ? 3 : 0, env: id === 'env' ? 3 : 0 };
+  }
+
+  params(): TrainParams {
+    return {
+      name: this.name.trim() || 'fine-tune',
+      baseModelId: this.baseModelId,
+      data: this.dataKind === 'corpus' ? { kind: 'corpus' } : { kind: 'folders', folders: $state.snapshot(this.folders) },
+      reweighting: $state.snapshot(this.terms) as ReweightTerm[],
+      steps: this.steps,
+      batchSize: this.batchSize,
+      segmentSec: this.segmentSec,
+      lr: this.lr,
+      seed: this.seed,
+      validateEvery: this.validateEvery,
+    };
+  }
+
+  async refreshPreview(): Promise<void> {
+    try {
+      const step = Math.min(this.previewStep, this.steps);
+      this.preview = await api().call('train:preview-weights', { reweighting: $state.snapshot(this.terms) as ReweightTerm[], step, totalSteps: this.steps });
+      this.previewError = null;
+    } catch (e) {
+      this.previewError = messageOf(e);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.status = 'starting';
+    this.error = null;
+    this.loss = [];
+    this.entropy = [];
+    this.effectiveBatch = [];
+    this.valPerClass = {};
+    this.lastValidation = null;
+    this.checkpoints = [];
+    try {
+      this.jobId = (await api().call('train:start', this.params())).jobId;
+      this.status = 'running';
+    } catch (e) {
+      this.status = 'failed';
+      this.error = messageOf(e);
+    }
+  }
+
+  async control(what: 'pause' | 'resume' | 'cancel'): Promise<void> {
+    if (!this.jobId) return;
+    try {
+      if (what === 'pause') await api().call('train:pause', { jobId: this.jobId });
+      else if (what === 'resume') await api().call('train:resume', { jobId: this.jobId });
+      else await api().call('train:cancel', { jobId: this.jobId });
+    } catch (e) {
+      app.notify('error', messageOf(e));
+    }
+  }
+
+  handle(e: EngineEvent): void {
+    if (e.jobId !== this.jobId) return;
+    switch (e.type) {
+      case 'train-state':
+        this.status = e.state;
+        break;
+      case 'train-step':
+        this.step = e.step;
+        this.lastWeights = e;
+        this.loss = [...this.loss, { step: e.step, value: e.loss }];
+        this.entropy = [...this.entropy, { step: e.step, value: e.weights.entropy }];
+        this.effectiveBatch = [...this.effectiveBatch, { step: e.step, value: e.weights.effectiveBatchSize }];
+        break;
+      case 'train-validation': {
+        this.lastValidation = e.metrics;
+        const next = { ...this.valPerClass };
+        for (const [c, v] of Object.entries(e.metrics.perClass)) next[c] = [...(next[c] ?? []), { step: e.step, value: v }];
+        this.valPerClass = next;
+        break;
+      }
+      case 'train-checkpoint':
+        this.checkpoints = [...this.checkpoints.filter((c) => c.kind !== e.checkpoint.kind), e.checkpoint];
+        break;
+      case 'train-done':
+        this.status = 'done';
+        this.checkpoints = e.checkpoints;
+        break;
+      case 'job-cancelled':
+        this.status = 'cancelled';
+        break;
+      case 'job-failed':
+        this.status = 'failed';
+        this.error = e.error.message;
+        break;
+    }
+  }
+}
+
+export function presetTerms(id: PresetName): ReweightTerm[] {
+  switch (id) {
+    case 'speech': return [{ class: { speech: 3, env: 0 } }];
+    case 'env': return [{ class: { speech: 0, env: 3 } }];
+    case 'robust': return [{ robust: { alpha: 0.2 } }];
+    case 'curriculum': return [{ curriculum: { beta0: -0.5, schedule: 'linear' } }];
+    case 'uniform': return [];
+  }
+}
+
+export const training = new TrainState();

@@ -1,0 +1,284 @@
+// `tilt serve`: the engine behind a local HTTP + WebSocket server that also serves the built
+// renderer. Every request and socket needs the random token printed at start (header, cookie or
+// ?token=), Host must name this server (DNS rebinding) and Origin, when sent, must be this server.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { extname, join, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Engine, type EngineConfig } from '../core/engine/host';
+import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
+import { createDispatcher } from '../electron/dispatch';
+import { DESKTOP_ONLY, type ExportResult, type EventMap, type RecentFile } from '../electron/contract';
+import { isChannel } from '../electron/validate';
+import { webCsp } from './csp';
+
+export interface ServeOptions {
+  port?: number;
+  host?: string;
+  /** Fixed token (tests); random otherwise. */
+  token?: string;
+  /** The built renderer (vite build output). */
+  rendererDir?: string;
+  /** Overrides of the engine's folders (tests use temporary ones). */
+  engine?: Partial<EngineConfig>;
+  /** Largest upload accepted, bytes. */
+  maxUploadBytes?: number;
+}
+
+export interface RunningServer {
+  url: string;
+  /** The URL to open in a browser: carries the token once, then a cookie does. */
+  openUrl: string;
+  token: string;
+  port: number;
+  host: string;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_PORT = 7788;
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const DEFAULT_RENDERER_DIR = join(ROOT, 'dist', 'renderer');
+const VERSION = '0.1.0';
+const MAX_JSON = 1 << 20;
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml', '.png': 'image/png', '.ico': 'image/x-icon', '.json': 'application/json',
+  '.woff2': 'font/woff2', '.wav': 'audio/wav', '.flac': 'audio/flac',
+};
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function cookies(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+  }
+  return out;
+}
+
+export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
+  const host = opts.host ?? '127.0.0.1';
+  const token = opts.token ?? randomBytes(24).toString('base64url');
+  const rendererDir = resolve(opts.rendererDir ?? DEFAULT_RENDERER_DIR);
+  const maxUpload = opts.maxUploadBytes ?? 4 * 1024 ** 3;
+  const engine = new Engine({ ...engineDirs(), builtinModelsDirs: [BUILTIN_MODELS_DIR], ...opts.engine });
+  const recent: RecentFile[] = [];
+  const dispatch = createDispatcher(engine, {
+    kind: 'web',
+    version: VERSION,
+    recentFiles: () => recent,
+  });
+  /** Exported files the browser may download: id -> path. */
+  const downloads = new Map<string, { path: string; name: string }>();
+  let port = opts.port ?? DEFAULT_PORT;
+  const cookieName = () => `tilt_token_${port}`;
+  const loopbackOnly = LOOPBACK.has(host);
+
+  function hostOk(req: IncomingMessage): boolean {
+    const h = req.headers.host;
+    if (!h) return false;
+    if (!loopbackOnly) return true;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
+    return !!m && LOOPBACK.has(m[1]!) && Number(m[2] ?? 80) === port;
+  }
+
+  function originOk(req: IncomingMessage): boolean {
+    const o = req.headers.origin;
+    return o === undefined || o === `http://${req.headers.host}`;
+  }
+
+  function tokenOf(req: IncomingMessage, url: URL): string | undefined {
+    const auth = req.headers.authorization;
+    if (auth?.startsWith('Bearer ')) return auth.slice(7);
+    return url.searchParams.get('token') ?? cookies(req)[cookieName()];
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+    res.end(text);
+  }
+
+  function fail(res: ServerResponse, status: number, message: string, code: string): void {
+    send(res, status, { ok: false, error: { message, code } });
+  }
+
+  async function readJson(req: IncomingMessage): Promise<unknown> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > MAX_JSON) throw new Error('request body too large');
+      chunks.push(c as Buffer);
+    }
+    return chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+  }
+
+  async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, extra: Record<string, string> = {}): Promise<void> {
+    const st = await stat(path).catch(() => null);
+    if (!st?.isFile()) return fail(res, 404, 'not found', 'not-found');
+    const type = TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+    const range = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+    const base = { 'content-type': type, 'accept-ranges': 'bytes', 'x-content-type-options': 'nosniff', ...extra };
+    if (range && (range[1] || range[2])) {
+      const start = range[1] ? Number(range[1]) : Math.max(0, st.size - Number(range[2]));
+      const end = range[1] && range[2] ? Math.min(Number(range[2]), st.size - 1) : st.size - 1;
+      if (start > end || start >= st.size) {
+        res.writeHead(416, { 'content-range': `bytes */${st.size}` });
+        return void res.end();
+      }
+      res.writeHead(206, { ...base, 'content-length': String(end - start + 1), 'content-range': `bytes ${start}-${end}/${st.size}` });
+      await pipeline(createReadStream(path, { start, end }), res);
+      return;
+    }
+    res.writeHead(200, { ...base, 'content-length': String(st.size) });
+    if (req.method === 'HEAD') return void res.end();
+    await pipeline(createReadStream(path), res);
+  }
+
+  async function serveRenderer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+    let path = resolve(rendererDir, rel || 'index.html');
+    if (path !== rendererDir && !path.startsWith(rendererDir + sep)) return fail(res, 404, 'not found', 'not-found');
+    const st = await stat(path).catch(() => null);
+    if (!st?.isFile()) path = join(rendererDir, 'index.html');
+    const isHtml = path.endsWith('.html');
+    if (isHtml) {
+      const html = await readFile(path, 'utf8').catch(() => null);
+      if (html === null) {
+        res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8' });
+        return void res.end(`The Tilt UI is not built. Run \`npm run build:renderer\` and reload.\n(looked in ${rendererDir})\n`);
+      }
+      const headers: Record<string, string> = {
+        'content-type': TYPES['.html']!, 'cache-control': 'no-store', 'content-security-policy': webCsp(`ws://${req.headers.host}`),
+        'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY',
+      };
+      // The token arrives once in the URL; from then on an HttpOnly, same-site cookie carries it.
+      if (url.searchParams.has('token')) headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+      res.writeHead(200, headers);
+      return void res.end(html);
+    }
+    await sendFile(req, res, path, { 'cache-control': 'no-cache' });
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://local');
+    if (!hostOk(req)) return fail(res, 421, 'Host header does not name this server', 'bad-host');
+    if (!originOk(req)) return fail(res, 403, 'Cross-origin requests are refused', 'bad-origin');
+    const t = tokenOf(req, url);
+    if (!t || !safeEqual(t, token)) {
+      return fail(res, 401, 'Missing or wrong token: open the URL that `tilt serve` printed', 'unauthorized');
+    }
+    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    if (parts[0] !== 'api') {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed', 'bad-request');
+      return serveRenderer(req, res, url);
+    }
+    const [, route, a, b] = parts;
+    if (route === 'invoke' && req.method === 'POST' && a) {
+      if (!isChannel(a)) return fail(res, 404, `Unknown channel ${a}`, 'not-found');
+      if (DESKTOP_ONLY.includes(a)) return fail(res, 501, 'Only the desktop app can open native dialogs', 'unsupported');
+      let args: unknown;
+      try {
+        args = await readJson(req);
+      } catch (e) {
+        return fail(res, 400, `Invalid request body: ${(e as Error).message}`, 'bad-request');
+      }
+      const reply = await dispatch(a, args);
+      if (reply.ok && a === 'separate:export' && reply.value) addDownloadUrls(reply.value as ExportResult);
+      return send(res, 200, reply);
+    }
+    if (route === 'upload' && req.method === 'POST') {
+      const name = url.searchParams.get('name') ?? '';
+      if (!name || name.length > 255) return fail(res, 400, 'upload needs ?name=<file name>', 'bad-request');
+      const declared = Number(req.headers['content-length'] ?? NaN);
+      if (!(declared >= 0)) return fail(res, 411, 'upload needs a Content-Length', 'bad-request');
+      if (declared > maxUpload) return fail(res, 413, `${name} is larger than the ${Math.round(maxUpload / 1024 ** 2)} MB upload limit`, 'too-large');
+      const { ref, path } = await engine.createUpload(name);
+      await pipeline(req, createWriteStream(path));
+      return send(res, 200, { ok: true, value: ref });
+    }
+    if (route === 'media' && (req.method === 'GET' || req.method === 'HEAD') && a && b) {
+      const file = engine.trackFile(a, b.replace(/\.wav$/, ''));
+      if (!file) return fail(res, 404, 'No such track (the result may have been discarded)', 'not-found');
+      return sendFile(req, res, file, { 'cache-control': 'no-store' });
+    }
+    if (route === 'download' && req.method === 'GET' && a) {
+      const d = downloads.get(a);
+      if (!d) return fail(res, 404, 'No such export', 'not-found');
+      return sendFile(req, res, d.path, { 'content-disposition': `attachment; filename="${d.name.replace(/["\\\r\n]/g, '_')}"`, 'cache-control': 'no-store' });
+    }
+    return fail(res, 404, 'not found', 'not-found');
+  }
+
+  function addDownloadUrls(r: ExportResult): void {
+    for (const f of r.files) {
+      const id = randomUUID();
+      downloads.set(id, { path: f.path, name: f.fileName });
+      f.url = `/api/download/${id}`;
+    }
+  }
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => {
+      if (!res.headersSent) fail(res, 500, `Internal error: ${(e as Error).message}`, 'internal');
+      else res.destroy();
+    });
+  });
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://local');
+    const t = tokenOf(req, url);
+    const status = !hostOk(req) ? 421 : !originOk(req) ? 403 : !t || !safeEqual(t, token) ? 401 : url.pathname !== '/api/events' ? 404 : 0;
+    if (status) {
+      socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  });
+  const broadcast = <E extends keyof EventMap>(event: E, payload: EventMap[E]) => {
+    const text = JSON.stringify({ event, payload });
+    for (const ws of wss.clients as Set<WebSocket>) if (ws.readyState === ws.OPEN) ws.send(text);
+  };
+  const unsubscribe = engine.on((e) => broadcast('engine:event', e));
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolvePromise());
+  });
+  const addr = server.address();
+  port = typeof addr === 'object' && addr ? addr.port : port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  const base = `http://${shownHost}:${port}`;
+
+  return {
+    url: base,
+    openUrl: `${base}/?token=${token}`,
+    token,
+    port,
+    host,
+    engine,
+    async close() {
+      unsubscribe();
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await engine.close();
+    },
+  };
+}

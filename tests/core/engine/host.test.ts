@@ -1,0 +1,148 @@
+// The engine host driving its real worker thread on a real recording.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Engine } from '../../../core/engine/host';
+import { readAudioFile } from '../../../core/io/audio';
+import type { EngineEvent, SeparationResult } from '../../../core/engine/types';
+import { modelsDirWithTestModel, realSpeechWav } from '../../e2e/fixtures';
+
+let engine: Engine;
+let root: string;
+let builtinDir: string;
+const events: EngineEvent[] = [];
+
+function waitFor<T extends EngineEvent['type']>(jobId: string, types: T[]): Promise<Extract<EngineEvent, { type: T }>> {
+  return new Promise((resolve) => {
+    const hit = events.find((e) => e.jobId === jobId && (types as string[]).includes(e.type));
+    if (hit) return resolve(hit as Extract<EngineEvent, { type: T }>);
+    const off = engine.on((e) => {
+      if (e.jobId === jobId && (types as string[]).includes(e.type)) {
+        off();
+        resolve(e as Extract<EngineEvent, { type: T }>);
+      }
+    });
+  });
+}
+
+before(async () => {
+  const m = await modelsDirWithTestModel();
+  root = m.root;
+  builtinDir = join(root, 'builtin');
+  await mkdir(builtinDir);
+  await cp(join(m.modelsDir, 'test-quarter'), join(builtinDir, 'shipped'), { recursive: true });
+  engine = new Engine({
+    modelsDir: m.modelsDir, builtinModelsDirs: [builtinDir], settingsFile: join(root, 'settings.json'),
+    workDir: join(root, 'work'), exportDir: join(root, 'exports'), progressIntervalMs: 50,
+  });
+  engine.on((e) => events.push(e));
+});
+
+after(async () => {
+  await engine.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+let result: SeparationResult;
+
+test('separates a real recording in the worker: the mixture track is the input, the stems sum to it', async () => {
+  const wav = realSpeechWav();
+  const input = await readAudioFile(wav);
+  await engine.models.activate('test-quarter');
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: wav } });
+  const done = await waitFor(jobId, ['separate-done', 'job-failed']);
+  assert.equal(done.type, 'separate-done', JSON.stringify(done));
+  result = (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  assert.equal(result.fileName, 'privacy-prompt.wav');
+  assert.equal(result.sourcePath, wav);
+  assert.equal(result.model.id, 'test-quarter');
+  assert.match(result.backend, /^(wasm|tfjs-node|tfjs-node-gpu|cpu)/);
+  assert.deepEqual(result.tracks.map((t) => t.id), ['mixture', 'speech', 'env']);
+  assert.ok(Math.abs(result.durationSec - input.channels[0]!.length / input.sampleRate) < 1e-9);
+  const read = async (id: string) => (await readAudioFile(engine.trackFile(result.resultId, id)!)).channels[0]!;
+  const [mix, speech, env] = [await read('mixture'), await read('speech'), await read('env')];
+  assert.equal(mix.length, input.channels[0]!.length);
+  let maxDiff = 0;
+  for (let i = 0; i < mix.length; i++) {
+    assert.ok(Math.abs(mix[i]! - input.channels[0]![i]!) < 1e-6);
+    maxDiff = Math.max(maxDiff, Math.abs(speech[i]! + env[i]! - mix[i]!));
+  }
+  assert.ok(maxDiff < 1e-4, `stems sum back to the mixture (max diff ${maxDiff})`);
+  // Peaks are the max-abs envelope of each track.
+  const t = result.tracks[0]!;
+  const hop = 8000 / t.peaksPerSecond;
+  const k = 50;
+  let m = 0;
+  for (let i = Math.round(k * hop); i < Math.round((k + 1) * hop); i++) m = Math.max(m, Math.abs(mix[i]!));
+  assert.ok(Math.abs(t.peaks[k]! - m) < 1e-4);
+});
+
+test('progress events for a job are ordered, throttled and end at 1', () => {
+  const jobId = result.resultId;
+  const progress = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.jobId === jobId);
+  const sep = progress.filter((e) => e.stage === 'separating').map((e) => e.fraction!);
+  assert.ok(sep.length >= 1);
+  for (let i = 1; i < sep.length; i++) assert.ok(sep[i]! >= sep[i - 1]!);
+  assert.deepEqual(progress.at(-1), { type: 'progress', jobId, kind: 'separate', stage: 'done', fraction: 1 });
+  assert.equal(events.filter((e) => e.jobId === jobId && e.type === 'job-started').length, 1);
+});
+
+test('export writes <name>.<stem> files, refuses to overwrite unless asked, and rejects unknown stems', async () => {
+  const outDir = join(root, 'out');
+  const first = await engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav24', rate: 'model', outDir });
+  assert.deepEqual(first.files.map((f) => f.fileName), ['privacy-prompt.speech.wav', 'privacy-prompt.env.wav']);
+  for (const f of first.files) {
+    assert.equal(f.bytes, (await stat(f.path)).size);
+    assert.equal(f.frames, Math.round(result.durationSec * 8000));
+  }
+  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav24', rate: 'model', outDir }), /already exists/);
+  const again = await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav32f', rate: 'model', outDir, overwrite: true });
+  assert.equal(again.files.length, 1);
+  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['drums'], format: 'wav16', rate: 'model', outDir }), /Unknown stem drums/);
+});
+
+test('a broken file fails its job with a message naming it', async () => {
+  const bad = join(root, 'broken.wav');
+  await writeFile(bad, Buffer.from('RIFF\x10\x00\x00\x00WAVEjunk'));
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: bad } });
+  const failed = await waitFor(jobId, ['job-failed', 'separate-done']);
+  assert.equal(failed.type, 'job-failed');
+  assert.match((failed as Extract<EngineEvent, { type: 'job-failed' }>).error.message, /broken\.wav/);
+  await assert.rejects(engine.separate({ input: { kind: 'path', path: root } }), /is a folder/);
+});
+
+test('cancel: a queued job never runs; a running job stops and reports cancelled', async () => {
+  const wav = realSpeechWav();
+  const running = await engine.separate({ input: { kind: 'path', path: wav } });
+  const queued = await engine.separate({ input: { kind: 'path', path: wav } });
+  assert.equal(engine.cancel(queued.jobId), true);
+  assert.equal(engine.cancel(running.jobId), true);
+  assert.equal((await waitFor(queued.jobId, ['job-cancelled'])).type, 'job-cancelled');
+  assert.equal((await waitFor(running.jobId, ['job-cancelled', 'separate-done'])).type, 'job-cancelled', JSON.stringify(events.filter((e) => e.jobId === running.jobId).map((e) => [e.type, 'stage' in e ? e.stage : ''])));
+  assert.ok(!events.some((e) => e.jobId === queued.jobId && e.type === 'progress' && e.stage !== 'queued'));
+  assert.equal(engine.cancel(running.jobId), false, 'a finished job cannot be cancelled again');
+  // The engine still works afterwards.
+  const next = await engine.separate({ input: { kind: 'path', path: wav } });
+  assert.equal((await waitFor(next.jobId, ['separate-done', 'job-failed'])).type, 'separate-done');
+});
+
+test('models: rename keeps model.json intact, built-ins are read-only, import/export copy folders', async () => {
+  const list = await engine.models.list();
+  assert.deepEqual(list.map((m) => [m.id, m.builtin]), [['shipped', true], ['test-quarter', false]]);
+  const modelJson = await readFile(join(root, 'models', 'test-quarter', 'model.json'), 'utf8');
+  const renamed = await engine.models.rename('test-quarter', 'Mine');
+  assert.equal(renamed.name, 'Mine');
+  assert.equal(await readFile(join(root, 'models', 'test-quarter', 'model.json'), 'utf8'), modelJson);
+  await assert.rejects(engine.models.rename('shipped', 'x'), /ships with Tilt/);
+  await assert.rejects(engine.models.delete('shipped'), /ships with Tilt/);
+  const imported = await engine.models.import(join(builtinDir, 'shipped'));
+  assert.equal(imported.id, 'shipped-2');
+  assert.equal(imported.builtin, false);
+  const exported = await engine.models.export('shipped-2', join(root, 'exported-models'));
+  assert.ok((await stat(join(exported, 'model.json'))).isFile());
+  await assert.rejects(engine.models.export('shipped-2', join(root, 'exported-models')), /already exists/);
+  await engine.models.delete('shipped-2');
+  assert.ok(!(await engine.models.list()).some((m) => m.id === 'shipped-2'));
+  await assert.rejects(engine.models.import(root), /not a Tilt model folder/);
+});

@@ -1,0 +1,70 @@
+// Shared by the app-shell tests: real speech from Debian's asterisk prompts, a saved (untrained)
+// 0.25x Sudo rm -rf model folder, and the built renderer.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const AUDIO_DIR = join(ROOT, '.cache', 'test-audio');
+const PROMPTS = join(AUDIO_DIR, 'root', 'usr', 'share', 'asterisk', 'sounds', 'en_US_f_Allison');
+
+/** A real recorded speech prompt (8 kHz mono WAV), fetched once with apt-get download. */
+export function realSpeechWav(name = 'privacy-prompt.wav'): string {
+  if (!existsSync(join(PROMPTS, name))) {
+    mkdirSync(AUDIO_DIR, { recursive: true });
+    if (!readdirSync(AUDIO_DIR).some((f) => f.endsWith('.deb'))) {
+      execFileSync('apt-get', ['download', 'asterisk-core-sounds-en-wav'], { cwd: AUDIO_DIR, stdio: 'pipe' });
+    }
+    const deb = readdirSync(AUDIO_DIR).find((f) => f.startsWith('asterisk-core-sounds-en-wav') && f.endsWith('.deb'))!;
+    execFileSync('dpkg-deb', ['-x', join(AUDIO_DIR, deb), join(AUDIO_DIR, 'root')]);
+  }
+  return join(PROMPTS, name);
+}
+
+/** A models folder holding one saved 0.25x model whose stems are named speech and env. */
+export async function modelsDirWithTestModel(): Promise<{ root: string; modelsDir: string }> {
+  const { initBackend } = await import('../../core/backend');
+  const { createSudoRmRf, PRESETS } = await import('../../core/models/sudormrf');
+  const { saveModel } = await import('../../core/models/io');
+  await initBackend();
+  const root = await mkdtemp(join(tmpdir(), 'tilt-test-'));
+  const modelsDir = join(root, 'models');
+  const model = createSudoRmRf(PRESETS['0.25x'], 7);
+  try {
+    await saveModel(model, join(modelsDir, 'test-quarter'), { name: 'Test 0.25x (untrained)', preset: '0.25x', stems: ['speech', 'env'], sampleRate: 8000 });
+  } finally {
+    model.dispose();
+  }
+  return { root, modelsDir };
+}
+
+export async function buildRenderer(): Promise<string> {
+  const { build } = await import('vite');
+  await build({ configFile: join(ROOT, 'vite.renderer.config.ts'), logLevel: 'error' });
+  return join(ROOT, 'dist', 'renderer');
+}
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--autoplay-policy=no-user-gesture-required'];
+
+/** Parses a PCM/float WAV header: what the export tests check. */
+export function wavInfo(bytes: Buffer): { format: number; channels: number; sampleRate: number; bitsPerSample: number; frames: number } {
+  if (bytes.toString('ascii', 0, 4) !== 'RIFF' || bytes.toString('ascii', 8, 12) !== 'WAVE') throw new Error('not a RIFF/WAVE file');
+  let off = 12;
+  let fmt: { format: number; channels: number; sampleRate: number; bitsPerSample: number } | null = null;
+  while (off + 8 <= bytes.length) {
+    const id = bytes.toString('ascii', off, off + 4);
+    const size = bytes.readUInt32LE(off + 4);
+    if (id === 'fmt ') {
+      fmt = { format: bytes.readUInt16LE(off + 8), channels: bytes.readUInt16LE(off + 10), sampleRate: bytes.readUInt32LE(off + 12), bitsPerSample: bytes.readUInt16LE(off + 22) };
+    } else if (id === 'data') {
+      if (!fmt) throw new Error('data before fmt');
+      return { ...fmt, frames: size / (fmt.channels * (fmt.bitsPerSample / 8)) };
+    }
+    off += 8 + size + (size % 2);
+  }
+  throw new Error('no data chunk');
+}

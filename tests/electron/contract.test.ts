@@ -1,0 +1,49 @@
+// Main and the server validate everything the renderer sends before it reaches the engine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHANNELS, type Channel } from '../../electron/contract';
+import { BadRequest, validateArgs } from '../../electron/validate';
+
+test('CHANNELS lists every channel of the invoke map exactly once', () => {
+  // A Record over Channel fails to compile when the map gains a channel this list lacks.
+  const all: Record<Channel, true> = {
+    'app:info': true, 'backend:describe': true, 'separate:start': true, 'separate:export': true, 'separate:discard': true,
+    'job:cancel': true, 'train:start': true, 'train:pause': true, 'train:resume': true, 'train:cancel': true,
+    'train:preview-weights': true, 'models:list': true, 'models:rename': true, 'models:delete': true, 'models:activate': true,
+    'models:import': true, 'models:export': true, 'files:recent': true, 'dialog:open-audio': true, 'dialog:open-folder': true,
+  };
+  assert.deepEqual([...CHANNELS].sort(), Object.keys(all).sort());
+});
+
+const UUID = '123e4567-e89b-42d3-a456-426614174000';
+
+test('hostile or malformed arguments are rejected with the field named', () => {
+  const bad: [Channel, unknown, RegExp][] = [
+    ['separate:start', { input: { kind: 'path', path: 'a\0b' } }, /path/],
+    ['separate:start', { input: { kind: 'url', path: 'x' } }, /kind/],
+    ['separate:start', { input: { kind: 'upload', id: '../../etc', name: 'x' } }, /id/],
+    ['separate:start', { input: { kind: 'path', path: '/a.wav' }, modelId: '../escape' }, /modelId/],
+    ['separate:export', { resultId: UUID, stems: ['../x'], format: 'wav16', rate: 'model' }, /stems/],
+    ['separate:export', { resultId: UUID, stems: [], format: 'wav16', rate: 'model', overwrite: 'yes' }, /overwrite/],
+    ['models:rename', { id: 'a', name: '' }, /name/],
+    ['models:delete', { id: 'a/../../b' }, /id/],
+    ['job:cancel', { jobId: 42 }, /jobId/],
+    ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'folders', folders: [{ path: '/s', class: 'speech' }] }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }, /speech folder and one env folder/],
+    ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [{ class: { music: 3 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }, /music/],
+    ['train:preview-weights', { reweighting: [], step: 11, totalSteps: 10 }, /step/],
+    ['models:list', null, /must be an object/],
+  ];
+  for (const [channel, args, why] of bad) {
+    assert.throws(() => validateArgs(channel, args), (e: unknown) => e instanceof BadRequest && why.test(e.message), `${channel} ${JSON.stringify(args)}`);
+  }
+});
+
+test('well-formed arguments pass unchanged', () => {
+  const ok: [Channel, unknown][] = [
+    ['separate:start', { input: { kind: 'upload', id: UUID, name: 'take 1.wav' } }],
+    ['separate:export', { resultId: UUID, stems: ['speech'], format: 'flac', rate: 'input', outDir: '/tmp/x' }],
+    ['train:start', { name: 'x', baseModelId: 'default', data: { kind: 'folders', folders: [{ path: '/s', class: 'speech' }, { path: '/e', class: 'env' }] }, reweighting: [{ robust: { alpha: 0.2 } }, { class: { speech: 3, env: 0 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }],
+    ['train:preview-weights', { reweighting: [{ curriculum: { beta0: -0.5, schedule: 'cosine' } }], step: 3, totalSteps: 10 }],
+  ];
+  for (const [channel, args] of ok) assert.deepEqual(validateArgs(channel, args), args);
+});

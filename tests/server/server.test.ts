@@ -1,0 +1,138 @@
+// Serve mode's gatekeeping and wire protocol, over real HTTP and WebSocket.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { startServer, type RunningServer } from '../../server/server';
+
+let server: RunningServer;
+let root: string;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'tilt-server-'));
+  const rendererDir = join(root, 'renderer');
+  await mkdir(rendererDir);
+  await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Tilt</title>');
+  await writeFile(join(root, 'secret.txt'), 'outside the renderer');
+  server = await startServer({
+    port: 0,
+    token: 'test-token-123',
+    rendererDir,
+    engine: { modelsDir: join(root, 'models'), settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'), builtinModelsDirs: [] },
+  });
+});
+
+after(async () => {
+  await server.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+/** Raw HTTP so that Host and Origin can be set as an attacker would. */
+function http(path: string, opts: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: server.port, path, method: opts.method ?? 'GET', headers: opts.headers }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end(opts.body);
+  });
+}
+
+const auth = { authorization: 'Bearer test-token-123' };
+
+test('every route needs the token: 401 without it or with a wrong one', async () => {
+  for (const path of ['/', '/index.html', '/api/media/x/y.wav', '/api/download/x']) {
+    assert.equal((await http(path)).status, 401, path);
+  }
+  const wrong = await http('/api/invoke/models:list', { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
+  assert.equal(wrong.status, 401);
+  assert.equal(JSON.parse(wrong.body).error.code, 'unauthorized');
+});
+
+test('the token in the URL serves the app with a strict CSP and turns into a same-site HttpOnly cookie', async () => {
+  const r = await http('/?token=test-token-123');
+  assert.equal(r.status, 200);
+  assert.match(String(r.headers['content-security-policy']), /script-src 'self'(;|$)/);
+  assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
+  const cookie = String(r.headers['set-cookie']);
+  assert.match(cookie, new RegExp(`^tilt_token_${server.port}=test-token-123;`));
+  assert.match(cookie, /HttpOnly/);
+  assert.match(cookie, /SameSite=Strict/);
+  const withCookie = await http('/api/invoke/models:list', { method: 'POST', headers: { cookie: `tilt_token_${server.port}=test-token-123` }, body: '{}' });
+  assert.deepEqual(JSON.parse(withCookie.body), { ok: true, value: [] });
+});
+
+test('DNS rebinding and cross-site requests are refused even with the token', async () => {
+  const rebinding = await http('/api/invoke/models:list', { method: 'POST', headers: { ...auth, host: `evil.example:${server.port}` }, body: '{}' });
+  assert.equal(rebinding.status, 421);
+  const crossSite = await http('/api/invoke/models:list', { method: 'POST', headers: { ...auth, origin: 'https://evil.example' }, body: '{}' });
+  assert.equal(crossSite.status, 403);
+  const sameOrigin = await http('/api/invoke/models:list', { method: 'POST', headers: { ...auth, origin: `http://127.0.0.1:${server.port}` }, body: '{}' });
+  assert.equal(sameOrigin.status, 200);
+});
+
+test('static files cannot escape the renderer folder', async () => {
+  const r = await http('/../secret.txt', { headers: auth });
+  assert.doesNotMatch(r.body, /outside the renderer/);
+  const encoded = await http('/%2e%2e/secret.txt', { headers: auth });
+  assert.doesNotMatch(encoded.body, /outside the renderer/);
+});
+
+test('invalid arguments get a readable error naming the field; unknown channels 404; dialogs are desktop-only', async () => {
+  const call = async (channel: string, body: unknown) => {
+    const r = await http(`/api/invoke/${channel}`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: r.status, body: JSON.parse(r.body) as { ok: boolean; error?: { message: string; code: string } } };
+  };
+  const bad = await call('separate:export', { resultId: 'x', stems: [], format: 'mp4', rate: 'model' });
+  assert.equal(bad.body.ok, false);
+  assert.equal(bad.body.error!.code, 'bad-request');
+  assert.match(bad.body.error!.message, /resultId/);
+  const badTerm = await call('train:preview-weights', { reweighting: [{ robust: { alpha: 'high' } }], step: 0, totalSteps: 10 });
+  assert.match(badTerm.body.error!.message, /robust\.alpha/);
+  const extra = await call('models:list', { sneaky: true });
+  assert.match(extra.body.error!.message, /unexpected field sneaky/);
+  assert.equal((await call('fs:read', {})).status, 404);
+  assert.equal((await call('dialog:open-audio', {})).status, 501);
+  const missing = await call('separate:start', { input: { kind: 'path', path: join(root, 'nope.wav') } });
+  assert.match(missing.body.error!.message, /nope\.wav: file not found/);
+});
+
+test('the weights preview is the reweighter applied to the sample batch: uniform gives 1/8 each', async () => {
+  const r = await http('/api/invoke/train:preview-weights', { method: 'POST', headers: auth, body: JSON.stringify({ reweighting: [], step: 0, totalSteps: 100 }) });
+  const v = JSON.parse(r.body).value as { examples: { weight: number }[]; diagnostics: { effectiveBatchSize: number; entropy: number } };
+  assert.equal(v.examples.length, 8);
+  for (const e of v.examples) assert.ok(Math.abs(e.weight - 1 / 8) < 1e-12);
+  assert.ok(Math.abs(v.diagnostics.effectiveBatchSize - 8) < 1e-9);
+  assert.ok(Math.abs(v.diagnostics.entropy - Math.log(8)) < 1e-9);
+});
+
+test('training is reported as unavailable (no trainer yet), not faked', async () => {
+  const r = await http('/api/invoke/train:start', {
+    method: 'POST', headers: auth,
+    body: JSON.stringify({ name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }),
+  });
+  const body = JSON.parse(r.body) as { ok: boolean; error: { code: string; message: string } };
+  assert.equal(body.ok, false);
+  assert.equal(body.error.code, 'unavailable');
+});
+
+test('the event socket needs the token and a same-origin Origin', async () => {
+  const open = (url: string, headers: Record<string, string> = {}) => new Promise<number>((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.on('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.on('unexpected-response', (_req, res) => resolve(res.statusCode!));
+    ws.on('error', () => undefined);
+  });
+  const base = `ws://127.0.0.1:${server.port}/api/events`;
+  assert.equal(await open(base), 401);
+  assert.equal(await open(`${base}?token=test-token-123`, { origin: 'https://evil.example' }), 403);
+  assert.equal(await open(`${base}?token=test-token-123`, { origin: `http://127.0.0.1:${server.port}` }), 101);
+});
