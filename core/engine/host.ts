@@ -186,6 +186,7 @@ export class Engine {
     if (this.runs.size) throw new EngineError('A training run is already going: pause or cancel it first', 'busy');
     const base = await this.models.get(params.baseModelId);
     const name = params.name.trim() || `${base.name} fine-tune`;
+    await this.models.pinActive();
     const { id, dir } = await this.models.reserve(name, { name, createdAt: new Date().toISOString(), baseModelId: base.id });
     let config: Record<string, unknown>;
     try {
@@ -199,14 +200,14 @@ export class Engine {
     const run = new TrainingRun({
       jobId, modelId: id, runDir: dir, config, emit: (e) => this.emit(e),
       ...(this.config.backend ? { backend: this.config.backend } : {}),
+      finish: async ({ bestSiSdri }) => {
+        this.runs.delete(jobId);
+        if (bestSiSdri !== null) await this.models.setMeta(id, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
+        // A run that stopped before its first checkpoint leaves nothing to use.
+        if (!(await this.models.has(id))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      },
     });
     this.runs.set(jobId, run);
-    void run.done.then(async ({ outcome, bestSiSdri }) => {
-      this.runs.delete(jobId);
-      if (bestSiSdri !== null) await this.models.setMeta(id, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
-      // A run that stopped before its first checkpoint leaves nothing to use.
-      if (outcome !== 'finished' && !(await this.models.has(id))) await rm(dir, { recursive: true, force: true });
-    });
     return { jobId };
   }
 

@@ -116,6 +116,17 @@ export class ModelStore {
     return this.get(id);
   }
 
+  /**
+   * Records the model in use as the active one when none was chosen (the first listed stands in):
+   * adding a model, e.g. by training, must not change which model separates.
+   */
+  async pinActive(): Promise<void> {
+    const list = await this.list();
+    const chosen = await this.activeId();
+    const current = list.find((m) => m.active);
+    if (current && current.id !== chosen) await this.activate(current.id);
+  }
+
   async rename(id: string, name: string): Promise<ModelInfo> {
     const root = await this.writable(id);
     const meta = (await readJson(join(root, META_FILE))) ?? {};

@@ -3,6 +3,7 @@
 import { createReweighter, makeReweightContext, termFromConfig } from '../reweighting';
 import type { MixtureType, SoundClass } from '../types';
 import type { ReweightTerm, WeightsPreview } from './types';
+import { granularityFor } from './training';
 
 /**
  * A sample batch spanning easy to hard examples of each mixture type. The losses (negative SI-SDR
@@ -20,10 +21,12 @@ export const SAMPLE_BATCH: { classes: SoundClass[]; mixtureType: MixtureType; so
   { classes: ['env', 'env'], mixtureType: 'env+env', sourceLosses: [-3, 2] },
 ];
 
+/** Each example's weight is the sum over its sources when the run weighs sources (class bias). */
 export function previewWeights(reweighting: ReweightTerm[], step: number, totalSteps: number): WeightsPreview {
-  const reweighter = createReweighter(reweighting.map(termFromConfig));
+  const granularity = granularityFor(reweighting);
+  const reweighter = createReweighter(reweighting.map(termFromConfig), granularity);
   const ctx = makeReweightContext({
-    granularity: 'mixture',
+    granularity,
     sourceLosses: SAMPLE_BATCH.map((e) => e.sourceLosses),
     classes: SAMPLE_BATCH.map((e) => e.classes),
     mixtureTypes: SAMPLE_BATCH.map((e) => e.mixtureType),
@@ -33,7 +36,11 @@ export function previewWeights(reweighting: ReweightTerm[], step: number, totalS
   });
   const w = reweighter.weigh(ctx);
   return {
-    examples: SAMPLE_BATCH.map((e, i) => ({ classes: e.classes, loss: ctx.exampleLosses[i]!, weight: w.weights[i]! })),
+    examples: SAMPLE_BATCH.map((e, i) => ({
+      classes: e.classes,
+      loss: ctx.exampleLosses[i]!,
+      weight: granularity === 'mixture' ? w.weights[i]! : e.sourceLosses.reduce((sum, _, j) => sum + w.weights[i * e.sourceLosses.length + j]!, 0),
+    })),
     diagnostics: w.diagnostics,
   };
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { TrainingJob } from '../train/host';
 import type { FromTrainWorker } from '../train/protocol';
 import type { EvaluationReport } from '../train/metrics';
-import type { CheckpointInfo, EngineEvent, TrainParams, ValidationMetrics } from './types';
+import type { Granularity } from '../reweighting';
+import type { CheckpointInfo, EngineEvent, ReweightTerm, TrainParams, ValidationMetrics } from './types';
 import { EngineError } from './errors';
 
 export interface TrainingDefaults {
@@ -16,6 +17,14 @@ export interface TrainingDefaults {
   cacheDir?: string;
   /** Validation set size (default 64 mixtures, in batches of 8). */
   validation?: { mixtures: number; batchSize: number };
+}
+
+/**
+ * A batch of speech+env mixtures holds the same classes in every mixture, so a class bias weighs
+ * sources (moving weight between the stems inside each mixture); other terms weigh mixtures.
+ */
+export function granularityFor(terms: readonly ReweightTerm[]): Granularity {
+  return terms.some((t) => 'class' in t) ? 'source' : 'mixture';
 }
 
 /**
@@ -34,9 +43,6 @@ export function trainConfigFor(p: TrainParams, baseModelDir: string, runName: st
         envDirs: p.data.folders.filter((f) => f.class === 'env').map((f) => f.path),
       };
   if (p.data.kind === 'folders' && p.data.folders.length === 0) throw new EngineError('Add at least one folder of training audio (or use the built-in recordings)', 'bad-input');
-  // A batch of speech+env mixtures holds the same classes in every mixture: a class bias can only
-  // move weight between the sources inside each mixture, so it is applied per source.
-  const hasClassTerm = p.reweighting.some((t) => 'class' in t);
   return {
     name: runName,
     seed: p.seed,
@@ -46,7 +52,7 @@ export function trainConfigFor(p: TrainParams, baseModelDir: string, runName: st
     epochs: Math.ceil(p.steps / validateEvery),
     stepsPerEpoch: validateEvery,
     optimizer: { lr: p.lr },
-    reweighting: hasClassTerm ? { granularity: 'source', terms: p.reweighting } : p.reweighting,
+    reweighting: { granularity: granularityFor(p.reweighting), terms: p.reweighting },
     ...(defaults.validation ? { validation: { ...defaults.validation, seed: 1234 } } : {}),
   };
 }
@@ -77,6 +83,11 @@ async function checkpointInfo(kind: 'best' | 'last', dir: string, modelId: strin
   return info;
 }
 
+export interface RunEnd {
+  outcome: 'finished' | 'cancelled' | 'failed';
+  bestSiSdri: number | null;
+}
+
 export interface RunOptions {
   jobId: string;
   /** The run's folder: the model id the checkpoints are used under. */
@@ -85,11 +96,13 @@ export interface RunOptions {
   config: Record<string, unknown>;
   backend?: string;
   emit(e: EngineEvent): void;
+  /** Runs when the job has ended, before its final event goes out. Must not throw. */
+  finish(end: RunEnd): Promise<void>;
 }
 
 /** One training run: a TrainingJob plus the mapping of its messages to engine events. */
 export class TrainingRun {
-  readonly done: Promise<{ outcome: 'finished' | 'cancelled' | 'failed'; bestSiSdri: number | null }>;
+  readonly done: Promise<RunEnd>;
   state: 'starting' | 'running' | 'paused' = 'starting';
   private readonly job: TrainingJob;
   private step = 0;
@@ -102,16 +115,20 @@ export class TrainingRun {
     this.done = this.job.done.then(
       async (d) => {
         await this.pendingCheckpoint;
+        const end = { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null };
+        await o.finish(end);
         const checkpoints = [...this.checkpoints.values()];
         if (d.outcome === 'cancelled') o.emit({ type: 'job-cancelled', jobId: o.jobId, kind: 'train' });
         else o.emit({ type: 'train-done', jobId: o.jobId, checkpoints, modelId: o.modelId });
-        return { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null };
+        return end;
       },
       async (e: unknown) => {
         await this.pendingCheckpoint;
+        const end = { outcome: 'failed' as const, bestSiSdri: null };
+        await o.finish(end);
         const message = e instanceof Error ? e.message : String(e);
         o.emit({ type: 'job-failed', jobId: o.jobId, kind: 'train', error: { message: `Training stopped: ${message}`, code: 'train-failed' } });
-        return { outcome: 'failed' as const, bestSiSdri: null };
+        return end;
       },
     );
   }

@@ -68,3 +68,17 @@ export function wavInfo(bytes: Buffer): { format: number; channels: number; samp
   }
   throw new Error('no data chunk');
 }
+
+/** Saves a tiny Sudo rm -rf (one U-ConvBlock, few channels) to `dir`: fast enough to fine-tune in a test. */
+export async function saveTinyModel(dir: string, name = 'Tiny base'): Promise<void> {
+  const { initBackend } = await import('../../core/backend');
+  const { createSudoRmRf, PRESETS } = await import('../../core/models/sudormrf');
+  const { saveModel } = await import('../../core/models/io');
+  await initBackend();
+  const model = createSudoRmRf({ ...PRESETS['0.25x'], nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 }, 3);
+  try {
+    await saveModel(model, dir, { name, preset: '0.25x', stems: ['speech', 'env'], sampleRate: 8000 });
+  } finally {
+    model.dispose();
+  }
+}

@@ -8,7 +8,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, modelsDirWithTestModel, realSpeechWav, ROOT, wavInfo } from './fixtures';
+import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, modelsDirWithTestModel, realSpeechWav, ROOT, saveTinyModel, wavInfo } from './fixtures';
+import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
 
 const SHOTS = join(ROOT, 'test-results', 'e2e');
 let server: RunningServer;
@@ -20,10 +21,15 @@ before(async () => {
   const rendererDir = await buildRenderer();
   const m = await modelsDirWithTestModel();
   root = m.root;
+  await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
+  await ensureTestAudio();
   server = await startServer({
     port: 0,
     rendererDir,
-    engine: { modelsDir: m.modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'), builtinModelsDirs: [] },
+    engine: {
+      modelsDir: m.modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'), builtinModelsDirs: [],
+      training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
+    },
   });
   await mkdir(SHOTS, { recursive: true });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
@@ -126,4 +132,40 @@ test('Models view: the model card shows and a rename sticks', async () => {
   await page.getByRole('button', { name: 'Save' }).click();
   await page.getByRole('heading', { name: 'Speech tilt v1' }).waitFor();
   assert.equal(await page.getByTestId('active-model').textContent(), 'Speech tilt v1');
+});
+
+test('Train view: a real run toward speech streams charts and weights, cancels, and its checkpoint separates', async () => {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
+  await page.getByLabel('New model name').fill('E2E tilt');
+  await page.getByRole('button', { name: 'Toward speech' }).click();
+  await page.getByLabel('Steps', { exact: true }).fill('100000');
+  await page.getByLabel('Batch size', { exact: true }).fill('2');
+  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
+  await page.getByLabel('Validate every', { exact: true }).fill('2');
+  await page.getByRole('button', { name: 'Start training' }).click();
+
+  const points = (title: string) => page.waitForFunction(
+    (t) => Number(document.querySelector(`figure[aria-label="${t}"]`)?.getAttribute('data-points')) >= 2, title, { timeout: 60_000 },
+  );
+  await points('Training loss');
+  await points('Weight entropy');
+  await points('Validation SI-SDRi');
+  await page.locator('.section-title small', { hasText: 'live, from training' }).waitFor();
+  // Per-source class bias: 2 mixtures x 2 sources, e^3 / (e^3 + 1) = 95.3% of the weight on speech.
+  await page.locator('.diag div', { hasText: 'Effective batch' }).locator('dd', { hasText: '/ 4' }).waitFor();
+  await page.locator('.diag div', { hasText: 'Speech mass' }).locator('dd', { hasText: '95.3%' }).waitFor();
+  await page.locator('.pct tbody td').first().filter({ hasText: /^-?\d+\.\d\d$/ }).waitFor();
+  await page.locator('.ckpts li[data-kind="best"]').waitFor();
+  assert.match((await page.locator('.status').textContent())!, /running · step \d+\/100000/);
+  await page.screenshot({ path: join(SHOTS, 'train-running.png') });
+
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('.status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+  await page.locator('.ckpts li[data-kind="last"]').waitFor();
+  // Training added a model but the one separating stays until the user picks the new one.
+  assert.equal(await page.getByTestId('active-model').textContent(), 'Speech tilt v1');
+  await page.locator('.ckpts li[data-kind="best"]').getByRole('button', { name: 'Use this model for separation' }).click();
+  await page.getByTestId('active-model').filter({ hasText: 'E2E tilt' }).waitFor();
+  await page.locator('.ckpts li[data-kind="best"]').getByRole('button', { name: 'Separating with this model' }).waitFor();
 });

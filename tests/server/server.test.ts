@@ -111,14 +111,15 @@ test('the weights preview is the reweighter applied to the sample batch: uniform
   assert.ok(Math.abs(v.diagnostics.entropy - Math.log(8)) < 1e-9);
 });
 
-test('training is reported as unavailable (no trainer yet), not faked', async () => {
+test('train:start reaches the trainer: an unknown base model is a readable not-found error', async () => {
   const r = await http('/api/invoke/train:start', {
     method: 'POST', headers: auth,
     body: JSON.stringify({ name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }),
   });
   const body = JSON.parse(r.body) as { ok: boolean; error: { code: string; message: string } };
   assert.equal(body.ok, false);
-  assert.equal(body.error.code, 'unavailable');
+  assert.equal(body.error.code, 'not-found');
+  assert.match(body.error.message, /No model named "m"/);
 });
 
 test('the event socket needs the token and a same-origin Origin', async () => {

@@ -1,7 +1,7 @@
 // The Train view: the run's settings (reweighting terms built from presets and controls), the live
 // metrics the engine streams, and the run's controls.
 import type {
-  CheckpointInfo, EngineEvent, ReweightTerm, SoundClass, TrainParams, ValidationMetrics, WeightsPreview,
+  CheckpointInfo, EngineEvent, ReweightTerm, SoundClass, TrainParams, ValidationMetrics, WeightsDiagnostics, WeightsPreview,
 } from '../../../electron/contract';
 import { messageOf } from '../lib/api';
 import { api, app } from './app.svelte';
@@ -49,7 +49,7 @@ class TrainState {
   effectiveBatch = $state.raw<Point[]>([]);
   valPerClass = $state.raw<Record<string, Point[]>>({});
   lastValidation = $state.raw<ValidationMetrics | null>(null);
-  lastWeights = $state.raw<EngineEvent & { type: 'train-step' } | null>(null);
+  lastWeights = $state.raw<(EngineEvent & { type: 'train-step' }) & { weights: WeightsDiagnostics } | null>(null);
   checkpoints = $state.raw<CheckpointInfo[]>([]);
 
   terms: ReweightTerm[] = $derived.by(() => {
@@ -108,6 +108,8 @@ class TrainState {
     this.valPerClass = {};
     this.lastValidation = null;
     this.checkpoints = [];
+    this.lastWeights = null;
+    this.step = 0;
     try {
       this.jobId = (await api().call('train:start', this.params())).jobId;
       this.status = 'running';
@@ -134,12 +136,19 @@ class TrainState {
       case 'train-state':
         this.status = e.state;
         break;
-      case 'train-step':
+      case 'train-step': {
         this.step = e.step;
-        this.lastWeights = e;
-        this.loss = [...this.loss, { step: e.step, value: e.loss }];
-        this.entropy = [...this.entropy, { step: e.step, value: e.weights.entropy }];
-        this.effectiveBatch = [...this.effectiveBatch, { step: e.step, value: e.weights.effectiveBatchSize }];
+        // A skipped step has no finite loss and no weights: the charts keep their last points.
+        const w = e.weights;
+        if (!w) break;
+        this.lastWeights = { ...e, weights: w };
+        if (Number.isFinite(e.loss)) this.loss = [...this.loss, { step: e.step, value: e.loss }];
+        this.entropy = [...this.entropy, { step: e.step, value: w.entropy }];
+        this.effectiveBatch = [...this.effectiveBatch, { step: e.step, value: w.effectiveBatchSize }];
+        break;
+      }
+      case 'train-warning':
+        app.notify('info', e.message);
         break;
       case 'train-validation': {
         this.lastValidation = e.metrics;

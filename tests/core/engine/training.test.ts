@@ -1,0 +1,158 @@
+// Training through the engine: the Train view's parameters become a real fine-tuning run on real
+// recordings (the ci corpus) whose checkpoints show up as models.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../../core/engine/host';
+import { trainConfigFor } from '../../../core/engine/training';
+import { previewWeights, SAMPLE_BATCH } from '../../../core/engine/preview';
+import type { EngineEvent, TrainParams } from '../../../core/engine/types';
+import { parseTrainConfig } from '../../../core/train/config';
+import { loadModel } from '../../../core/models/io';
+import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
+import { saveTinyModel } from '../../e2e/fixtures';
+
+let engine: Engine;
+let root: string;
+const events: EngineEvent[] = [];
+
+const PARAMS: TrainParams = {
+  name: 'Speech tilt', baseModelId: 'tiny', data: { kind: 'corpus' }, reweighting: [{ class: { speech: 3, env: 0 } }],
+  steps: 4, batchSize: 2, segmentSec: 0.5, lr: 1e-3, seed: 1, validateEvery: 2,
+};
+
+function until<T extends EngineEvent['type']>(jobId: string, types: T[]): Promise<Extract<EngineEvent, { type: T }>> {
+  return new Promise((resolve) => {
+    const hit = events.find((e) => e.jobId === jobId && (types as string[]).includes(e.type));
+    if (hit) return resolve(hit as Extract<EngineEvent, { type: T }>);
+    const off = engine.on((e) => {
+      if (e.jobId === jobId && (types as string[]).includes(e.type)) {
+        off();
+        resolve(e as Extract<EngineEvent, { type: T }>);
+      }
+    });
+  });
+}
+
+before(async () => {
+  await ensureTestAudio();
+  root = await mkdtemp(join(tmpdir(), 'tilt-train-'));
+  const modelsDir = join(root, 'models');
+  await saveTinyModel(join(modelsDir, 'tiny'));
+  engine = new Engine({
+    modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'),
+    training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
+  });
+  engine.on((e) => events.push(e));
+});
+
+after(async () => {
+  await engine?.close();
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+test('the Train view parameters map to a valid training config; a class bias is applied per source', () => {
+  const raw = trainConfigFor({ ...PARAMS, steps: 5, validateEvery: 2 }, '/models/tiny', 'speech-tilt', { corpus: 'ci', cacheDir: '/cache' });
+  const c = parseTrainConfig(raw);
+  assert.deepEqual(c.model, { from: '/models/tiny' });
+  assert.equal(c.stepsPerEpoch, 2);
+  assert.equal(c.epochs, 3, 'covers at least the 5 steps asked for');
+  assert.equal(c.data.corpus, 'ci');
+  assert.equal(c.data.cacheDir, '/cache');
+  assert.equal(c.data.segmentSeconds, 0.5);
+  assert.deepEqual(c.reweighting, { granularity: 'source', terms: [{ class: { speech: 3, env: 0 } }] });
+  const robust = parseTrainConfig(trainConfigFor({ ...PARAMS, reweighting: [{ robust: { alpha: 0.2 } }] }, '/m', 'r'));
+  assert.equal(robust.reweighting.granularity, 'mixture');
+  const folders = parseTrainConfig(trainConfigFor({
+    ...PARAMS, data: { kind: 'folders', folders: [{ path: '/a', class: 'speech' }, { path: '/b', class: 'env' }, { path: '/c', class: 'speech' }] },
+  }, '/m', 'f'));
+  assert.equal(folders.data.corpus, null);
+  assert.deepEqual(folders.data.speechDirs, ['/a', '/c']);
+  assert.deepEqual(folders.data.envDirs, ['/b']);
+  assert.throws(() => trainConfigFor({ ...PARAMS, data: { kind: 'folders', folders: [] } }, '/m', 'x'), /at least one folder/);
+  assert.throws(() => trainConfigFor({ ...PARAMS, validateEvery: 0 }, '/m', 'x'), /Validate every/);
+});
+
+test('the weights preview weighs like the run: a class bias per source, each example the sum of its sources', () => {
+  const v = previewWeights([{ class: { speech: 3, env: 0 } }], 0, 100);
+  assert.equal(v.diagnostics.units, 16);
+  const speechSources = SAMPLE_BATCH.flatMap((e) => e.classes).filter((c) => c === 'speech').length;
+  const z = speechSources * Math.exp(3) + (16 - speechSources);
+  assert.ok(Math.abs((v.diagnostics.classMass.speech ?? 0) - (speechSources * Math.exp(3)) / z) < 1e-9);
+  SAMPLE_BATCH.forEach((e, i) => {
+    const expected = e.classes.reduce((sum, c) => sum + (c === 'speech' ? Math.exp(3) : 1), 0) / z;
+    assert.ok(Math.abs(v.examples[i]!.weight - expected) < 1e-9, `example ${i}`);
+  });
+  assert.equal(previewWeights([{ robust: { alpha: 0.2 } }], 0, 100).diagnostics.units, 8);
+});
+
+test('a run toward speech trains the tiny model on real audio; its best checkpoint becomes a usable model', async () => {
+  const { jobId } = await engine.train(PARAMS);
+  await assert.rejects(engine.train(PARAMS), /already going/);
+  const end = await until(jobId, ['train-done', 'job-failed']);
+  assert.equal(end.type, 'train-done', JSON.stringify(end));
+  const done = end as Extract<EngineEvent, { type: 'train-done' }>;
+  assert.equal(done.modelId, 'speech-tilt');
+
+  const steps = events.filter((e): e is Extract<EngineEvent, { type: 'train-step' }> => e.jobId === jobId && e.type === 'train-step');
+  assert.ok(steps.length >= 1);
+  assert.equal(steps.at(-1)!.step, 4);
+  for (const s of steps) {
+    assert.ok(Number.isFinite(s.loss) && s.weights, JSON.stringify(s));
+    // Per-source weighting: batch 2 x 2 sources; gamma(speech) = 3 puts e^3 / (e^3 + 1) of the mass on speech.
+    assert.equal(s.weights.units, 4);
+    assert.ok(Math.abs((s.weights.classMass.speech ?? 0) - Math.exp(3) / (Math.exp(3) + 1)) < 1e-4, JSON.stringify(s.weights.classMass));
+    assert.ok(s.weights.entropy > 0 && s.weights.entropy <= Math.log(4) + 1e-9);
+  }
+  const vals = events.filter((e): e is Extract<EngineEvent, { type: 'train-validation' }> => e.jobId === jobId && e.type === 'train-validation');
+  assert.deepEqual(vals.map((v) => v.step), [2, 4]);
+  for (const v of vals) {
+    assert.ok(Number.isFinite(v.metrics.mean) && Number.isFinite(v.metrics.perClass.speech!) && Number.isFinite(v.metrics.perClass.env!));
+    assert.ok(v.metrics.percentiles['1']! <= v.metrics.percentiles['50']! && v.metrics.percentiles['50']! <= v.metrics.percentiles['99']!);
+  }
+  const best = done.checkpoints.find((c) => c.kind === 'best');
+  const last = done.checkpoints.find((c) => c.kind === 'last');
+  assert.ok(best && last, JSON.stringify(done.checkpoints));
+  assert.equal(last.step, 4);
+  assert.equal(best.valSiSdri, Math.max(...vals.map((v) => v.metrics.mean)));
+
+  assert.equal((await engine.models.active()).id, 'tiny', 'a new model does not take over separation by itself');
+  const model = await engine.models.get('speech-tilt');
+  assert.equal(model.name, 'Speech tilt');
+  assert.equal(model.dir, best.dir);
+  assert.equal(model.metrics?.valSiSdri, best.valSiSdri);
+  const loaded = await loadModel(model.dir);
+  try {
+    assert.ok(Array.isArray(loaded.metadata?.stems));
+  } finally {
+    loaded.model.dispose();
+  }
+  await engine.models.activate('speech-tilt');
+  assert.equal((await engine.models.active()).id, 'speech-tilt');
+});
+
+test('pause, resume and cancel: a cancelled run keeps its last checkpoint as a model', async () => {
+  const { jobId } = await engine.train({ ...PARAMS, name: 'Long run', steps: 10_000, validateEvery: 10_000, reweighting: [] });
+  await until(jobId, ['train-step']);
+  assert.equal(engine.pauseTraining(jobId), true);
+  await new Promise<void>((resolve) => {
+    const off = engine.on((e) => {
+      if (e.jobId === jobId && e.type === 'train-state' && e.state === 'paused') {
+        off();
+        resolve();
+      }
+    });
+  });
+  await assert.rejects(engine.deleteModel('long-run'), /being trained/);
+  assert.equal(engine.resumeTraining(jobId), true);
+  assert.equal(engine.cancelTraining(jobId), true);
+  const end = await until(jobId, ['job-cancelled', 'train-done', 'job-failed']);
+  assert.equal(end.type, 'job-cancelled');
+  const ckpt = events.find((e) => e.jobId === jobId && e.type === 'train-checkpoint') as Extract<EngineEvent, { type: 'train-checkpoint' }> | undefined;
+  assert.equal(ckpt?.checkpoint.kind, 'last');
+  const m = await engine.models.get('long-run');
+  assert.equal(m.dir, ckpt.checkpoint.dir);
+  assert.throws(() => engine.cancelTraining(jobId), /no longer going/);
+});
