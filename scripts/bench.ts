@@ -4,8 +4,10 @@
 import { backendInfo, describeBackend, initBackend } from '../core/backend';
 import { tf } from '../core/tf';
 import type { Tensor2D, Tensor3D } from '../core/tf';
-import { MODEL_RATE } from '../core/types';
-import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
+import { MODEL_RATE, type MixtureBatch } from '../core/types';
+import { trainStep } from '../core/train/step';
+import { reweighterFromConfig } from '../core/reweighting';
+import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, needsCheckpointing, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
 
 const json = process.argv.includes('--json');
 const log = (s: string) => {
@@ -80,6 +82,53 @@ async function trainStepMs(config: SudoRmRfConfig, batch: number, reps: number):
   return ms;
 }
 
+/** Random 1 s speech + env batch: timing only, the numbers in it do not matter. */
+function randomBatch(batch: number, seed: number): MixtureBatch {
+  const time = MODEL_RATE;
+  const sources = tf.tidy(() => tf.randomNormal([batch, 2, time], 0, 0.1, 'float32', seed).dataSync() as Float32Array);
+  const mixture = new Float32Array(batch * time);
+  for (let b = 0; b < batch; b++) {
+    for (let t = 0; t < time; t++) mixture[b * time + t] = sources[(2 * b) * time + t]! + sources[(2 * b + 1) * time + t]!;
+  }
+  return {
+    batch, nSrc: 2, time, mixture, sources,
+    classes: Array.from({ length: batch }, () => ['speech', 'env']),
+    labels: Array.from({ length: batch }, () => ['speaker', 'sound']),
+    mixtureTypes: Array.from({ length: batch }, () => 'speech+env'),
+  };
+}
+
+/**
+ * Step time with reweighting (robust + class-biased, per source) over a uniform step: the same
+ * model, optimizer and batch, alternating the two so that load changes hit both alike.
+ */
+async function reweightOverhead(config: SudoRmRfConfig, batchSize: number, reps: number): Promise<number> {
+  const model = createSudoRmRf(config, 0);
+  const opt = tf.train.adam(1e-4);
+  const batch = randomBatch(batchSize, 1);
+  const uniform = reweighterFromConfig({ terms: [{ uniform: {} }] });
+  const weighted = reweighterFromConfig({ granularity: 'source', terms: [{ robust: { alpha: 0.2 } }, { class: { speech: 3, env: 0 } }] });
+  const step = (reweighter: typeof uniform, i: number) => trainStep(model, opt, batch, { reweighter, progress: { step: i, epoch: 0, totalSteps: 1000 } });
+  step(uniform, 0);
+  step(weighted, 0);
+  const ratios: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    // Alternate which goes first so that a trend in the load favours neither.
+    const order = i % 2 === 0 ? [uniform, weighted] : [weighted, uniform];
+    const ms = new Map<typeof uniform, number>();
+    for (const r of order) {
+      const t0 = performance.now();
+      step(r, i + 1);
+      ms.set(r, performance.now() - t0);
+    }
+    ratios.push(ms.get(weighted)! / ms.get(uniform)!);
+  }
+  opt.dispose();
+  model.dispose();
+  ratios.sort((a, b) => a - b);
+  return ratios[Math.floor(ratios.length / 2)]!;
+}
+
 interface Row {
   backend: string;
   preset: PresetName;
@@ -89,6 +138,8 @@ interface Row {
   train_gflops: number | null;
   matmul_gflops: number | null;
   flop_efficiency: number | null;
+  /** Median over paired steps of (reweighted step time) / (uniform step time). */
+  reweight_overhead: number | null;
 }
 
 async function main() {
@@ -109,21 +160,24 @@ async function main() {
       train_gflops: null,
       matmul_gflops: matmul,
       flop_efficiency: null,
+      reweight_overhead: null,
     };
     if (preset === '0.25x') {
       row.train_step_ms = await trainStepMs(config, trainBatch, 3);
       const { total, blocks } = forwardFlops(config, trainBatch, MODEL_RATE);
-      // Backward costs two forwards; checkpointing (on by default) recomputes each block once more.
-      const stepFlops = 3 * total + blocks;
+      // Backward costs two forwards; checkpointing (when the tape would not fit) recomputes each block once more.
+      const rows = trainBatch * (Math.ceil(MODEL_RATE / lengthMultiple(config)) * lengthMultiple(config)) / encoderStride(config);
+      const stepFlops = 3 * total + (needsCheckpointing(config, rows) ? blocks : 0);
       row.train_gflops = stepFlops / (row.train_step_ms * 1e6);
       row.flop_efficiency = row.train_gflops / matmul;
+      row.reweight_overhead = await reweightOverhead(config, trainBatch, 5);
     }
     rows.push(row);
     if (json) console.log(JSON.stringify(row));
     else {
       const train = row.train_step_ms === null
         ? ''
-        : `, train step (batch ${trainBatch} x 1 s) ${row.train_step_ms.toFixed(0)} ms = ${row.train_gflops!.toFixed(1)} GFLOP/s, efficiency ${row.flop_efficiency!.toFixed(2)}`;
+        : `, train step (batch ${trainBatch} x 1 s) ${row.train_step_ms.toFixed(0)} ms = ${row.train_gflops!.toFixed(1)} GFLOP/s, efficiency ${row.flop_efficiency!.toFixed(2)}, reweighting overhead ${row.reweight_overhead!.toFixed(3)}`;
       log(`${preset}: ${(row.params / 1e6).toFixed(2)}M params, RTF ${row.rtf!.toFixed(3)}${train}`);
     }
   }

@@ -4,7 +4,7 @@
 // gLN + PReLU, 1x1 back to the bottleneck + gLN, residual, then gLN + PReLU.
 import type { Tensor, Tensor2D, Tensor3D } from '../tf';
 import type { Init } from './init';
-import { depthwise, globalLayerNorm, pointwise, prelu, upsample2x } from './ops';
+import { addUpsampled, depthwise, globalLayerNorm, pointwise, prelu } from './ops';
 
 export interface ParamSpec {
   name: string;
@@ -83,7 +83,7 @@ export function uConvBlock(x: Tensor3D, p: readonly Tensor[], depth: number): Te
     levels.push(globalLayerNorm(conv, next(), next()));
   }
   let merged = levels[depth - 1]!;
-  for (let k = depth - 2; k >= 0; k--) merged = levels[k]!.add(upsample2x(merged));
+  for (let k = depth - 2; k >= 0; k--) merged = addUpsampled(levels[k]!, merged);
   const act = prelu(globalLayerNorm(merged, next(), next()), next());
   const expanded = globalLayerNorm(pointwise(act, next() as Tensor2D, next()), next(), next());
   return prelu(globalLayerNorm(expanded.add(x), next(), next()), next());

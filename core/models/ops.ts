@@ -1,7 +1,8 @@
 // Sudo rm -rf's layers written so that the forward pass and every gradient run on the kernels the
 // wasm backend has and is fast at (tfjs-wasm-notes.md): matMuls without transpose flags (XNNPACK),
-// the native depthwise forward kernel, and cheap reshapes/pads. Layout is [batch, time, channels]
-// throughout, so 1x1 convolutions are plain matMuls on [batch*time, channels].
+// the native depthwise forward kernel, and cheap reshapes/pads; on wasm the memory-bound gradients and
+// the mask/band ops run as fused JS kernels on the wasm heap (below). Layout is [batch, time,
+// channels] throughout, so 1x1 convolutions are plain matMuls on [batch*time, channels].
 import { tf } from '../tf';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf';
 
@@ -17,19 +18,303 @@ function custom<T extends Tensor>(f: (inputs: Tensor[], save: Save) => { value: 
   return (...inputs: Tensor[]): T => g(...inputs) as T;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Heap kernels for the wasm backend. The stock formulation of the memory-bound ops (depthwise
+// gradients from slices, reductions over leading axes, which wasm runs as transpose + sum, the
+// composite PReLU and norm gradients) spends most of a step copying; these kernels are single JS
+// passes over the wasm heap, accumulating in doubles. Other backends (tfjs-node above all) keep the
+// tf-op formulation below unchanged.
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+type Attrs = Record<string, number>;
+/** Input shapes in `inputNames` order (at most four inputs). */
+type Shapes = [number[], number[], number[], number[]];
+
+/**
+ * Registers a wasm kernel that allocates its float32 outputs and then fills them from views of its
+ * inputs. Views are taken after every allocation: malloc may grow (and detach) the heap.
+ */
+function heapKernel(
+  name: string,
+  inputNames: string[],
+  outShapes: (shapes: Shapes, attrs: Attrs) => number[][],
+  body: (outs: Float32Array[], ins: Float32Array[], shapes: Shapes, attrs: Attrs) => void,
+): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const heap = backend as unknown as HeapBackend;
+      const infos = inputNames.map((n) => inputs[n]!);
+      for (const t of infos) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
+      const shapes = infos.map((t) => t.shape) as Shapes;
+      const outs = outShapes(shapes, attrs as Attrs).map((s) => heap.makeOutput(s, 'float32'));
+      body(outs.map((o) => heap.typedArrayFromHeap(o)), infos.map((t) => heap.typedArrayFromHeap(t)), shapes, attrs as Attrs);
+      return outs.length === 1 ? outs[0]! : outs;
+    },
+  });
+}
+
+let heapKernelsEnabled = true;
+
+/** Whether the ops below run on the heap kernels (wasm backend) or the tf-op formulation. */
+function useHeapKernels(): boolean {
+  return heapKernelsEnabled && tf.getBackend() === 'wasm';
+}
+
+/** Runs `f` with the tf-op formulation on every backend (numerical comparisons, A/B timing). */
+export function withTfOps<T>(f: () => T): T {
+  const before = heapKernelsEnabled;
+  heapKernelsEnabled = false;
+  try {
+    return f();
+  } finally {
+    heapKernelsEnabled = before;
+  }
+}
+
+function run(name: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor[] {
+  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs);
+  return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
+}
+
+// x [n, c] -> [c]: sums over the rows.
+heapKernel('TiltColumnSum', ['x'], ([xs]) => [[xs![1]!]], ([out], [x], [xs]) => {
+  const [n, c] = xs!;
+  const acc = new Float64Array(c!);
+  for (let r = 0, o = 0; r < n!; r++, o += c!) for (let j = 0; j < c!; j++) acc[j]! += x![o + j]!;
+  out!.set(acc);
+});
+
+// Input gradient of the "same"-padded strided depthwise conv (no bias): dx [b, t, c] from dy [b, tOut, c].
+heapKernel('TiltDepthwiseInputGrad', ['dy', 'w'], ([dys, ws], { time }) => [[dys[0]!, time!, ws[1]!]], ([dx], [dy, w], [[batch, tOut, ch], [k]], { stride, time }) => {
+  const c = ch!;
+  const pad = (k! - 1) / 2;
+  dx!.fill(0);
+  for (let bi = 0; bi < batch!; bi++) {
+    for (let to = 0; to < tOut!; to++) {
+      const o = (bi * tOut! + to) * c;
+      for (let tap = 0; tap < k!; tap++) {
+        const ti = stride! * to + tap - pad;
+        if (ti < 0 || ti >= time!) continue;
+        const xi = (bi * time! + ti) * c;
+        const wi = tap * c;
+        for (let j = 0; j < c; j++) dx![xi + j]! += dy![o + j]! * w![wi + j]!;
+      }
+    }
+  }
+});
+
+// Weight and bias gradients of the same conv in one pass: dw [k, c], dbias [c].
+heapKernel('TiltDepthwiseFilterGrad', ['dy', 'x'], ([dys], { kernel }) => [[kernel!, dys[2]!], [dys[2]!]], ([dw, db], [dy, x], [[batch, tOut, ch], [, time]], { stride, kernel }) => {
+  const c = ch!;
+  const k = kernel!;
+  const pad = (k - 1) / 2;
+  const dwAcc = new Float64Array(k * c);
+  const dbAcc = new Float64Array(c);
+  for (let bi = 0; bi < batch!; bi++) {
+    for (let to = 0; to < tOut!; to++) {
+      const o = (bi * tOut! + to) * c;
+      for (let j = 0; j < c; j++) dbAcc[j]! += dy![o + j]!;
+      for (let tap = 0; tap < k; tap++) {
+        const ti = stride! * to + tap - pad;
+        if (ti < 0 || ti >= time!) continue;
+        const xi = (bi * time! + ti) * c;
+        const wi = tap * c;
+        for (let j = 0; j < c; j++) dwAcc[wi + j]! += dy![o + j]! * x![xi + j]!;
+      }
+    }
+  }
+  dw!.set(dwAcc);
+  db!.set(dbAcc);
+});
+
+// PReLU's gradients: dx [.., c] and dalpha [c] (summed over every leading axis).
+heapKernel('TiltPreluBackprop', ['dy', 'x', 'alpha'], ([xs, , as]) => [xs!, as!], ([dx, da], [dy, x, alpha], [, , [c]]) => {
+  const acc = new Float64Array(c!);
+  for (let o = 0; o < x!.length; o += c!) {
+    for (let j = 0; j < c!; j++) {
+      const v = x![o + j]!;
+      const g = dy![o + j]!;
+      if (v > 0) dx![o + j] = g;
+      else {
+        dx![o + j] = g * alpha![j]!;
+        acc[j]! += g * v;
+      }
+    }
+  }
+  da!.set(acc);
+});
+
+// Global layer norm backward: dx [b, t, c], dgamma [c], dbeta [c]; same algebra as the tf-op path.
+heapKernel(
+  'TiltGlobalLayerNormBackprop',
+  ['dy', 'x', 'gamma', 'stats'],
+  ([, xs, gs]) => [xs!, gs!, gs!],
+  ([dx, dgamma, dbeta], [dy, x, gamma, stats], [, [batch, time, ch]]) => {
+    const c = ch!;
+    const n = time! * c;
+    const s1 = new Float64Array(c);
+    const s2 = new Float64Array(c);
+    const dg = new Float64Array(c);
+    const dbt = new Float64Array(c);
+    const a = new Float64Array(c);
+    for (let bi = 0; bi < batch!; bi++) {
+      const base = bi * n;
+      const mean = stats![2 * bi]!;
+      const r = stats![2 * bi + 1]!;
+      s1.fill(0);
+      s2.fill(0);
+      for (let o = base; o < base + n; o += c) {
+        for (let j = 0; j < c; j++) {
+          const g = dy![o + j]!;
+          s1[j]! += g;
+          s2[j]! += g * x![o + j]!;
+        }
+      }
+      let m1 = 0;
+      let m2 = 0;
+      for (let j = 0; j < c; j++) {
+        const dyXhat = r * (s2[j]! - mean * s1[j]!);
+        dg[j]! += dyXhat;
+        dbt[j]! += s1[j]!;
+        m1 += s1[j]! * gamma![j]!;
+        m2 += dyXhat * gamma![j]!;
+        a[j] = gamma![j]! * r;
+      }
+      m1 /= n;
+      m2 /= n;
+      const rr2 = r * r * m2;
+      const shift = mean * rr2 - r * m1;
+      for (let o = base; o < base + n; o += c) {
+        for (let j = 0; j < c; j++) dx![o + j] = dy![o + j]! * a[j]! - x![o + j]! * rr2 + shift;
+      }
+    }
+    dgamma!.set(dg);
+    dbeta!.set(dbt);
+  },
+);
+
+// fine [b, 2t', c] + nearest-x2(coarse [b, t', c]); fine's time may be odd only if coarse covers it.
+heapKernel('TiltAddUpsampled', ['fine', 'coarse'], ([fs]) => [fs!], ([out], [fine, coarse], [[batch, time, c], [, tc]]) => {
+  for (let bi = 0; bi < batch!; bi++) {
+    for (let t = 0; t < time!; t++) {
+      const o = (bi * time! + t) * c!;
+      const ci = (bi * tc! + (t >> 1)) * c!;
+      for (let j = 0; j < c!; j++) out![o + j] = fine![o + j]! + coarse![ci + j]!;
+    }
+  }
+});
+
+// Gradient of nearest-x2 upsampling: dcoarse[b, t, c] = dy[b, 2t, c] + dy[b, 2t + 1, c].
+heapKernel('TiltPairSum', ['dy'], ([s]) => [[s![0]!, s![1]! / 2, s![2]!]], ([out], [dy], [[, , c]]) => {
+  const rowPairs = out!.length / c!;
+  for (let r = 0; r < rowPairs; r++) {
+    const o = r * c!;
+    const i = 2 * r * c!;
+    for (let j = 0; j < c!; j++) out![o + j] = dy![i + j]! + dy![i + c! + j]!;
+  }
+});
+
+// Masks applied to the encoding: m = softmax over sources (sigmoid for one source) of logits + bias,
+// out [r, n, nSrc] = m * enc [r, n]; also returns m for the backward pass.
+heapKernel('TiltMaskedSoftmax', ['logits', 'bias', 'enc'], ([ls]) => [ls!, ls!], ([out, masks], [logits, bias, enc], [[, , nSrc]]) => {
+  const k = nSrc!;
+  const units = enc!.length;
+  const e = new Float64Array(k);
+  for (let u = 0; u < units; u++) {
+    const o = u * k;
+    if (k === 1) {
+      masks![o] = 1 / (1 + Math.exp(-(logits![o]! + bias![0]!)));
+    } else if (k === 2) {
+      // Two-way softmax = a sigmoid of the difference: one exp instead of two.
+      const m0 = 1 / (1 + Math.exp(logits![o + 1]! + bias![1]! - logits![o]! - bias![0]!));
+      masks![o] = m0;
+      masks![o + 1] = 1 - m0;
+    } else {
+      let max = -Infinity;
+      for (let s = 0; s < k; s++) max = Math.max(max, logits![o + s]! + bias![s]!);
+      let sum = 0;
+      for (let s = 0; s < k; s++) sum += e[s] = Math.exp(logits![o + s]! + bias![s]! - max);
+      for (let s = 0; s < k; s++) masks![o + s] = e[s]! / sum;
+    }
+    for (let s = 0; s < k; s++) out![o + s] = masks![o + s]! * enc![u]!;
+  }
+});
+
+// Its gradients: dlogits [r, n, nSrc], dbias [nSrc], denc [r, n].
+heapKernel('TiltMaskedSoftmaxBackprop', ['dy', 'masks', 'enc'], ([ds, , es]) => [ds!, [ds![2]!], es!], ([dl, db, de], [dy, masks, enc], [[, , nSrc]]) => {
+  const k = nSrc!;
+  const units = enc!.length;
+  const acc = new Float64Array(k);
+  for (let u = 0; u < units; u++) {
+    const o = u * k;
+    const x = enc![u]!;
+    let dot = 0;
+    let dEnc = 0;
+    for (let s = 0; s < k; s++) {
+      const m = masks![o + s]!;
+      dot += m * dy![o + s]! * x;
+      dEnc += m * dy![o + s]!;
+    }
+    de![u] = dEnc;
+    for (let s = 0; s < k; s++) {
+      const m = masks![o + s]!;
+      const g = k === 1 ? dy![o]! * x * m * (1 - m) : m * (dy![o + s]! * x - dot);
+      dl![o + s] = g;
+      acc[s]! += g;
+    }
+  }
+  db!.set(acc);
+});
+
+// Band matrix of the mask conv (see `bandMatrix`): w [nSrc, kernel] -> [nBasis, nBasis * nSrc].
+heapKernel('TiltBandMatrix', ['w'], ([ws], { nBasis }) => [[nBasis!, nBasis! * ws![0]!]], ([m], [w], [[nSrc, kernel]], { nBasis }) => {
+  const h = (kernel! - 1) / 2;
+  const n = nBasis!;
+  const s = nSrc!;
+  for (let i = 0; i < n; i++) {
+    for (let o = 0; o < n; o++) {
+      const tap = i - o + h;
+      const inBand = tap >= 0 && tap < kernel!;
+      for (let src = 0; src < s; src++) m![(i * n + o) * s + src] = inBand ? w![src * kernel! + tap]! : 0;
+    }
+  }
+});
+
+// Its gradient: dw[s, tap] = sum over the band's diagonal tap of dm.
+heapKernel('TiltBandMatrixBackprop', ['dm', 'w'], ([, ws]) => [ws!], ([dw], [dm], [[n, cols], [nSrc, kernel]]) => {
+  const h = (kernel! - 1) / 2;
+  const s = nSrc!;
+  const acc = new Float64Array(s * kernel!);
+  for (let i = 0; i < n!; i++) {
+    const row = i * cols!;
+    for (let o = Math.max(0, i + h - kernel! + 1); o <= Math.min(n! - 1, i + h); o++) {
+      const tap = i - o + h;
+      for (let src = 0; src < s; src++) acc[src * kernel! + tap]! += dm![row + o * s + src]!;
+    }
+  }
+  dw!.set(acc);
+});
+
 /**
  * x [n, cIn] @ w [cIn, cOut] + b [cOut]. The stock matMul gradient multiplies with transposeA/B,
  * which is ~10x slower on wasm than transposing explicitly and multiplying untransposed.
  */
 export const linear = custom<Tensor2D>(([x, w, b], save) => {
   save([x!, w!]);
+  const heap = useHeapKernels();
   const value = tf.fused.matMul({ a: x as Tensor2D, b: w as Tensor2D, bias: b });
   return {
     value,
     gradFunc: (dy, [xs, ws]) => [
       tf.matMul(dy as Tensor2D, tf.transpose(ws!) as Tensor2D),
       tf.matMul(tf.transpose(xs!) as Tensor2D, dy as Tensor2D),
-      tf.sum(dy, 0),
+      heap ? run('TiltColumnSum', { x: dy })[0]! : tf.sum(dy, 0),
     ],
   };
 });
@@ -59,16 +344,36 @@ export const GLN_EPS = 1e-8;
  * Global layer norm, GroupNorm(1, C): statistics over (time, channels) per example, then a
  * per-channel affine. Fused gradient: a handful of full-size passes instead of autodiff's dozen.
  */
-export const globalLayerNorm = custom<Tensor3D>(([x, gamma, beta], save) => {
-  const [batch, time, ch] = (x as Tensor3D).shape;
-  const flat = x!.reshape([batch, time * ch]);
+export function globalLayerNorm(x: Tensor3D, gamma: Tensor, beta: Tensor): Tensor3D {
+  return useHeapKernels() ? globalLayerNormHeap(x, gamma, beta) : globalLayerNormTfOps(x, gamma, beta);
+}
+
+/** Statistics and affine on the wasm SIMD kernels (faster than a scalar JS pass); fused JS backward. */
+const globalLayerNormHeap = custom<Tensor3D>(([x, gamma, beta], save) => {
+  const { value, mu, rstd } = glnForward(x as Tensor3D, gamma!, beta!);
+  save([x!, gamma!, tf.concat([mu.reshape([-1, 1]), rstd.reshape([-1, 1])], 1)]);
+  return {
+    value,
+    gradFunc: (dy, [xs, g, stats]) => run('TiltGlobalLayerNormBackprop', { dy, x: xs!, gamma: g!, stats: stats! }),
+  };
+});
+
+/** y = (x - mu) * rstd * gamma + beta with mu and rstd [batch, 1, 1] over (time, channels). */
+function glnForward(x: Tensor3D, gamma: Tensor, beta: Tensor): { value: Tensor3D; mu: Tensor; rstd: Tensor } {
+  const [batch, time, ch] = x.shape;
+  const flat = x.reshape([batch, time * ch]);
   const mean = tf.mean(flat, 1, true); // [batch, 1]
   const variance = tf.mean(tf.squaredDifference(flat, mean), 1, true);
   const rstd = tf.rsqrt(tf.add(variance, GLN_EPS)).reshape([batch, 1, 1]);
   const mu = mean.reshape([batch, 1, 1]);
-  const scale = tf.mul(rstd, gamma!); // [batch, 1, ch]
-  const shift = tf.sub(beta!, tf.mul(mu, scale));
-  const value = tf.add(tf.mul(x!, scale), shift);
+  const scale = tf.mul(rstd, gamma); // [batch, 1, ch]
+  const shift = tf.sub(beta, tf.mul(mu, scale));
+  return { value: tf.add(tf.mul(x, scale), shift), mu, rstd };
+}
+
+const globalLayerNormTfOps = custom<Tensor3D>(([x, gamma, beta], save) => {
+  const [, time, ch] = (x as Tensor3D).shape;
+  const { value, mu, rstd } = glnForward(x as Tensor3D, gamma!, beta!);
   save([x!, gamma!, mu, rstd]);
   return {
     value,
@@ -90,8 +395,17 @@ export const globalLayerNorm = custom<Tensor3D>(([x, gamma, beta], save) => {
 
 /** PReLU with one slope per channel (last axis). */
 export function prelu(x: Tensor3D, alpha: Tensor): Tensor3D {
-  return tf.prelu(x, alpha) as Tensor3D;
+  return useHeapKernels() ? preluHeap(x, alpha) : (tf.prelu(x, alpha) as Tensor3D);
 }
+
+/** The native forward kernel; the stock gradient is a where/mul/transpose/sum chain. */
+const preluHeap = custom<Tensor3D>(([x, alpha], save) => {
+  save([x!, alpha!]);
+  return {
+    value: tf.prelu(x!, alpha!),
+    gradFunc: (dy, [xs, a]) => run('TiltPreluBackprop', { dy, x: xs!, alpha: a! }),
+  };
+});
 
 /** Zero-pads the time axis of [batch, time, ch]. */
 function padTime(x: Tensor3D, before: number, after: number): Tensor3D {
@@ -111,6 +425,12 @@ function depthwiseRaw(x: Tensor3D, w: Tensor2D, stride: number, padBefore: numbe
   return y.reshape([y.shape[0], y.shape[1], ch]);
 }
 
+/** The native forward kernel (faster than a scalar JS pass), "same" padding, plus bias. */
+function depthwiseForward(x: Tensor3D, w: Tensor2D, b: Tensor, stride: number): Tensor3D {
+  const pad = (w.shape[0] - 1) / 2;
+  return tf.add(depthwiseRaw(x, w, stride, pad, pad), b);
+}
+
 /** Makes the [batch, time, ch] of `x` (time even) from its even and odd phases. */
 function evenOdd(x: Tensor3D): [Tensor3D, Tensor3D] {
   const [batch, time, ch] = x.shape;
@@ -124,19 +444,40 @@ function evenOdd(x: Tensor3D): [Tensor3D, Tensor3D] {
 /**
  * Depthwise conv over time, kernel k (odd), "same" padding (k-1)/2, stride 1 or 2 (time must be
  * even for stride 2): y[t, c] = b[c] + sum_j w[j, c] * x[stride*t + j - pad, c]. w is [k, ch].
- * The wasm backend has the forward kernel but neither gradient kernel; both gradients are built
- * from the forward kernel (input) and shifted products reduced over batch and time (weights).
+ * The wasm backend has the forward kernel but neither gradient kernel. On wasm the weight and bias
+ * gradients (and the strided input gradient) are single-pass heap kernels; elsewhere both gradients
+ * are built from the forward kernel (input) and shifted products reduced over batch and time.
  */
 export function depthwise(x: Tensor3D, w: Tensor2D, b: Tensor, stride: 1 | 2): Tensor3D {
-  return depthwiseOps[stride](x, w, b);
+  return useHeapKernels() ? depthwiseHeap[stride](x, w, b) : depthwiseOps[stride](x, w, b);
 }
+
+function makeDepthwiseHeap(stride: 1 | 2) {
+  return custom<Tensor3D>(([x, w, b], save) => {
+    save([x!, w!]);
+    return {
+      value: depthwiseForward(x as Tensor3D, w as Tensor2D, b!, stride),
+      gradFunc: (dy, [xs, ws]) => {
+        const [, time] = xs!.shape as [number, number, number];
+        const k = ws!.shape[0]!;
+        // Stride 1: the input gradient is the native forward kernel with the flipped taps.
+        const dx = stride === 1
+          ? depthwiseRaw(dy as Tensor3D, tf.reverse(ws!, 0) as Tensor2D, 1, (k - 1) / 2, (k - 1) / 2)
+          : run('TiltDepthwiseInputGrad', { dy, w: ws! }, { stride, time })[0]!;
+        return [dx, ...run('TiltDepthwiseFilterGrad', { dy, x: xs! }, { stride, kernel: k })];
+      },
+    };
+  });
+}
+
+const depthwiseHeap = { 1: makeDepthwiseHeap(1), 2: makeDepthwiseHeap(2) };
 
 function makeDepthwise(stride: 1 | 2) {
   return custom<Tensor3D>(([x, w, b], save) => {
     const ws = w as Tensor2D;
     const pad = (ws.shape[0] - 1) / 2;
     save([x!, ws]);
-    const value = tf.add(depthwiseRaw(x as Tensor3D, ws, stride, pad, pad), b!) as Tensor3D;
+    const value = depthwiseForward(x as Tensor3D, ws, b!, stride);
     return {
       value,
       gradFunc: (dyT, [xSaved, wSaved]) => {
@@ -165,8 +506,18 @@ function makeDepthwise(stride: 1 | 2) {
 
 const depthwiseOps = { 1: makeDepthwise(1), 2: makeDepthwise(2) };
 
+/** fine [batch, 2t, ch] + nearest-neighbour x2 upsampling of coarse [batch, t, ch] along time. */
+export function addUpsampled(fine: Tensor3D, coarse: Tensor3D): Tensor3D {
+  return useHeapKernels() ? addUpsampledHeap(fine, coarse) : fine.add(upsample2x(coarse));
+}
+
+const addUpsampledHeap = custom<Tensor3D>(([fine, coarse]) => ({
+  value: run('TiltAddUpsampled', { fine: fine!, coarse: coarse! })[0]!,
+  gradFunc: (dy) => [dy.clone(), run('TiltPairSum', { dy })[0]!],
+}));
+
 /** Nearest-neighbour x2 upsampling along time: [batch, t, ch] -> [batch, 2t, ch]. */
-export const upsample2x = custom<Tensor3D>(([x]) => {
+const upsample2x = custom<Tensor3D>(([x]) => {
   const [batch, time, ch] = (x as Tensor3D).shape;
   const x4 = x!.reshape([batch, time, 1, ch]);
   const value = tf.concat([x4, x4], 2).reshape([batch, 2 * time, ch]) as Tensor3D;
@@ -222,6 +573,25 @@ export function overlapAdd(fr: Tensor4D, stride: number): Tensor3D {
  * w runs on every backend; the band covers the whole matrix but a few corners.
  */
 export function bandMatrix(w: Tensor2D, nBasis: number): Tensor2D {
+  if (!useHeapKernels()) return bandMatrixTfOps(w, nBasis);
+  let op = bandMatrixHeap.get(nBasis);
+  if (!op) {
+    op = custom<Tensor2D>(([ws], save) => {
+      save([ws!]);
+      return {
+        value: run('TiltBandMatrix', { w: ws! }, { nBasis })[0]!,
+        gradFunc: (dm, [saved]) => run('TiltBandMatrixBackprop', { dm, w: saved! }),
+      };
+    });
+    bandMatrixHeap.set(nBasis, op);
+  }
+  return op(w);
+}
+
+/** By nBasis. On wasm the tf-op version's gradient (Tile's: a slice and an add per basis) costs ~1 s a step. */
+const bandMatrixHeap = new Map<number, (w: Tensor) => Tensor2D>();
+
+function bandMatrixTfOps(w: Tensor2D, nBasis: number): Tensor2D {
   const [nSrc, kernel] = w.shape;
   const h = (kernel - 1) / 2;
   const period = 2 * nBasis;
@@ -240,6 +610,28 @@ export function bandMatrix(w: Tensor2D, nBasis: number): Tensor2D {
     .slice([0, 0, 0], [nSrc, nBasis, nBasis]); // [s, i, o]
   return tf.transpose(shifted, [1, 2, 0]).reshape([nBasis, nBasis * nSrc]) as Tensor2D;
 }
+
+/**
+ * enc [rows, nBasis] times the masks from logits [rows, nBasis, nSrc] + bias [nSrc]: softmax across
+ * sources, sigmoid for one source. Returns [rows, nBasis, nSrc].
+ */
+export function applyMasks(logits: Tensor3D, bias: Tensor, enc: Tensor2D): Tensor3D {
+  if (useHeapKernels()) return applyMasksHeap(logits, bias, enc);
+  const [rows, nBasis, nSrc] = logits.shape;
+  const l = tf.add(logits, bias);
+  const masks = nSrc === 1 ? tf.sigmoid(l) : tf.softmax(l);
+  return tf.mul(masks, enc.reshape([rows, nBasis, 1]));
+}
+
+/** On wasm the stock softmax, broadcast bias add and broadcast multiply are each a slow pass. */
+const applyMasksHeap = custom<Tensor3D>(([logits, bias, enc], save) => {
+  const [out, masks] = run('TiltMaskedSoftmax', { logits: logits!, bias: bias!, enc: enc! });
+  save([masks!, enc!]);
+  return {
+    value: out!,
+    gradFunc: (dy, [m, e]) => run('TiltMaskedSoftmaxBackprop', { dy, masks: m!, enc: e! }),
+  };
+});
 
 /**
  * Per-source decoder weights [nSrc, nBasis, kernel] as one block-diagonal matrix

@@ -7,7 +7,7 @@ import type { Tensor, Tensor2D, Tensor3D, Tensor4D, Variable } from '../tf';
 import type { Separator } from './types';
 import { initTensor, seededRandom } from './init';
 import { normSpecs, pointwiseSpecs, uConvBlock, uConvSpecs, type ParamSpec } from './blocks';
-import { bandMatrix, blockDiagonal, checkpoint, frames, globalLayerNorm, linear, matMul, overlapAdd, pointwise } from './ops';
+import { applyMasks, bandMatrix, blockDiagonal, checkpoint, frames, globalLayerNorm, linear, matMul, overlapAdd, pointwise } from './ops';
 
 export interface SudoRmRfConfig {
   nSources: number;
@@ -109,6 +109,20 @@ function uniqueScope(base: string): string {
   return `${base}_${i}`;
 }
 
+/**
+ * Measured on wasm: a block's tape holds about 26 tensors of [rows, hidden] float32 (0.25x, batch 4
+ * x 1 s: 1.1 GB peak without checkpointing, 0.44 GB with). Past this budget the tape would crowd the
+ * wasm backend's 4 GiB heap, so the blocks are checkpointed; below it, keeping the tape saves the
+ * recomputation (about a fifth of a training step).
+ */
+const TAPE_BUDGET_BYTES = 2 ** 30;
+const TAPE_TENSORS_PER_BLOCK = 28;
+
+/** Whether the blocks' intermediates for `rows` = batch * frames would exceed the tape budget. */
+export function needsCheckpointing(c: SudoRmRfConfig, rows: number): boolean {
+  return c.nBlocks * TAPE_TENSORS_PER_BLOCK * rows * c.hidden * 4 > TAPE_BUDGET_BYTES;
+}
+
 export class SudoRmRf implements Separator {
   readonly config: Readonly<SudoRmRfConfig>;
   readonly nSources: number;
@@ -117,8 +131,11 @@ export class SudoRmRf implements Separator {
   readonly variables: readonly Variable[];
   /** Scope-free, stable weight names, in `variables` order (save/load keys). */
   readonly weightNames: readonly string[];
-  /** Recompute each block's forward in the backward pass instead of keeping its intermediates. */
-  gradientCheckpointing = true;
+  /**
+   * Recompute each block's forward in the backward pass instead of keeping its intermediates.
+   * 'auto': only when the blocks' tape would not fit comfortably in memory (`needsCheckpointing`).
+   */
+  gradientCheckpointing: boolean | 'auto' = 'auto';
   private readonly byName: Map<string, Variable>;
   private readonly blockParams: Variable[][];
   private disposed = false;
@@ -171,17 +188,14 @@ export class SudoRmRf implements Separator {
       let h = pointwise(normed, this.p('l1/weight') as Tensor2D, this.p('l1/bias')); // [batch, frames, bottleneck]
       const depth = c.upsamplingDepth;
       const block = (input: Tensor3D, params: Tensor[]) => uConvBlock(input, params, depth);
+      const checkpointed = this.gradientCheckpointing === 'auto' ? needsCheckpointing(c, rows) : this.gradientCheckpointing;
       for (const params of this.blockParams) {
-        h = this.gradientCheckpointing ? checkpoint(block, h, params) : block(h, params);
+        h = checkpointed ? checkpoint(block, h, params) : block(h, params);
       }
       const pre = linear(h.reshape([rows, c.bottleneck]), this.p('masks/reshape/weight') as Tensor2D, this.p('masks/reshape/bias'));
       // Mask conv over the bases axis as one banded matMul; columns ordered (basis, source).
-      const logits = tf.add(
-        matMul(pre, bandMatrix(this.p('masks/weight') as Tensor2D, c.encBasis)).reshape([rows, c.encBasis, c.nSources]),
-        this.p('masks/bias'),
-      );
-      const masks = c.nSources === 1 ? tf.sigmoid(logits) : tf.softmax(logits);
-      const masked = tf.mul(masks, s.reshape([rows, c.encBasis, 1])).reshape([rows, c.encBasis * c.nSources]);
+      const logits = matMul(pre, bandMatrix(this.p('masks/weight') as Tensor2D, c.encBasis)).reshape([rows, c.encBasis, c.nSources]) as Tensor3D;
+      const masked = applyMasks(logits, this.p('masks/bias'), s).reshape([rows, c.encBasis * c.nSources]);
       // Decoder: each source's bases times its kernels, then overlap-add = grouped ConvTranspose1d.
       const kernel = c.encKernel;
       const fr = matMul(masked, blockDiagonal(this.p('decoder/weight') as Tensor3D))

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor, Tensor2D } from '../../../core/tf';
-import { countParameters, createSudoRmRf, PRESETS, type SudoRmRf, type SudoRmRfConfig } from '../../../core/models/sudormrf';
+import { countParameters, createSudoRmRf, needsCheckpointing, PRESETS, type SudoRmRf, type SudoRmRfConfig } from '../../../core/models/sudormrf';
 import { referenceForward, type Weights } from './reference';
 
 const TINY: SudoRmRfConfig = {
@@ -219,6 +219,18 @@ test('repeated apply and gradient computations do not leak tensors', () => {
   } finally {
     m.dispose();
   }
+});
+
+test('automatic checkpointing: only once the blocks\' tape outgrows its budget', () => {
+  const rows = (batch: number, seconds: number) => (batch * seconds * 8000) / 10;
+  assert.equal(needsCheckpointing(PRESETS['0.25x'], rows(4, 1)), false);
+  assert.equal(needsCheckpointing(PRESETS['0.25x'], rows(4, 4)), true);
+  assert.equal(needsCheckpointing(PRESETS['0.5x'], rows(4, 1)), true);
+  assert.equal(needsCheckpointing(PRESETS['1.0x'], rows(1, 1)), false);
+  assert.equal(needsCheckpointing(PRESETS['1.0x'], rows(4, 1)), true);
+  const m = createSudoRmRf(TINY, 0);
+  assert.equal(m.gradientCheckpointing, 'auto');
+  m.dispose();
 });
 
 test('bad configs are rejected with the field named', () => {
