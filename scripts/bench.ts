@@ -7,6 +7,11 @@ import type { Tensor2D, Tensor3D } from '../core/tf';
 import { MODEL_RATE, type MixtureBatch } from '../core/types';
 import { trainStep } from '../core/train/step';
 import { reweighterFromConfig } from '../core/reweighting';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultCacheDir } from '../core/data/fetch';
+import { readManifest } from '../core/data/manifest';
+import { loadClips, Mixer } from '../core/data/mixer';
 import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, needsCheckpointing, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
 
 const json = process.argv.includes('--json');
@@ -140,6 +145,20 @@ interface Row {
   flop_efficiency: number | null;
   /** Median over paired steps of (reweighted step time) / (uniform step time). */
   reweight_overhead: number | null;
+  /** Mixing one batch of 4 x 4 s of real audio (data side of a training step). */
+  mix_batch_ms: number | null;
+}
+
+/**
+ * Milliseconds to mix one training batch (4 x 4 s) from real clips in memory, on the corpus in the
+ * default cache or the tests' cache; null when neither has been fetched.
+ */
+async function mixBatchMs(): Promise<number | null> {
+  const cacheDir = [defaultCacheDir(), join(import.meta.dirname, '../.cache/test-audio')].find((d) => existsSync(join(d, 'manifest.json')));
+  if (!cacheDir) return null;
+  const clips = await loadClips((await readManifest(cacheDir)).entries, { cacheDir, splits: ['train'] });
+  const mixer = new Mixer(clips, { segmentSeconds: 4, seed: 1 });
+  return medianMs(() => void mixer.batch(4), 50, 5);
 }
 
 async function main() {
@@ -161,6 +180,7 @@ async function main() {
       matmul_gflops: matmul,
       flop_efficiency: null,
       reweight_overhead: null,
+      mix_batch_ms: null,
     };
     if (preset === '0.25x') {
       row.train_step_ms = await trainStepMs(config, trainBatch, 3);
@@ -171,6 +191,7 @@ async function main() {
       row.train_gflops = stepFlops / (row.train_step_ms * 1e6);
       row.flop_efficiency = row.train_gflops / matmul;
       row.reweight_overhead = await reweightOverhead(config, trainBatch, 5);
+      row.mix_batch_ms = await mixBatchMs();
     }
     rows.push(row);
     if (json) console.log(JSON.stringify(row));
@@ -179,6 +200,11 @@ async function main() {
         ? ''
         : `, train step (batch ${trainBatch} x 1 s) ${row.train_step_ms.toFixed(0)} ms = ${row.train_gflops!.toFixed(1)} GFLOP/s, efficiency ${row.flop_efficiency!.toFixed(2)}, reweighting overhead ${row.reweight_overhead!.toFixed(3)}`;
       log(`${preset}: ${(row.params / 1e6).toFixed(2)}M params, RTF ${row.rtf!.toFixed(3)}${train}`);
+      if (preset === '0.25x') {
+        log(row.mix_batch_ms === null
+          ? 'mixing: no corpus cached (tilt data fetch --set ci)'
+          : `mixing a batch of 4 x 4 s: ${row.mix_batch_ms.toFixed(1)} ms (${(100 * row.mix_batch_ms / row.train_step_ms!).toFixed(2)}% of a training step)`);
+      }
     }
   }
 }
