@@ -7,24 +7,14 @@ import { Engine } from '../../../core/engine/host';
 import { readAudioFile } from '../../../core/io/audio';
 import type { EngineEvent, SeparationResult } from '../../../core/engine/types';
 import { modelsDirWithTestModel, realSpeechWav } from '../../e2e/fixtures';
+import { waitForEvent } from './events';
 
 let engine: Engine;
 let root: string;
 let builtinDir: string;
 const events: EngineEvent[] = [];
 
-function waitFor<T extends EngineEvent['type']>(jobId: string, types: T[]): Promise<Extract<EngineEvent, { type: T }>> {
-  return new Promise((resolve) => {
-    const hit = events.find((e) => e.jobId === jobId && (types as string[]).includes(e.type));
-    if (hit) return resolve(hit as Extract<EngineEvent, { type: T }>);
-    const off = engine.on((e) => {
-      if (e.jobId === jobId && (types as string[]).includes(e.type)) {
-        off();
-        resolve(e as Extract<EngineEvent, { type: T }>);
-      }
-    });
-  });
-}
+const waitFor = <T extends EngineEvent['type']>(jobId: string, types: T[]) => waitForEvent(engine, events, jobId, types);
 
 before(async () => {
   const m = await modelsDirWithTestModel();

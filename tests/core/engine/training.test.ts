@@ -13,6 +13,7 @@ import { parseTrainConfig } from '../../../core/train/config';
 import { loadModel } from '../../../core/models/io';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
 import { saveTinyModel } from '../../e2e/fixtures';
+import { waitForEvent } from './events';
 
 let engine: Engine;
 let root: string;
@@ -23,18 +24,7 @@ const PARAMS: TrainParams = {
   steps: 4, batchSize: 2, segmentSec: 0.5, lr: 1e-3, seed: 1, validateEvery: 2,
 };
 
-function until<T extends EngineEvent['type']>(jobId: string, types: T[]): Promise<Extract<EngineEvent, { type: T }>> {
-  return new Promise((resolve) => {
-    const hit = events.find((e) => e.jobId === jobId && (types as string[]).includes(e.type));
-    if (hit) return resolve(hit as Extract<EngineEvent, { type: T }>);
-    const off = engine.on((e) => {
-      if (e.jobId === jobId && (types as string[]).includes(e.type)) {
-        off();
-        resolve(e as Extract<EngineEvent, { type: T }>);
-      }
-    });
-  });
-}
+const until = <T extends EngineEvent['type']>(jobId: string, types: T[]) => waitForEvent(engine, events, jobId, types);
 
 before(async () => {
   await ensureTestAudio();

@@ -1,5 +1,6 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { seededRandom as rng } from '../../../core/models/init';
 import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor } from '../../../core/tf';
@@ -11,16 +12,6 @@ before(async () => {
   await initBackend('wasm');
 });
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomSignal(n: number, r: () => number): number[] {
   return Array.from({ length: n }, () => r() * 2 - 1);

@@ -6,22 +6,12 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../../../core/tf';
 import { addUpsampled, applyMasks, bandMatrix, depthwise, globalLayerNorm, linear, prelu, withTfOps } from '../../../core/models/ops';
+import { maxRelErr } from './compare';
 
 let backend = '';
 before(async () => {
   backend = (await initBackend()).tfBackend;
 });
-
-function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let num = 0;
-  let den = 1e-12;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
-}
 
 type Op = (...xs: Tensor[]) => Tensor;
 

@@ -5,6 +5,7 @@ import { tf } from '../../../core/tf';
 import type { Tensor, Tensor2D } from '../../../core/tf';
 import { countParameters, createSudoRmRf, needsCheckpointing, PRESETS, type SudoRmRf, type SudoRmRfConfig } from '../../../core/models/sudormrf';
 import { referenceForward, type Weights } from './reference';
+import { maxRelErr } from './compare';
 
 const TINY: SudoRmRfConfig = {
   nSources: 2, nBlocks: 2, upsamplingDepth: 3, encBasis: 16, encKernel: 5, bottleneck: 8, hidden: 12, dwKernel: 5,
@@ -19,16 +20,6 @@ before(async () => {
 
 function randomMixture(batch: number, length: number, seed: number): Tensor2D {
   return tf.randomNormal([batch, length], 0, 1, 'float32', seed) as Tensor2D;
-}
-
-function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 1e-12;
-  for (let i = 0; i < a.length; i++) {
-    num = Math.max(num, Math.abs(a[i]! - b[i]!));
-    den = Math.max(den, Math.abs(b[i]!));
-  }
-  return num / den;
 }
 
 test('runs on the wasm backend here (no silent cpu fallback)', () => {

@@ -2,16 +2,7 @@
 // at 8 kHz with random phases and amplitudes, mixed at random gains.
 import type { MixtureBatch, MixtureType, SoundClass } from '../../../core/types';
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as rng } from '../../../core/models/init';
 
 const BANDS: Record<SoundClass, [number, number]> = { speech: [100, 500], env: [1800, 3200] };
 
