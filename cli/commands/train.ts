@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TrainingJob } from '../../core/train/host';
@@ -59,8 +60,10 @@ export const trainCommand: Command = {
       bar.done();
       if (!json) {
         console.log(`${done.outcome}: checkpoints in ${runDir}/last and ${runDir}/best`);
-        const last = JSON.parse(await readFile(join(runDir, 'best', 'model.json'), 'utf8')).metadata?.training?.history?.at(-1);
-        if (last) console.log(formatTable(REPORT_HEADER, reportRows(last.validation)));
+        // A run cancelled before its first validation has a `last` checkpoint but no `best` yet.
+        const bestJson = join(runDir, 'best', 'model.json');
+        const best = existsSync(bestJson) ? JSON.parse(await readFile(bestJson, 'utf8')).metadata?.training?.history?.at(-1) : undefined;
+        if (best) console.log(formatTable(REPORT_HEADER, reportRows(best.validation)));
       }
       if (values.install && done.outcome === 'finished') {
         const info = await modelStore().import(join(runDir, 'best'), config.name);
