@@ -23,7 +23,10 @@ export interface InvokeMap {
   'separate:export': [ExportParams, ExportResult | null];
   'separate:discard': [{ resultId: string }, { discarded: boolean }];
   'job:cancel': [{ jobId: string }, { cancelled: boolean }];
-  'train:start': [TrainParams, { jobId: string }];
+  /** `modelId`: the new model the run's checkpoints become. */
+  'train:start': [TrainParams, { jobId: string; modelId: string }];
+  /** Continues a cancelled or interrupted run (a model whose `run` has steps left) from its last checkpoint. */
+  'train:continue': [{ modelId: string }, { jobId: string; modelId: string }];
   'train:pause': [{ jobId: string }, { paused: boolean }];
   'train:resume': [{ jobId: string }, { resumed: boolean }];
   'train:cancel': [{ jobId: string }, { cancelled: boolean }];
@@ -48,7 +51,7 @@ export type ResultOf<C extends Channel> = InvokeMap[C][1];
 
 export const CHANNELS: readonly Channel[] = [
   'app:info', 'backend:describe', 'separate:start', 'separate:export', 'separate:discard', 'job:cancel',
-  'train:start', 'train:pause', 'train:resume', 'train:cancel', 'train:preview-weights',
+  'train:start', 'train:continue', 'train:pause', 'train:resume', 'train:cancel', 'train:preview-weights',
   'models:list', 'models:rename', 'models:delete', 'models:activate', 'models:import', 'models:export',
   'files:recent', 'dialog:open-audio', 'dialog:open-folder',
 ];
@@ -57,6 +60,8 @@ export const CHANNELS: readonly Channel[] = [
 export const DESKTOP_ONLY: readonly Channel[] = ['dialog:open-audio', 'dialog:open-folder'];
 
 export type View = 'separate' | 'train' | 'models';
+/** Menu commands the window carries out: they act on its state (the result on screen, the models list). */
+export type AppCommand = 'import-model' | 'export-stems';
 
 /** event name -> payload, main/server -> renderer. */
 export interface EventMap {
@@ -64,9 +69,10 @@ export interface EventMap {
   /** The menu, the dock or a second launch asked to open files. */
   'app:open-files': { inputs: InputRef[] };
   'app:navigate': { view: View };
+  'app:command': { command: AppCommand };
 }
 export type EventName = keyof EventMap;
-export const EVENTS: readonly EventName[] = ['engine:event', 'app:open-files', 'app:navigate'];
+export const EVENTS: readonly EventName[] = ['engine:event', 'app:open-files', 'app:navigate', 'app:command'];
 
 /** Errors cross IPC/HTTP as this shape (Electron strips custom error fields). */
 export interface WireError {
@@ -89,6 +95,7 @@ export interface PreloadApi {
   cancelJob: Call<'job:cancel'>;
   train: {
     start: Call<'train:start'>;
+    continue: Call<'train:continue'>;
     pause: Call<'train:pause'>;
     resume: Call<'train:resume'>;
     cancel: Call<'train:cancel'>;
@@ -108,6 +115,7 @@ export interface PreloadApi {
   onProgress(listener: (event: EngineEvent) => void): () => void;
   onOpenFiles(listener: (payload: EventMap['app:open-files']) => void): () => void;
   onNavigate(listener: (payload: EventMap['app:navigate']) => void): () => void;
+  onCommand(listener: (payload: EventMap['app:command']) => void): () => void;
   /** Path of a dropped or chosen File (Electron's webUtils), '' when it has none. */
   pathForFile(file: File): string;
   /** URL the renderer's media elements load a result track from. */

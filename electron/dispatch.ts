@@ -43,6 +43,7 @@ export function createDispatcher(engine: Engine, shell: Shell) {
     'separate:discard': async (a) => ({ discarded: await engine.discard(a.resultId) }),
     'job:cancel': async (a) => ({ cancelled: engine.cancel(a.jobId) }),
     'train:start': (a) => engine.train(a),
+    'train:continue': (a) => engine.continueTraining(a.modelId),
     'train:pause': async (a) => ({ paused: engine.pauseTraining(a.jobId) }),
     'train:resume': async (a) => ({ resumed: engine.resumeTraining(a.jobId) }),
     'train:cancel': async (a) => ({ cancelled: engine.cancelTraining(a.jobId) }),

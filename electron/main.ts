@@ -86,8 +86,9 @@ function buildMenu(): void {
               { label: 'Clear Recent', click: () => { recent = []; app.clearRecentDocuments(); void writeFile(recentFile(), '[]'); buildMenu(); } }]
             : [{ label: 'No recent files', enabled: false }],
         },
+        { label: 'Export Stems…', accelerator: 'CmdOrCtrl+E', click: () => send('app:command', { command: 'export-stems' }) },
         { type: 'separator' },
-        { label: 'Import Model Folder…', click: () => navigate('models') },
+        { label: 'Import Model Folder…', click: () => send('app:command', { command: 'import-model' }) },
         { type: 'separator' },
         isMac ? { role: 'close' } : { role: 'quit' },
       ],
@@ -186,7 +187,10 @@ app.on('open-file', (e, path) => {
 app.whenReady().then(async () => {
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   const builtin = app.isPackaged ? join(process.resourcesPath, 'assets', 'models') : BUILTIN_MODELS_DIR;
-  engine = new Engine({ ...engineDirs(), builtinModelsDirs: [builtin], workerUrl: new URL('./engine-worker.js', import.meta.url) });
+  engine = new Engine({
+    ...engineDirs(), builtinModelsDirs: [builtin],
+    workerUrl: new URL('./engine-worker.js', import.meta.url), trainWorkerUrl: new URL('./train-worker.js', import.meta.url),
+  });
   engine.on((e) => send('engine:event', e));
   await loadRecent();
   const dispatch = createDispatcher(engine, {

@@ -19,6 +19,7 @@ const api: PreloadApi = {
   cancelJob: call('job:cancel'),
   train: {
     start: call('train:start'),
+    continue: call('train:continue'),
     pause: call('train:pause'),
     resume: call('train:resume'),
     cancel: call('train:cancel'),
@@ -37,6 +38,7 @@ const api: PreloadApi = {
   onProgress: (listener) => on('engine:event', listener),
   onOpenFiles: (listener) => on('app:open-files', listener),
   onNavigate: (listener) => on('app:navigate', listener),
+  onCommand: (listener) => on('app:command', listener),
   pathForFile: (file) => webUtils.getPathForFile(file),
   mediaUrl: (resultId, trackId) => `${MEDIA_SCHEME}://result/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`,
 };

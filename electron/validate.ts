@@ -140,6 +140,11 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
     num(o, 'seed', 0, 2 ** 31, { int: true });
     num(o, 'validateEvery', 1, 1e7, { int: true });
   },
+  'train:continue': (v) => {
+    const o = obj(v, 'continue');
+    noExtra(o, ['modelId'], 'continue');
+    id(o, 'modelId');
+  },
   'train:pause': (v) => jobOnly(v),
   'train:resume': (v) => jobOnly(v),
   'train:cancel': (v) => jobOnly(v),

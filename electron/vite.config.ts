@@ -1,5 +1,5 @@
-// Builds the Electron main process, its engine worker (ESM) and the sandboxed preload (CommonJS,
-// self-contained: a sandboxed preload can require nothing but electron) into dist/electron.
+// Builds the Electron main process with its engine and training workers (ESM), and the sandboxed preload
+// (CommonJS, self-contained: a sandboxed preload can require nothing but electron) into dist/electron.
 import { defineConfig } from 'vite';
 import { builtinModules } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +21,7 @@ export default defineConfig(({ mode }) => ({
     minify: false,
     rollupOptions: mode === 'preload'
       ? { input: { preload: r('preload.ts') } as Record<string, string>, external: ['electron'], output: { format: 'cjs' as const, entryFileNames: '[name].cjs' } }
-      : { input: { main: r('main.ts'), 'engine-worker': r('engine-worker.ts') } as Record<string, string>, external, output: { format: 'es' as const, entryFileNames: '[name].js' } },
+      : { input: { main: r('main.ts'), 'engine-worker': r('engine-worker.ts'), 'train-worker': r('train-worker.ts') } as Record<string, string>, external, output: { format: 'es' as const, entryFileNames: '[name].js' } },
   },
   ssr: { noExternal: mode === 'preload' ? true : [] },
 }));

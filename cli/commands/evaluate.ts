@@ -1,7 +1,7 @@
 import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
 import { parseTrainConfig } from '../../core/train/config';
-import { dataEntries, fixedBatches, splitMixer } from '../../core/train/data';
+import { heldOutBatches } from '../../core/train/heldout';
 import { evaluateModel, PERCENTILES } from '../../core/train/metrics';
 import type { EvaluationReport, Summary } from '../../core/train/metrics';
 import { MIXTURE_TYPES } from '../../core/types';
@@ -46,9 +46,7 @@ export const evaluateCommand: Command = {
     const { dir, label } = await resolveModel(values.model);
     const { model } = await loadModel(dir);
     try {
-      const { entries, cacheDir } = await dataEntries(config.data);
-      const mixer = await splitMixer(config.data, entries, cacheDir, values.split, seed);
-      const report = evaluateModel(model, fixedBatches(mixer, count, 8, values.split));
+      const report = evaluateModel(model, await heldOutBatches({ data: config.data, split: values.split, mixtures: count, seed }));
       if (values.json) console.log(JSON.stringify({ model: label, backend: backend.choice, split: values.split, mixtures: count, seed, report }));
       else {
         console.log(`${label} on ${count} ${values.split} mixtures (${types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);

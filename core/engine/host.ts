@@ -10,8 +10,8 @@ import { startWorker } from '../worker';
 import { EngineError, toErrorInfo } from './errors';
 import { ModelStore } from './models';
 import { previewWeights } from './preview';
-import { TrainingRun, trainConfigFor } from './training';
-import type { TrainingDefaults } from './training';
+import { runToContinue, TrainingRun, trainConfigFor } from './training';
+import type { RunSoFar, TrainingDefaults } from './training';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type {
   BackendDescription, EngineEvent, ExportParams, ExportResult, InputRef, ReweightTerm,
@@ -33,6 +33,8 @@ export interface EngineConfig {
   backend?: string;
   /** The worker script; defaults to ./worker.ts next to this file (run through tsx). */
   workerUrl?: URL;
+  /** The training worker script; defaults to core/train/worker.ts (run through tsx). */
+  trainWorkerUrl?: URL;
   /** At most one progress event per job per this many ms (stage changes always pass). */
   progressIntervalMs?: number;
   /** How long a running job may take to notice a cancel before its worker is terminated. */
@@ -181,9 +183,8 @@ export class Engine {
    * Starts fine-tuning a model. The run lives in a new folder of the models folder named after
    * `params.name`: its best checkpoint (else its last) is a model from the first checkpoint on.
    */
-  async train(params: TrainParams): Promise<{ jobId: string }> {
-    if (this.closed) throw new EngineError('The engine is shut down', 'internal');
-    if (this.runs.size) throw new EngineError('A training run is already going: pause or cancel it first', 'busy');
+  async train(params: TrainParams): Promise<{ jobId: string; modelId: string }> {
+    this.assertCanTrain();
     const base = await this.models.get(params.baseModelId);
     const name = params.name.trim() || `${base.name} fine-tune`;
     await this.models.pinActive();
@@ -195,20 +196,43 @@ export class Engine {
       await rm(dir, { recursive: true, force: true });
       throw e;
     }
+    return this.startRun(name, id, dir, config);
+  }
+
+  /**
+   * Continues a cancelled or interrupted run (a model whose `run` has steps left) in its folder,
+   * from its last checkpoint to the end it was planned for.
+   */
+  async continueTraining(modelId: string): Promise<{ jobId: string; modelId: string }> {
+    this.assertCanTrain();
+    const model = await this.models.get(modelId);
+    const dir = await this.models.writable(model.id);
+    const { config, soFar } = await runToContinue(dir, model.id, model.name);
+    return this.startRun(model.name, model.id, dir, config, soFar);
+  }
+
+  private assertCanTrain(): void {
+    if (this.closed) throw new EngineError('The engine is shut down', 'internal');
+    if (this.runs.size) throw new EngineError('A training run is already going: pause or cancel it first', 'busy');
+  }
+
+  private startRun(label: string, modelId: string, runDir: string, config: Record<string, unknown>, continues?: RunSoFar): { jobId: string; modelId: string } {
     const jobId = randomUUID();
-    this.emit({ type: 'job-started', jobId, kind: 'train', label: name });
+    this.emit({ type: 'job-started', jobId, kind: 'train', label });
     const run = new TrainingRun({
-      jobId, modelId: id, runDir: dir, config, emit: (e) => this.emit(e),
+      jobId, modelId, runDir, config, emit: (e) => this.emit(e),
+      ...(continues ? { continues } : {}),
       ...(this.config.backend ? { backend: this.config.backend } : {}),
+      ...(this.config.trainWorkerUrl ? { workerUrl: this.config.trainWorkerUrl } : {}),
       finish: async ({ bestSiSdri }) => {
         this.runs.delete(jobId);
-        if (bestSiSdri !== null) await this.models.setMeta(id, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
+        if (bestSiSdri !== null) await this.models.setMeta(modelId, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
         // A run that stopped before its first checkpoint leaves nothing to use.
-        if (!(await this.models.has(id))) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+        if (!(await this.models.has(modelId))) await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
       },
     });
     this.runs.set(jobId, run);
-    return { jobId };
+    return { jobId, modelId };
   }
 
   pauseTraining(jobId: string): boolean {

@@ -198,7 +198,7 @@ export class ModelStore {
   }
 
   /** The folder of a user model that may be changed (the run folder for a trained model). */
-  private async writable(id: string): Promise<string> {
+  async writable(id: string): Promise<string> {
     const m = await this.get(id);
     if (m.builtin) throw new EngineError(`"${m.name}" ships with Tilt and cannot be changed; import a copy to edit it`, 'read-only');
     const root = join(this.files.userDir, m.id);
@@ -240,8 +240,20 @@ export class ModelStore {
     if (createdAt) info.createdAt = createdAt;
     if (card) info.card = card;
     if (metrics) info.metrics = metrics;
+    const last = join(root, 'last');
+    const state = runState((dir === last ? modelJson : await readJson(join(last, 'model.json')))?.metadata);
+    if (state) info.run = state;
     return info;
   }
+}
+
+/** Step and planned steps from the trainer state a checkpoint's metadata holds. */
+function runState(metadata: unknown): ModelInfo['run'] | undefined {
+  const t = (metadata as { training?: { step?: unknown; config?: { epochs?: unknown; stepsPerEpoch?: unknown } } } | undefined)?.training;
+  const { step } = t ?? {};
+  const { epochs, stepsPerEpoch } = t?.config ?? {};
+  if (typeof step !== 'number' || typeof epochs !== 'number' || typeof stepsPerEpoch !== 'number') return undefined;
+  return { step, totalSteps: epochs * stepsPerEpoch };
 }
 
 /** Parameter count from the weights manifest (no tensors loaded). */

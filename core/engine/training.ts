@@ -1,9 +1,13 @@
 // Training runs behind the engine: maps the Train view's parameters to a training config, runs it as
 // a core/train TrainingJob in the run's folder inside the models folder (so its checkpoints are
 // models as soon as they exist) and turns the trainer's messages into engine events.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainingJob } from '../train/host';
+import { trainConfigJson } from '../train/config';
+import { trainerStateOf } from '../train/checkpoint';
+import type { TrainerState } from '../train/checkpoint';
 import type { FromTrainWorker } from '../train/protocol';
 import type { EvaluationReport } from '../train/metrics';
 import type { Granularity } from '../reweighting';
@@ -83,6 +87,38 @@ async function checkpointInfo(kind: 'best' | 'last', dir: string, modelId: strin
   return info;
 }
 
+/** What continuing a run brings along from its last checkpoint, so the Train view shows the run so far. */
+export interface RunSoFar {
+  validations: { step: number; metrics: ValidationMetrics }[];
+  checkpoints: CheckpointInfo[];
+}
+
+/**
+ * Reads a run folder's last checkpoint for continuing the run: the config it was started with (as
+ * the worker takes it) and what it has done so far. Throws unless steps are left to train.
+ */
+export async function runToContinue(runDir: string, modelId: string, name: string): Promise<{ config: Record<string, unknown>; soFar: RunSoFar }> {
+  const last = join(runDir, 'last');
+  let state: TrainerState;
+  try {
+    const json = JSON.parse(await readFile(join(last, 'model.json'), 'utf8')) as { metadata?: Record<string, unknown> };
+    state = trainerStateOf(json.metadata, last);
+  } catch {
+    throw new EngineError(`"${name}" is not a training run with a checkpoint: there is nothing to continue`, 'bad-input');
+  }
+  const totalSteps = state.config.epochs * state.config.stepsPerEpoch;
+  if (state.step >= totalSteps) throw new EngineError(`"${name}" has trained all its ${totalSteps} steps: start a new run from it to train further`, 'bad-input');
+  const checkpoints: CheckpointInfo[] = [];
+  for (const kind of ['best', 'last'] as const) {
+    const dir = join(runDir, kind);
+    if (existsSync(join(dir, 'model.json'))) checkpoints.push(await checkpointInfo(kind, dir, modelId, state.step));
+  }
+  return {
+    config: trainConfigJson(state.config),
+    soFar: { validations: state.history.map((r) => ({ step: r.step, metrics: validationMetrics(r.validation) })), checkpoints },
+  };
+}
+
 export interface RunEnd {
   outcome: 'finished' | 'cancelled' | 'failed';
   bestSiSdri: number | null;
@@ -95,6 +131,10 @@ export interface RunOptions {
   runDir: string;
   config: Record<string, unknown>;
   backend?: string;
+  /** The training worker script (TrainingJob's default when absent). */
+  workerUrl?: URL;
+  /** Continues the run in `runDir` from its last checkpoint; replayed to listeners once the worker is up. */
+  continues?: RunSoFar;
   emit(e: EngineEvent): void;
   /** Runs when the job has ended, before its final event goes out. Must not throw. */
   finish(end: RunEnd): Promise<void>;
@@ -111,7 +151,11 @@ export class TrainingRun {
   private pendingCheckpoint: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: RunOptions) {
-    this.job = new TrainingJob({ config: o.config, runDir: o.runDir, ...(o.backend ? { backend: o.backend } : {}) }, (m) => this.onMessage(m));
+    this.job = new TrainingJob({
+      config: o.config, runDir: o.runDir, resume: !!o.continues,
+      ...(o.backend ? { backend: o.backend } : {}), ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}),
+    }, (m) => this.onMessage(m));
+    for (const c of o.continues?.checkpoints ?? []) this.checkpoints.set(c.kind, c);
     this.done = this.job.done.then(
       async (d) => {
         await this.pendingCheckpoint;
@@ -160,6 +204,9 @@ export class TrainingRun {
       case 'started':
         this.state = 'running';
         this.step = m.step;
+        // Sent now rather than at once: by now the caller knows the job id.
+        for (const v of this.o.continues?.validations ?? []) emit({ type: 'train-validation', jobId, ...v });
+        for (const checkpoint of this.o.continues?.checkpoints ?? []) emit({ type: 'train-checkpoint', jobId, checkpoint });
         emit({ type: 'train-state', jobId, state: 'running' });
         emit({ type: 'progress', jobId, kind: 'train', stage: 'training', fraction: m.step / m.totalSteps });
         return;

@@ -153,6 +153,8 @@ export interface ModelInfo {
   card?: string;
   /** Headline metrics from training, when known. */
   metrics?: Record<string, number>;
+  /** For a training run's folder, where its last checkpoint stands; Train continues it while step < totalSteps. */
+  run?: { step: number; totalSteps: number };
 }
 
 // ---- Jobs and events -----------------------------------------------------------------------

@@ -204,6 +204,16 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   return config;
 }
 
+/**
+ * The JSON form of a parsed config: parseTrainConfig gives back an equal config. A checkpoint records
+ * the parsed config, so this is what continues the run it belongs to.
+ */
+export function trainConfigJson(c: TrainConfig): Record<string, unknown> {
+  const s = c.optimizer.schedule;
+  const schedule = s.kind === 'constant' ? 'constant' : s.kind === 'halve-every' ? { halveEvery: s.epochs } : { plateau: { patience: s.patience } };
+  return { ...structuredClone(c), optimizer: { ...c.optimizer, schedule } };
+}
+
 /** The model config a run starts from (presets with overrides; `from` models bring their own). */
 export function presetModelConfig(model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> }): SudoRmRfConfig {
   return { ...PRESETS[model.preset], ...model.overrides };

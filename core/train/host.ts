@@ -9,6 +9,8 @@ export interface TrainingJobOptions {
   resume?: boolean;
   /** Forces a backend in the worker (TILT_BACKEND). */
   backend?: string;
+  /** The worker script; defaults to ./worker.ts next to this file (run through tsx). Bundled apps pass their built one. */
+  workerUrl?: URL;
 }
 
 export type TrainingDone = Extract<FromTrainWorker, { type: 'done' }>;
@@ -19,7 +21,7 @@ export class TrainingJob {
 
   constructor(opts: TrainingJobOptions, private readonly onEvent: (m: FromTrainWorker) => void = () => {}) {
     const env = { ...process.env, ...(opts.backend ? { TILT_BACKEND: opts.backend } : {}) };
-    this.worker = startWorker(new URL('./worker.ts', import.meta.url), env);
+    this.worker = startWorker(opts.workerUrl ?? new URL('./worker.ts', import.meta.url), env);
     this.done = new Promise<TrainingDone>((resolve, reject) => {
       this.worker.on('message', (m: FromTrainWorker) => {
         this.onEvent(m);

@@ -168,4 +168,25 @@ test('Train view: a real run toward speech streams charts and weights, cancels, 
   await page.locator('.ckpts li[data-kind="best"]').getByRole('button', { name: 'Use this model for separation' }).click();
   await page.getByTestId('active-model').filter({ hasText: 'E2E tilt' }).waitFor();
   await page.locator('.ckpts li[data-kind="best"]').getByRole('button', { name: 'Separating with this model' }).waitFor();
+
+  // The cancelled run is listed as unfinished; continuing it picks up where its last checkpoint left off.
+  const unfinished = page.locator('.unfinished li[data-model="e2e-tilt"]');
+  const stoppedAt = Number(/step (\d+) of 100000/.exec((await unfinished.locator('small').textContent())!)?.[1]);
+  assert.ok(stoppedAt >= 2, `stopped at step ${stoppedAt}`);
+  await page.getByRole('button', { name: 'Continue training E2E tilt' }).click();
+  await page.waitForFunction((after) => {
+    const m = /^running · step (\d+)\/100000$/.exec(document.querySelector('.status')?.textContent ?? '');
+    return !!m && Number(m[1]) > after;
+  }, stoppedAt, { timeout: 60_000 });
+  // The run so far came back with it: its validation curve and its checkpoints.
+  await points('Validation SI-SDRi');
+  await page.locator('.ckpts li[data-kind="best"]').waitFor();
+  assert.equal(await unfinished.count(), 0, 'the run going now is not offered for continuing');
+  await page.getByRole('button', { name: 'Cancel' }).click();
+  await page.locator('.status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+  await page.waitForFunction((after) => {
+    const m = /step (\d+) of/.exec(document.querySelector('.unfinished li[data-model="e2e-tilt"] small')?.textContent ?? '');
+    return !!m && Number(m[1]) > after;
+  }, stoppedAt);
+  await page.screenshot({ path: join(SHOTS, 'train-unfinished.png') });
 });

@@ -32,7 +32,7 @@ test('the desktop window loads the app with the secure preload API and refuses n
     await win.getByRole('tab', { name: 'Separate' }).waitFor();
     assert.equal(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require), 'undefined', 'no Node in the renderer');
     assert.deepEqual(await win.evaluate(() => Object.keys((window as unknown as { tilt: object }).tilt).sort()), [
-      'backend', 'cancelJob', 'dialogs', 'discardResult', 'exportStems', 'info', 'mediaUrl', 'models', 'onNavigate', 'onOpenFiles',
+      'backend', 'cancelJob', 'dialogs', 'discardResult', 'exportStems', 'info', 'mediaUrl', 'models', 'onCommand', 'onNavigate', 'onOpenFiles',
       'onProgress', 'pathForFile', 'recentFiles', 'separate', 'train',
     ]);
     const before = win.url();

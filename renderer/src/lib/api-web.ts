@@ -56,6 +56,7 @@ export function webApi(): Api {
     onProgress: (l: (e: EngineEvent) => void) => on('engine:event', l),
     onOpenFiles: (l) => on('app:open-files', l),
     onNavigate: (l) => on('app:navigate', l),
+    onCommand: (l) => on('app:command', l),
     async addFiles(files) {
       const out: { ref: InputRef; name: string }[] = [];
       for (const f of files) {

@@ -21,6 +21,7 @@ export interface Api {
   onProgress(listener: (e: EngineEvent) => void): () => void;
   onOpenFiles(listener: (p: EventMap['app:open-files']) => void): () => void;
   onNavigate(listener: (p: EventMap['app:navigate']) => void): () => void;
+  onCommand(listener: (p: EventMap['app:command']) => void): () => void;
   /** Turns files the user dropped or chose into references the engine can read. */
   addFiles(files: File[]): Promise<{ ref: InputRef; name: string }[]>;
   mediaUrl(resultId: string, trackId: string): string;

@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import type { EngineEvent, ExportRate, ExportResult, InputRef, SeparationResult, StemFormat } from '../../../electron/contract';
+import type { EngineEvent, ExportRate, ExportResult, InputRef, RecentFile, SeparationResult, StemFormat } from '../../../electron/contract';
 import { messageOf } from '../lib/api';
 import { api, app } from './app.svelte';
 
@@ -28,6 +28,8 @@ class SeparateState {
   exporting = $state(false);
   lastExport = $state.raw<ExportResult | null>(null);
   modelId = $state<string | undefined>(undefined);
+  /** Files from this computer separated before, newest first (the desktop app keeps them). */
+  recent = $state.raw<RecentFile[]>([]);
   private readonly early = new Map<string, EngineEvent[]>();
 
   selected = $derived(this.items.find((i) => i.key === this.selectedKey) ?? null);
@@ -49,6 +51,14 @@ class SeparateState {
     await Promise.all(refs.map((ref) => this.start(this.push(ref.kind === 'path' ? ref.path.split(/[\\/]/).pop()! : ref.name), ref)));
   }
 
+  async refreshRecent(): Promise<void> {
+    try {
+      this.recent = await api().call('files:recent', {});
+    } catch {
+      // The list is a convenience: keep the one shown.
+    }
+  }
+
   private push(name: string): string {
     const key = `f${nextKey++}`;
     this.items.push({ key, name, status: 'adding', stage: 'adding', fraction: null });
@@ -60,6 +70,7 @@ class SeparateState {
     try {
       const { jobId } = await api().call('separate:start', { input: ref, ...(this.modelId ? { modelId: this.modelId } : {}) });
       this.patch(key, { jobId, status: 'queued' });
+      if (ref.kind === 'path') void this.refreshRecent();
       // Events can overtake the reply (they travel on another channel): replay the ones held back.
       const early = this.early.get(jobId) ?? [];
       this.early.delete(jobId);
@@ -117,9 +128,13 @@ class SeparateState {
     }
   }
 
-  async exportStems(stems: string[]): Promise<void> {
+  /** Exports the given stems of the result on screen, all of them when none are given. */
+  async exportStems(stems: string[] = []): Promise<void> {
     const r = this.selectedResult;
-    if (!r) return;
+    if (!r) {
+      app.notify('info', 'Nothing to export yet: separate a file first, then export its stems');
+      return;
+    }
     this.exporting = true;
     try {
       const out = await api().call('separate:export', { resultId: r.resultId, stems, format: this.format, rate: this.rate });

@@ -41,9 +41,12 @@ class TrainState {
   previewError = $state<string | null>(null);
 
   jobId = $state<string | null>(null);
+  /** The model the run's checkpoints become. */
+  runModelId = $state<string | null>(null);
   status = $state<'idle' | 'starting' | 'running' | 'paused' | 'done' | 'cancelled' | 'failed'>('idle');
   error = $state<string | null>(null);
   step = $state(0);
+  totalSteps = $state(0);
   loss = $state.raw<Point[]>([]);
   entropy = $state.raw<Point[]>([]);
   effectiveBatch = $state.raw<Point[]>([]);
@@ -99,7 +102,16 @@ class TrainState {
     }
   }
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return this.launch(() => api().call('train:start', this.params()), this.steps);
+  }
+
+  /** Continues a cancelled or interrupted run; the engine replays its validations and checkpoints so far. */
+  continueRun(modelId: string, totalSteps: number): Promise<void> {
+    return this.launch(() => api().call('train:continue', { modelId }), totalSteps);
+  }
+
+  private async launch(call: () => Promise<{ jobId: string; modelId: string }>, totalSteps: number): Promise<void> {
     this.status = 'starting';
     this.error = null;
     this.loss = [];
@@ -110,8 +122,11 @@ class TrainState {
     this.checkpoints = [];
     this.lastWeights = null;
     this.step = 0;
+    this.totalSteps = totalSteps;
     try {
-      this.jobId = (await api().call('train:start', this.params())).jobId;
+      const { jobId, modelId } = await call();
+      this.jobId = jobId;
+      this.runModelId = modelId;
       this.status = 'running';
     } catch (e) {
       this.status = 'failed';
@@ -138,6 +153,7 @@ class TrainState {
         break;
       case 'train-step': {
         this.step = e.step;
+        this.totalSteps = e.totalSteps;
         // A skipped step has no finite loss and no weights: the charts keep their last points.
         const w = e.weights;
         if (!w) break;
@@ -159,6 +175,8 @@ class TrainState {
       }
       case 'train-checkpoint':
         this.checkpoints = [...this.checkpoints.filter((c) => c.kind !== e.checkpoint.kind), e.checkpoint];
+        // Step events are throttled: the checkpoint saved on cancel tells the step the run stopped at.
+        this.step = Math.max(this.step, e.checkpoint.step);
         break;
       case 'train-done':
         this.status = 'done';

@@ -146,3 +146,39 @@ test('pause, resume and cancel: a cancelled run keeps its last checkpoint as a m
   assert.equal(m.dir, ckpt.checkpoint.dir);
   assert.throws(() => engine.cancelTraining(jobId), /no longer going/);
 });
+
+test('a cancelled run continues from its last checkpoint: its validations and checkpoints so far first, then the steps after', async () => {
+  const { jobId, modelId } = await engine.train({ ...PARAMS, name: 'Resumable', steps: 10_000, validateEvery: 2, reweighting: [] });
+  assert.equal(modelId, 'resumable');
+  await until(jobId, ['train-validation']);
+  engine.cancelTraining(jobId);
+  assert.equal((await until(jobId, ['job-cancelled', 'train-done', 'job-failed'])).type, 'job-cancelled');
+  const ofJob = <T extends EngineEvent['type']>(id: string, type: T) => events.filter((e): e is Extract<EngineEvent, { type: T }> => e.jobId === id && e.type === type);
+  const stoppedAt = ofJob(jobId, 'train-checkpoint').filter((e) => e.checkpoint.kind === 'last').at(-1)!.checkpoint.step;
+  assert.ok(stoppedAt >= 2);
+  assert.deepEqual((await engine.models.get('resumable')).run, { step: stoppedAt, totalSteps: 10_000 });
+
+  const again = await engine.continueTraining('resumable');
+  assert.equal(again.modelId, 'resumable');
+  await assert.rejects(engine.continueTraining('resumable'), /already going/);
+  const step = await until(again.jobId, ['train-step']);
+  assert.ok(step.step > stoppedAt && step.totalSteps === 10_000, JSON.stringify(step));
+  assert.equal(ofJob(again.jobId, 'progress')[0]?.fraction, stoppedAt / 10_000, 'the worker starts at the step the run stopped at');
+  const strip = (v: { step: number; metrics: unknown }) => ({ step: v.step, metrics: v.metrics });
+  assert.deepEqual(ofJob(again.jobId, 'train-validation').map(strip), ofJob(jobId, 'train-validation').map(strip), 'the run so far is replayed');
+  const replayed = ofJob(again.jobId, 'train-checkpoint').map((e) => e.checkpoint);
+  assert.equal(replayed.find((c) => c.kind === 'last')?.step, stoppedAt);
+  assert.ok(replayed.some((c) => c.kind === 'best' && c.valSiSdri !== undefined));
+
+  engine.cancelTraining(again.jobId);
+  assert.equal((await until(again.jobId, ['job-cancelled', 'train-done', 'job-failed'])).type, 'job-cancelled');
+  assert.ok((await engine.models.get('resumable')).run!.step > stoppedAt);
+});
+
+test('only a training run with steps left can be continued', async () => {
+  assert.deepEqual((await engine.models.get('speech-tilt')).run, { step: 4, totalSteps: 4 });
+  assert.equal((await engine.models.get('tiny')).run, undefined);
+  await assert.rejects(engine.continueTraining('speech-tilt'), /trained all its 4 steps/);
+  await assert.rejects(engine.continueTraining('tiny'), /nothing to continue/);
+  await assert.rejects(engine.continueTraining('missing'), /No model named/);
+});
