@@ -1,10 +1,12 @@
 // Sudo rm -rf's layers written so that the forward pass and every gradient run on the kernels the
 // wasm backend has and is fast at (tfjs-wasm-notes.md): matMuls without transpose flags (XNNPACK),
-// the native depthwise forward kernel, and cheap reshapes/pads; on wasm the memory-bound gradients and
-// the mask/band ops run as fused JS kernels on the wasm heap (below). Layout is [batch, time,
-// channels] throughout, so 1x1 convolutions are plain matMuls on [batch*time, channels].
+// the native depthwise forward kernel, and cheap reshapes/pads; on wasm the memory-bound ops (depthwise
+// conv, layer norm, the gradients, the mask/band ops) run as WebAssembly SIMD kernels on the wasm
+// heap (below). Layout is [batch, time, channels] throughout, so 1x1 convolutions are plain matMuls
+// on [batch*time, channels].
 import { tf } from '../tf';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf';
+import { simdKernels, type SimdKernels } from './simd';
 
 type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
 type Save = (tensors: Tensor[]) => void;
@@ -19,15 +21,17 @@ function custom<T extends Tensor>(f: (inputs: Tensor[], save: Save) => { value: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Heap kernels for the wasm backend. The stock formulation of the memory-bound ops (depthwise
-// gradients from slices, reductions over leading axes, which wasm runs as transpose + sum, the
-// composite PReLU and norm gradients) spends most of a step copying; these kernels are single JS
-// passes over the wasm heap, accumulating in doubles. Other backends (tfjs-node above all) keep the
-// tf-op formulation below unchanged.
+// Heap kernels for the wasm backend. The stock formulation of the memory-bound ops (depthwise conv
+// and its gradients, reductions over leading axes, which wasm runs as transpose + sum, the composite
+// norm and PReLU gradients) spends most of a step copying; these are the WebAssembly SIMD kernels of
+// kernels.wat, one or two passes each, reading and writing the tensors in place on the backend's
+// heap. Other backends (tfjs-node above all) keep the tf-op formulation below unchanged.
 
-interface HeapBackend {
+interface WasmHeapBackend {
+  wasm: { asm: { memory: WebAssembly.Memory } };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(dataId: tf.DataId, force: boolean): boolean;
 }
 
 type Attrs = Record<string, number>;
@@ -35,25 +39,34 @@ type Attrs = Record<string, number>;
 type Shapes = [number[], number[], number[], number[]];
 
 /**
- * Registers a wasm kernel that allocates its float32 outputs and then fills them from views of its
- * inputs. Views are taken after every allocation: malloc may grow (and detach) the heap.
+ * Registers a wasm kernel that allocates its float32 outputs (and `scratch` floats of workspace, freed
+ * after the call) and hands their byte addresses and those of the inputs to `body`. Addresses
+ * survive the heap growing on allocation (only views detach).
  */
 function heapKernel(
   name: string,
   inputNames: string[],
   outShapes: (shapes: Shapes, attrs: Attrs) => number[][],
-  body: (outs: Float32Array[], ins: Float32Array[], shapes: Shapes, attrs: Attrs) => void,
+  body: (k: SimdKernels, outs: number[], ins: number[], shapes: Shapes, attrs: Attrs, scratch: number) => void,
+  scratch: (shapes: Shapes, attrs: Attrs) => number = () => 0,
 ): void {
   tf.registerKernel({
     kernelName: name,
     backendName: 'wasm',
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const heap = backend as unknown as HeapBackend;
+      const heap = backend as unknown as WasmHeapBackend;
       const infos = inputNames.map((n) => inputs[n]!);
       for (const t of infos) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
       const shapes = infos.map((t) => t.shape) as Shapes;
       const outs = outShapes(shapes, attrs as Attrs).map((s) => heap.makeOutput(s, 'float32'));
-      body(outs.map((o) => heap.typedArrayFromHeap(o)), infos.map((t) => heap.typedArrayFromHeap(t)), shapes, attrs as Attrs);
+      const scratchSize = scratch(shapes, attrs as Attrs);
+      const work = scratchSize > 0 ? heap.makeOutput([scratchSize], 'float32') : null;
+      const address = (t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
+      try {
+        body(simdKernels(heap.wasm.asm.memory)!, outs.map(address), infos.map(address), shapes, attrs as Attrs, work ? address(work) : 0);
+      } finally {
+        if (work) heap.disposeData(work.dataId, true);
+      }
       return outs.length === 1 ? outs[0]! : outs;
     },
   });
@@ -61,9 +74,9 @@ function heapKernel(
 
 let heapKernelsEnabled = true;
 
-/** Whether the ops below run on the heap kernels (wasm backend) or the tf-op formulation. */
+/** Whether the ops below run on the heap kernels (wasm backend whose heap takes them) or the tf-op formulation. */
 function useHeapKernels(): boolean {
-  return heapKernelsEnabled && tf.getBackend() === 'wasm';
+  return heapKernelsEnabled && tf.getBackend() === 'wasm' && simdKernels((tf.backend() as unknown as WasmHeapBackend).wasm.asm.memory) !== null;
 }
 
 /** Runs `f` with the tf-op formulation on every backend (numerical comparisons, A/B timing). */
@@ -82,224 +95,67 @@ function run(name: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): T
   return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
 }
 
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
 // x [n, c] -> [c]: sums over the rows.
-heapKernel('TiltColumnSum', ['x'], ([xs]) => [[xs![1]!]], ([out], [x], [xs]) => {
-  const [n, c] = xs!;
-  const acc = new Float64Array(c!);
-  for (let r = 0, o = 0; r < n!; r++, o += c!) for (let j = 0; j < c!; j++) acc[j]! += x![o + j]!;
-  out!.set(acc);
-});
+heapKernel('TiltColumnSum', ['x'], ([xs]) => [[xs![1]!]], (k, [out], [x], [[n, c]], _, tmp) => k.column_sum(x!, out!, tmp, n!, c!), ([xs]) => xs[1]!);
 
-// Input gradient of the "same"-padded strided depthwise conv (no bias): dx [b, t, c] from dy [b, tOut, c].
-heapKernel('TiltDepthwiseInputGrad', ['dy', 'w'], ([dys, ws], { time }) => [[dys[0]!, time!, ws[1]!]], ([dx], [dy, w], [[batch, tOut, ch], [k]], { stride, time }) => {
-  const c = ch!;
-  const pad = (k! - 1) / 2;
-  dx!.fill(0);
-  for (let bi = 0; bi < batch!; bi++) {
-    for (let to = 0; to < tOut!; to++) {
-      const o = (bi * tOut! + to) * c;
-      for (let tap = 0; tap < k!; tap++) {
-        const ti = stride! * to + tap - pad;
-        if (ti < 0 || ti >= time!) continue;
-        const xi = (bi * time! + ti) * c;
-        const wi = tap * c;
-        for (let j = 0; j < c; j++) dx![xi + j]! += dy![o + j]! * w![wi + j]!;
-      }
-    }
-  }
-});
+// "Same"-padded depthwise conv plus bias: x [b, t, c], w [k, c], bias [c] -> [b, ceil(t / stride), c].
+heapKernel('TiltDepthwise', ['x', 'w', 'b'], ([[batch, time, ch]], { stride }) => [[batch!, Math.ceil(time! / stride!), ch!]],
+  (k, [y], [x, w, b], [[batch, time, ch], [kernel]], { stride }) =>
+    k.depthwise(x!, w!, b!, y!, batch!, time!, Math.ceil(time! / stride!), ch!, kernel!, stride!));
 
-// Weight and bias gradients of the same conv in one pass: dw [k, c], dbias [c].
-heapKernel('TiltDepthwiseFilterGrad', ['dy', 'x'], ([dys], { kernel }) => [[kernel!, dys[2]!], [dys[2]!]], ([dw, db], [dy, x], [[batch, tOut, ch], [, time]], { stride, kernel }) => {
-  const c = ch!;
-  const k = kernel!;
-  const pad = (k - 1) / 2;
-  const dwAcc = new Float64Array(k * c);
-  const dbAcc = new Float64Array(c);
-  for (let bi = 0; bi < batch!; bi++) {
-    for (let to = 0; to < tOut!; to++) {
-      const o = (bi * tOut! + to) * c;
-      for (let j = 0; j < c; j++) dbAcc[j]! += dy![o + j]!;
-      for (let tap = 0; tap < k; tap++) {
-        const ti = stride! * to + tap - pad;
-        if (ti < 0 || ti >= time!) continue;
-        const xi = (bi * time! + ti) * c;
-        const wi = tap * c;
-        for (let j = 0; j < c; j++) dwAcc[wi + j]! += dy![o + j]! * x![xi + j]!;
-      }
-    }
-  }
-  dw!.set(dwAcc);
-  db!.set(dbAcc);
-});
+// Its input gradient: dx [b, t, c] from dy [b, tOut, c].
+heapKernel('TiltDepthwiseInputGrad', ['dy', 'w'], ([dys, ws], { time }) => [[dys[0]!, time!, ws[1]!]],
+  (k, [dx], [dy, w], [[batch, tOut, ch], [kernel]], { stride, time }) =>
+    k.depthwise_input_grad(dy!, w!, dx!, batch!, time!, tOut!, ch!, kernel!, stride!));
+
+// Its weight and bias gradients in one pass: dw [k, c], dbias [c].
+heapKernel('TiltDepthwiseFilterGrad', ['dy', 'x'], ([dys], { kernel }) => [[kernel!, dys[2]!], [dys[2]!]],
+  (k, [dw, db], [dy, x], [[batch, tOut, ch], [, time]], { stride, kernel }, tmp) =>
+    k.depthwise_filter_grad(dy!, x!, dw!, db!, tmp, batch!, time!, tOut!, ch!, kernel!, stride!),
+  ([dys], { kernel }) => (kernel! + 1) * dys[2]!);
+
+// Global layer norm: y [b, t, c] and the per-example stats [b, 2] = (mean, rstd) its backward uses.
+heapKernel('TiltGlobalLayerNorm', ['x', 'gamma', 'beta'], ([xs]) => [xs!, [xs![0]!, 2]],
+  (k, [y, stats], [x, gamma, beta], [[batch, time, ch]], { eps }) => k.gln_forward(x!, gamma!, beta!, y!, stats!, batch!, time!, ch!, eps!));
+
+// Its backward: dx [b, t, c], dgamma [c], dbeta [c].
+heapKernel('TiltGlobalLayerNormBackprop', ['dy', 'x', 'gamma', 'stats'], ([, xs, gs]) => [xs!, gs!, gs!],
+  (k, [dx, dgamma, dbeta], [dy, x, gamma, stats], [, [batch, time, ch]], _, tmp) =>
+    k.gln_backward(dy!, x!, gamma!, stats!, dx!, dgamma!, dbeta!, tmp, batch!, time!, ch!),
+  ([, xs]) => 2 * xs[2]!);
 
 // PReLU's gradients: dx [.., c] and dalpha [c] (summed over every leading axis).
-heapKernel('TiltPreluBackprop', ['dy', 'x', 'alpha'], ([xs, , as]) => [xs!, as!], ([dx, da], [dy, x, alpha], [, , [c]]) => {
-  const acc = new Float64Array(c!);
-  for (let o = 0; o < x!.length; o += c!) {
-    for (let j = 0; j < c!; j++) {
-      const v = x![o + j]!;
-      const g = dy![o + j]!;
-      if (v > 0) dx![o + j] = g;
-      else {
-        dx![o + j] = g * alpha![j]!;
-        acc[j]! += g * v;
-      }
-    }
-  }
-  da!.set(acc);
-});
-
-// Global layer norm backward: dx [b, t, c], dgamma [c], dbeta [c]; same algebra as the tf-op path.
-heapKernel(
-  'TiltGlobalLayerNormBackprop',
-  ['dy', 'x', 'gamma', 'stats'],
-  ([, xs, gs]) => [xs!, gs!, gs!],
-  ([dx, dgamma, dbeta], [dy, x, gamma, stats], [, [batch, time, ch]]) => {
-    const c = ch!;
-    const n = time! * c;
-    const s1 = new Float64Array(c);
-    const s2 = new Float64Array(c);
-    const dg = new Float64Array(c);
-    const dbt = new Float64Array(c);
-    const a = new Float64Array(c);
-    for (let bi = 0; bi < batch!; bi++) {
-      const base = bi * n;
-      const mean = stats![2 * bi]!;
-      const r = stats![2 * bi + 1]!;
-      s1.fill(0);
-      s2.fill(0);
-      for (let o = base; o < base + n; o += c) {
-        for (let j = 0; j < c; j++) {
-          const g = dy![o + j]!;
-          s1[j]! += g;
-          s2[j]! += g * x![o + j]!;
-        }
-      }
-      let m1 = 0;
-      let m2 = 0;
-      for (let j = 0; j < c; j++) {
-        const dyXhat = r * (s2[j]! - mean * s1[j]!);
-        dg[j]! += dyXhat;
-        dbt[j]! += s1[j]!;
-        m1 += s1[j]! * gamma![j]!;
-        m2 += dyXhat * gamma![j]!;
-        a[j] = gamma![j]! * r;
-      }
-      m1 /= n;
-      m2 /= n;
-      const rr2 = r * r * m2;
-      const shift = mean * rr2 - r * m1;
-      for (let o = base; o < base + n; o += c) {
-        for (let j = 0; j < c; j++) dx![o + j] = dy![o + j]! * a[j]! - x![o + j]! * rr2 + shift;
-      }
-    }
-    dgamma!.set(dg);
-    dbeta!.set(dbt);
-  },
-);
+heapKernel('TiltPreluBackprop', ['dy', 'x', 'alpha'], ([xs, , as]) => [xs!, as!],
+  (k, [dx, da], [dy, x, alpha], [xs, , [c]], _, tmp) => k.prelu_backward(dy!, x!, alpha!, dx!, da!, tmp, size(xs) / c!, c!),
+  ([, , as]) => as[0]!);
 
 // fine [b, 2t', c] + nearest-x2(coarse [b, t', c]); fine's time may be odd only if coarse covers it.
-heapKernel('TiltAddUpsampled', ['fine', 'coarse'], ([fs]) => [fs!], ([out], [fine, coarse], [[batch, time, c], [, tc]]) => {
-  for (let bi = 0; bi < batch!; bi++) {
-    for (let t = 0; t < time!; t++) {
-      const o = (bi * time! + t) * c!;
-      const ci = (bi * tc! + (t >> 1)) * c!;
-      for (let j = 0; j < c!; j++) out![o + j] = fine![o + j]! + coarse![ci + j]!;
-    }
-  }
-});
+heapKernel('TiltAddUpsampled', ['fine', 'coarse'], ([fs]) => [fs!],
+  (k, [out], [fine, coarse], [[batch, time, c], [, tc]]) => k.add_upsampled(fine!, coarse!, out!, batch!, time!, tc!, c!));
 
 // Gradient of nearest-x2 upsampling: dcoarse[b, t, c] = dy[b, 2t, c] + dy[b, 2t + 1, c].
-heapKernel('TiltPairSum', ['dy'], ([s]) => [[s![0]!, s![1]! / 2, s![2]!]], ([out], [dy], [[, , c]]) => {
-  const rowPairs = out!.length / c!;
-  for (let r = 0; r < rowPairs; r++) {
-    const o = r * c!;
-    const i = 2 * r * c!;
-    for (let j = 0; j < c!; j++) out![o + j] = dy![i + j]! + dy![i + c! + j]!;
-  }
-});
+heapKernel('TiltPairSum', ['dy'], ([s]) => [[s![0]!, s![1]! / 2, s![2]!]],
+  (k, [out], [dy], [s]) => k.pair_sum(dy!, out!, size(s) / (2 * s[2]!), s[2]!));
 
 // Masks applied to the encoding: m = softmax over sources (sigmoid for one source) of logits + bias,
 // out [r, n, nSrc] = m * enc [r, n]; also returns m for the backward pass.
-heapKernel('TiltMaskedSoftmax', ['logits', 'bias', 'enc'], ([ls]) => [ls!, ls!], ([out, masks], [logits, bias, enc], [[, , nSrc]]) => {
-  const k = nSrc!;
-  const units = enc!.length;
-  const e = new Float64Array(k);
-  for (let u = 0; u < units; u++) {
-    const o = u * k;
-    if (k === 1) {
-      masks![o] = 1 / (1 + Math.exp(-(logits![o]! + bias![0]!)));
-    } else if (k === 2) {
-      // Two-way softmax = a sigmoid of the difference: one exp instead of two.
-      const m0 = 1 / (1 + Math.exp(logits![o + 1]! + bias![1]! - logits![o]! - bias![0]!));
-      masks![o] = m0;
-      masks![o + 1] = 1 - m0;
-    } else {
-      let max = -Infinity;
-      for (let s = 0; s < k; s++) max = Math.max(max, logits![o + s]! + bias![s]!);
-      let sum = 0;
-      for (let s = 0; s < k; s++) sum += e[s] = Math.exp(logits![o + s]! + bias![s]! - max);
-      for (let s = 0; s < k; s++) masks![o + s] = e[s]! / sum;
-    }
-    for (let s = 0; s < k; s++) out![o + s] = masks![o + s]! * enc![u]!;
-  }
-});
+heapKernel('TiltMaskedSoftmax', ['logits', 'bias', 'enc'], ([ls]) => [ls!, ls!],
+  (k, [out, masks], [logits, bias, enc], [ls, , es]) => k.masked_softmax(logits!, bias!, enc!, out!, masks!, size(es), ls[2]!));
 
 // Its gradients: dlogits [r, n, nSrc], dbias [nSrc], denc [r, n].
-heapKernel('TiltMaskedSoftmaxBackprop', ['dy', 'masks', 'enc'], ([ds, , es]) => [ds!, [ds![2]!], es!], ([dl, db, de], [dy, masks, enc], [[, , nSrc]]) => {
-  const k = nSrc!;
-  const units = enc!.length;
-  const acc = new Float64Array(k);
-  for (let u = 0; u < units; u++) {
-    const o = u * k;
-    const x = enc![u]!;
-    let dot = 0;
-    let dEnc = 0;
-    for (let s = 0; s < k; s++) {
-      const m = masks![o + s]!;
-      dot += m * dy![o + s]! * x;
-      dEnc += m * dy![o + s]!;
-    }
-    de![u] = dEnc;
-    for (let s = 0; s < k; s++) {
-      const m = masks![o + s]!;
-      const g = k === 1 ? dy![o]! * x * m * (1 - m) : m * (dy![o + s]! * x - dot);
-      dl![o + s] = g;
-      acc[s]! += g;
-    }
-  }
-  db!.set(acc);
-});
+heapKernel('TiltMaskedSoftmaxBackprop', ['dy', 'masks', 'enc'], ([ds, , es]) => [ds!, [ds![2]!], es!],
+  (k, [dl, db, de], [dy, masks, enc], [ds, , es], _, tmp) => k.masked_softmax_grad(dy!, masks!, enc!, dl!, db!, de!, tmp, size(es), ds[2]!),
+  ([ds]) => ds[2]!);
 
 // Band matrix of the mask conv (see `bandMatrix`): w [nSrc, kernel] -> [nBasis, nBasis * nSrc].
-heapKernel('TiltBandMatrix', ['w'], ([ws], { nBasis }) => [[nBasis!, nBasis! * ws![0]!]], ([m], [w], [[nSrc, kernel]], { nBasis }) => {
-  const h = (kernel! - 1) / 2;
-  const n = nBasis!;
-  const s = nSrc!;
-  for (let i = 0; i < n; i++) {
-    for (let o = 0; o < n; o++) {
-      const tap = i - o + h;
-      const inBand = tap >= 0 && tap < kernel!;
-      for (let src = 0; src < s; src++) m![(i * n + o) * s + src] = inBand ? w![src * kernel! + tap]! : 0;
-    }
-  }
-});
+heapKernel('TiltBandMatrix', ['w'], ([ws], { nBasis }) => [[nBasis!, nBasis! * ws![0]!]],
+  (k, [m], [w], [[nSrc, kernel]], { nBasis }) => k.band_matrix(w!, m!, nSrc!, kernel!, nBasis!));
 
 // Its gradient: dw[s, tap] = sum over the band's diagonal tap of dm.
-heapKernel('TiltBandMatrixBackprop', ['dm', 'w'], ([, ws]) => [ws!], ([dw], [dm], [[n, cols], [nSrc, kernel]]) => {
-  const h = (kernel! - 1) / 2;
-  const s = nSrc!;
-  const acc = new Float64Array(s * kernel!);
-  for (let i = 0; i < n!; i++) {
-    const row = i * cols!;
-    for (let o = Math.max(0, i + h - kernel! + 1); o <= Math.min(n! - 1, i + h); o++) {
-      const tap = i - o + h;
-      for (let src = 0; src < s; src++) acc[src * kernel! + tap]! += dm![row + o * s + src]!;
-    }
-  }
-  dw!.set(acc);
-});
+heapKernel('TiltBandMatrixBackprop', ['dm', 'w'], ([, ws]) => [ws!],
+  (k, [dw], [dm], [[n], [nSrc, kernel]]) => k.band_matrix_grad(dm!, dw!, nSrc!, kernel!, n!));
 
 /**
  * x [n, cIn] @ w [cIn, cOut] + b [cOut]. The stock matMul gradient multiplies with transposeA/B,
@@ -348,13 +204,13 @@ export function globalLayerNorm(x: Tensor3D, gamma: Tensor, beta: Tensor): Tenso
   return useHeapKernels() ? globalLayerNormHeap(x, gamma, beta) : globalLayerNormTfOps(x, gamma, beta);
 }
 
-/** Statistics and affine on the wasm SIMD kernels (faster than a scalar JS pass); fused JS backward. */
+/** One SIMD pass for the statistics and one for the affine; the backward reuses the statistics. */
 const globalLayerNormHeap = custom<Tensor3D>(([x, gamma, beta], save) => {
-  const { value, mu, rstd } = glnForward(x as Tensor3D, gamma!, beta!);
-  save([x!, gamma!, tf.concat([mu.reshape([-1, 1]), rstd.reshape([-1, 1])], 1)]);
+  const [value, stats] = run('TiltGlobalLayerNorm', { x: x!, gamma: gamma!, beta: beta! }, { eps: GLN_EPS });
+  save([x!, gamma!, stats!]);
   return {
-    value,
-    gradFunc: (dy, [xs, g, stats]) => run('TiltGlobalLayerNormBackprop', { dy, x: xs!, gamma: g!, stats: stats! }),
+    value: value!,
+    gradFunc: (dy, [xs, g, st]) => run('TiltGlobalLayerNormBackprop', { dy, x: xs!, gamma: g!, stats: st! }),
   };
 });
 
@@ -425,7 +281,7 @@ function depthwiseRaw(x: Tensor3D, w: Tensor2D, stride: number, padBefore: numbe
   return y.reshape([y.shape[0], y.shape[1], ch]);
 }
 
-/** The native forward kernel (faster than a scalar JS pass), "same" padding, plus bias. */
+/** The native forward kernel, "same" padding, plus bias. */
 function depthwiseForward(x: Tensor3D, w: Tensor2D, b: Tensor, stride: number): Tensor3D {
   const pad = (w.shape[0] - 1) / 2;
   return tf.add(depthwiseRaw(x, w, stride, pad, pad), b);
@@ -444,9 +300,9 @@ function evenOdd(x: Tensor3D): [Tensor3D, Tensor3D] {
 /**
  * Depthwise conv over time, kernel k (odd), "same" padding (k-1)/2, stride 1 or 2 (time must be
  * even for stride 2): y[t, c] = b[c] + sum_j w[j, c] * x[stride*t + j - pad, c]. w is [k, ch].
- * The wasm backend has the forward kernel but neither gradient kernel. On wasm the weight and bias
- * gradients (and the strided input gradient) are single-pass heap kernels; elsewhere both gradients
- * are built from the forward kernel (input) and shifted products reduced over batch and time.
+ * The wasm backend has a slow forward kernel and neither gradient kernel: there the forward pass and
+ * the gradients are heap kernels (any time length); elsewhere both gradients are built from the
+ * forward kernel (input) and shifted products reduced over batch and time.
  */
 export function depthwise(x: Tensor3D, w: Tensor2D, b: Tensor, stride: 1 | 2): Tensor3D {
   return useHeapKernels() ? depthwiseHeap[stride](x, w, b) : depthwiseOps[stride](x, w, b);
@@ -456,16 +312,11 @@ function makeDepthwiseHeap(stride: 1 | 2) {
   return custom<Tensor3D>(([x, w, b], save) => {
     save([x!, w!]);
     return {
-      value: depthwiseForward(x as Tensor3D, w as Tensor2D, b!, stride),
-      gradFunc: (dy, [xs, ws]) => {
-        const [, time] = xs!.shape as [number, number, number];
-        const k = ws!.shape[0]!;
-        // Stride 1: the input gradient is the native forward kernel with the flipped taps.
-        const dx = stride === 1
-          ? depthwiseRaw(dy as Tensor3D, tf.reverse(ws!, 0) as Tensor2D, 1, (k - 1) / 2, (k - 1) / 2)
-          : run('TiltDepthwiseInputGrad', { dy, w: ws! }, { stride, time })[0]!;
-        return [dx, ...run('TiltDepthwiseFilterGrad', { dy, x: xs! }, { stride, kernel: k })];
-      },
+      value: run('TiltDepthwise', { x: x!, w: w!, b: b! }, { stride })[0]!,
+      gradFunc: (dy, [xs, ws]) => [
+        run('TiltDepthwiseInputGrad', { dy, w: ws! }, { stride, time: xs!.shape[1]! })[0]!,
+        ...run('TiltDepthwiseFilterGrad', { dy, x: xs! }, { stride, kernel: ws!.shape[0]! }),
+      ],
     };
   });
 }
