@@ -8,7 +8,7 @@ import type { Command } from '../main';
 
 export const experimentCommand: Command = {
   summary: "Run one of the paper's reweighting experiments (robust, curriculum, class) and write a report folder",
-  usage: 'tilt experiment robust|curriculum|class [--scale smoke|small|full] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
+  usage: 'tilt experiment robust|curriculum|class [--scale smoke|small|medium|full] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       scale: { type: 'string', default: 'small' }, out: { type: 'string' }, data: { type: 'string', default: 'full' },

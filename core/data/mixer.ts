@@ -153,6 +153,21 @@ export class Mixer {
   }
 }
 
+/**
+ * Expected standard deviation of the mixtures `Mixer` draws: each source has unit energy over the
+ * segment and gains of +-snr/2 dB, so the mixture's mean square is 2 cosh(snr ln10 / 20) / T on average.
+ */
+export function expectedMixtureStd(segmentSeconds: number, snrRange: readonly [number, number], rate = MODEL_RATE): number {
+  const T = Math.round(segmentSeconds * rate);
+  const steps = 64;
+  let sum = 0;
+  for (let i = 0; i < steps; i++) {
+    const snr = snrRange[0] + ((i + 0.5) / steps) * (snrRange[1] - snrRange[0]);
+    sum += 10 ** (snr / 20) + 10 ** (-snr / 20);
+  }
+  return Math.sqrt(sum / steps / T);
+}
+
 function energy(x: Float32Array): number {
   let e = 0;
   for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;

@@ -119,6 +119,8 @@ export async function loadModel(dir: string, scope?: string): Promise<LoadedMode
   } finally {
     tf.dispose(Object.values(weights));
   }
+  const inputStd = json.metadata?.inputStd;
+  if (typeof inputStd === 'number' && Number.isFinite(inputStd) && inputStd > 0) model.inputStd = inputStd;
   return { model, metadata: json.metadata };
 }
 

@@ -136,6 +136,7 @@ export class SudoRmRf implements Separator {
    * 'auto': only when the blocks' tape would not fit comfortably in memory (`needsCheckpointing`).
    */
   gradientCheckpointing: boolean | 'auto' = 'auto';
+  inputStd?: number;
   private readonly byName: Map<string, Variable>;
   private readonly blockParams: Variable[][];
   private disposed = false;

@@ -5,6 +5,11 @@ export interface Separator {
   readonly nSources: number;
   /** Trainable weights, with unique, stable names (used by save/load and the optimizer). */
   readonly variables: readonly Variable[];
+  /**
+   * Standard deviation of the mixtures the network was trained on. It is not scale-invariant, so
+   * separation and evaluation bring their input to this level; absent: unit variance.
+   */
+  inputStd?: number;
   /** mixture [batch, time] -> estimated sources [batch, nSrc, time]; any time length. */
   apply(mixture: Tensor2D): Tensor3D;
   dispose(): void;

@@ -15,8 +15,13 @@ export interface SeparateOptions {
   marginSec?: number;
   /** Chunks per forward call; bounds the tensors alive at once. Default defaultBatchSize(). */
   batchSize?: number;
-  /** Scale the input to zero mean and unit variance (one global pass) and the stems back. Default true. */
+  /** Scale the input to zero mean and the model's input level (one global pass) and the stems back. Default true. */
   normalize?: boolean;
+  /**
+   * Give each chunk's stems the gains with which they best add up to the chunk (least squares).
+   * Models trained with SI-SDR, a scale-invariant loss, leave each output's gain arbitrary. Default true.
+   */
+  matchGains?: boolean;
   /** Project the stems so they sum to the mixture (residual shared equally). Default true. */
   mixtureConsistency?: boolean;
   /** Undo output-order swaps between neighbouring chunks. Default true. */
@@ -132,7 +137,7 @@ export async function separateSignal(model: Separator, mixture: Float32Array, op
   const normalize = opts.normalize ?? true;
   const { mean, std: rawStd } = meanStd(mixture);
   const shift = normalize ? mean : 0;
-  const scale = normalize ? Math.max(rawStd, MIN_STD) : 1;
+  const scale = normalize ? Math.max(rawStd, MIN_STD) / (model.inputStd ?? 1) : 1;
 
   const plan = planChunks(mixture.length, window, hop, margin);
   const nChunks = plan.starts.length;
@@ -157,8 +162,10 @@ export async function separateSignal(model: Separator, mixture: Float32Array, op
       const raw = Array.from({ length: nSrc }, (_, j) => out.subarray((b * nSrc + j) * plan.window, (b * nSrc + j + 1) * plan.window));
       const order: number[] = prev && (opts.alignPermutations ?? true) ? alignChunk(plan, prev, k, raw) : raw.map((_, j) => j);
       const aligned: Float32Array[] = order.map((j) => raw[j]!);
+      const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
+      if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
       addChunk(plan, k, aligned, slots);
-      const weight = chunkEnergy(input.subarray(b * plan.window, (b + 1) * plan.window));
+      const weight = chunkEnergy(chunkInput);
       const key = order.join(',');
       const vote = votes.get(key) ?? { order, weight: 0 };
       vote.weight += weight;
@@ -223,6 +230,46 @@ function chunkEnergy(x: Float32Array): number {
 }
 
 /** Back to the mixture's scale (its mean shared equally), then the mixture-consistency projection. */
+/** Scales the estimates in place by the least-squares gains g minimising |mixture - sum_j g_j est_j|^2. */
+export function matchGains(estimates: Float32Array[], mixture: Float32Array): void {
+  const n = estimates.length;
+  // Normal equations G g = r, G_jk = <est_j, est_k>, r_j = <est_j, mixture>; a tiny ridge keeps
+  // silent outputs (gain 0) solvable.
+  const gram = Array.from({ length: n }, () => new Float64Array(n + 1));
+  for (let j = 0; j < n; j++) {
+    const ej = estimates[j]!;
+    for (let k = j; k < n; k++) {
+      const ek = estimates[k]!;
+      let dot = 0;
+      for (let t = 0; t < ej.length; t++) dot += ej[t]! * ek[t]!;
+      gram[j]![k] = dot;
+      gram[k]![j] = dot;
+    }
+    let dot = 0;
+    for (let t = 0; t < ej.length; t++) dot += ej[t]! * mixture[t]!;
+    gram[j]![n] = dot;
+  }
+  for (let j = 0; j < n; j++) gram[j]![j]! += 1e-9 * gram[j]![j]! + 1e-30;
+  // Gauss-Jordan with partial pivoting on the augmented [G | r].
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(gram[r]![c]!) > Math.abs(gram[pivot]![c]!)) pivot = r;
+    [gram[c], gram[pivot]] = [gram[pivot]!, gram[c]!];
+    const row = gram[c]!;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = gram[r]![c]! / row[c]!;
+      for (let k = c; k <= n; k++) gram[r]![k]! -= f * row[k]!;
+    }
+  }
+  for (let j = 0; j < n; j++) {
+    const g = gram[j]![n]! / gram[j]![j]!;
+    if (!Number.isFinite(g)) continue;
+    const e = estimates[j]!;
+    for (let t = 0; t < e.length; t++) e[t]! *= g;
+  }
+}
+
 function restoreScale(stems: Float32Array[], mixture: Float32Array, shift: number, scale: number, consistency: boolean): void {
   const n = stems.length;
   const offset = shift / n;

@@ -54,13 +54,20 @@ export interface EvaluationReport {
 }
 
 /** Separates each batch (no gradients) and scores every source against its reference. */
+/** Each mixture brought to the level the model was trained at, as separation does (SI-SDR ignores the gain). */
+function atInputLevel(model: Separator, mixture: Tensor2D): Tensor2D {
+  if (model.inputStd === undefined) return mixture;
+  const { mean, variance } = tf.moments(mixture, 1, true);
+  return mixture.sub(mean).mul(tf.scalar(model.inputStd).div(variance.sqrt().maximum(1e-8)));
+}
+
 export function scoreBatches(model: Separator, batches: readonly MixtureBatch[]): SourceScores {
   const scores: SourceScores = { siSdri: [], classes: [], mixtureTypes: [], estimateOf: [] };
   for (const b of batches) {
     const [values, perm] = tf.tidy(() => {
       const mixture = tf.tensor2d(b.mixture, [b.batch, b.time]) as Tensor2D;
       const sources = tf.tensor3d(b.sources, [b.batch, b.nSrc, b.time]) as Tensor3D;
-      const estimates = model.apply(mixture);
+      const estimates = model.apply(atInputLevel(model, mixture));
       return [siSdri_BST(estimates, sources, mixture).dataSync(), negPitSiSdrPerSource_BST(estimates, sources).perm.dataSync()];
     });
     for (let i = 0; i < b.batch; i++) {

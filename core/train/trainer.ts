@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { tf } from '../tf';
 import type { MixtureBatch } from '../types';
 import { createSudoRmRf } from '../models/sudormrf';
+import { expectedMixtureStd } from '../data/mixer';
 import type { SudoRmRf } from '../models/sudormrf';
 import { loadModel } from '../models/io';
 import { reweighterFromConfig } from '../reweighting';
@@ -86,6 +87,8 @@ export class Trainer {
   ) {
     this.optimizer = optimizer;
     this.reweighter = reweighterFromConfig(state.config.reweighting);
+    // The mixer's level depends on the segment length; separation brings inputs to it.
+    model.inputStd = expectedMixtureStd(state.config.data.segmentSeconds, state.config.data.snrDb);
     this.applyLr();
   }
 
@@ -121,7 +124,7 @@ export class Trainer {
   }
 
   private card(): Record<string, unknown> {
-    return { baseModel: this.baseModel, reweighting: this.state.config.reweighting };
+    return { baseModel: this.baseModel, reweighting: this.state.config.reweighting, inputStd: this.model.inputStd };
   }
 
   private async save(kind: CheckpointKind, events: TrainerEvents): Promise<void> {

@@ -83,6 +83,7 @@ export class BandSplitSeparator implements Separator {
   readonly variables: readonly Variable[] = [];
   private readonly filter: tf.Tensor3D;
   calls = 0;
+  inputStd?: number;
 
   constructor(
     readonly taps = 65,

@@ -4,7 +4,8 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
-import { separateSignal, SeparationAbortedError } from '../../../core/separate/separate';
+import { matchGains, separateSignal, SeparationAbortedError } from '../../../core/separate/separate';
+import { seededRandom } from '../../../core/models/init';
 import { createSudoRmRf } from '../../../core/models/sudormrf';
 import { BandSplitSeparator, SwappingSeparator, MemoryProbe, longSpeech, maxAbs, maxAbsDiff, snrDb } from './fixtures';
 
@@ -85,9 +86,9 @@ test('stems sum to the mixture with mixture consistency on (the default) and not
   // Gains that lose 60% of the low band and add 30% to the high band.
   const model = new BandSplitSeparator(65, 1000, [0.4, 1.3]);
   const x = speech20;
-  const on = await separateSignal(model, x, { windowSec: 2 });
+  const on = await separateSignal(model, x, { windowSec: 2, matchGains: false });
   assert.ok(maxAbsDiff(sumOf(on), x) < 1e-6 * maxAbs(x) + 1e-7, 'consistent stems sum to the mixture');
-  const off = await separateSignal(model, x, { windowSec: 2, mixtureConsistency: false });
+  const off = await separateSignal(model, x, { windowSec: 2, mixtureConsistency: false, matchGains: false });
   assert.ok(maxAbsDiff(sumOf(off), x) > 0.1 * maxAbs(x), 'inconsistent stems do not');
   // The projection adds the same share of the residual to every stem.
   const ref = singlePass(model, x, false);
@@ -96,6 +97,29 @@ test('stems sum to the mixture with mixture consistency on (the default) and not
     const share = (x[t]! - off[0]![t]! - off[1]![t]!) / 2;
     for (let s = 0; s < 2; s++) assert.ok(Math.abs(on[s]![t]! - (off[s]![t]! + share)) < 1e-6, 'equal residual shares');
   }
+  model.dispose();
+});
+
+test('matchGains undoes the arbitrary per-output gains of a scale-invariant model', () => {
+  const rng = seededRandom(5);
+  const sources = [0, 1].map(() => Float32Array.from({ length: 4000 }, () => rng() - 0.5));
+  const mixture = sources[0]!.map((v, t) => v + sources[1]![t]!);
+  const estimates = [sources[0]!.map((v) => v * 0.2), sources[1]!.map((v) => v * -3)];
+  matchGains(estimates, mixture);
+  for (let s = 0; s < 2; s++) assert.ok(maxAbsDiff(estimates[s]!, sources[s]!) < 1e-5, `source ${s}`);
+  const silent = [new Float32Array(10), Float32Array.from({ length: 10 }, (_, t) => t)];
+  matchGains(silent, Float32Array.from({ length: 10 }, (_, t) => 2 * t));
+  assert.ok(silent[0]!.every((v) => v === 0) && Math.abs(silent[1]![9]! - 18) < 1e-4, 'a silent output stays silent');
+});
+
+test('separation brings the input to the level the model was trained at', async () => {
+  const model = new BandSplitSeparator(65, 1000, [1, 1]);
+  const seen: number[] = [];
+  const apply = model.apply.bind(model);
+  model.apply = (x) => { seen.push(Math.sqrt(tf.tidy(() => tf.moments(x).variance.dataSync()[0]!))); return apply(x); };
+  model.inputStd = 0.02;
+  await separateSignal(model, speech20.map((v) => v * 7), { windowSec: 20, marginSec: 0 });
+  assert.ok(Math.abs(seen[0]! - 0.02) < 2e-3, `input std ${seen[0]}`);
   model.dispose();
 });
 
