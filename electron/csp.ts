@@ -1,18 +1,7 @@
+import { rendererCsp } from '../core/engine/csp';
 import { MEDIA_SCHEME } from './contract';
 
-/** The desktop renderer's Content-Security-Policy: our bundle only, audio from the media scheme. */
+/** The desktop renderer's policy: audio and stem data also come from the media scheme. */
 export function desktopCsp(): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    `media-src 'self' blob: ${MEDIA_SCHEME}:`,
-    `connect-src 'self' ${MEDIA_SCHEME}:`,
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererCsp({ media: [`${MEDIA_SCHEME}:`], connect: [`${MEDIA_SCHEME}:`] });
 }

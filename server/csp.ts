@@ -1,17 +1,6 @@
-/** The renderer's Content-Security-Policy in serve mode: only this server, no inline scripts. */
+import { rendererCsp } from '../core/engine/csp';
+
+/** The renderer's policy in serve mode: engine messages over this server's WebSocket. */
 export function webCsp(wsOrigin: string): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self'",
-    // Svelte sets inline style attributes for transitions and dynamic sizes.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "media-src 'self' blob:",
-    `connect-src 'self' ${wsOrigin}`,
-    "font-src 'self'",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererCsp({ connect: [wsOrigin] });
 }
