@@ -3,7 +3,7 @@
 // it in one read instead of decoding and resampling again.
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile, rename, access } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { loadMono, AudioFileError } from '../io/audio';
 import { MODEL_RATE, type SoundClass } from '../types';
 import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
@@ -12,7 +12,7 @@ import { parseDep5, licenceForPath } from './licence';
 import { assignSplits, type Split, type SplitOptions } from './split';
 
 export interface CorpusEntry {
-  /** Absolute path of the original file. */
+  /** Absolute path of the original file (stored relative to the cache folder in manifest.json). */
   file: string;
   class: SoundClass;
   label: string;
@@ -141,7 +141,8 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
     }
   }
   const { entries, skipped } = await decodeCandidates(candidates, cacheDir, opts.onProgress);
-  const splits = assignSplits(entries, opts);
+  // Split by paths inside the cache, so that the splits do not depend on where the cache lives.
+  const splits = assignSplits(entries.map((e) => ({ ...e, file: relative(cacheDir, e.file) })), opts);
   const manifest: Manifest = {
     version: 1,
     rate: MODEL_RATE,
@@ -151,7 +152,8 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
     skipped,
   };
   const path = join(cacheDir, MANIFEST_FILE);
-  await writeFile(`${path}.tmp`, JSON.stringify(manifest, null, 1));
+  const portable = { ...manifest, entries: manifest.entries.map((e) => ({ ...e, file: relative(cacheDir, e.file) })) };
+  await writeFile(`${path}.tmp`, JSON.stringify(portable, null, 1));
   await rename(`${path}.tmp`, path);
   return manifest;
 }
@@ -159,7 +161,9 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
 export async function readManifest(cacheDir = defaultCacheDir()): Promise<Manifest> {
   const path = join(cacheDir, MANIFEST_FILE);
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Manifest;
+    const manifest = JSON.parse(await readFile(path, 'utf8')) as Manifest;
+    // Files are stored relative to the cache, so it can move (manifests from before hold absolute paths).
+    return { ...manifest, entries: manifest.entries.map((e) => ({ ...e, file: resolve(cacheDir, e.file) })) };
   } catch (e) {
     throw new Error(`no corpus manifest at ${path} (run the data fetch first): ${(e as Error).message}`, { cause: e });
   }
