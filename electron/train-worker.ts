@@ -1,2 +1,3 @@
-// Bundle entry for the training worker thread in the desktop build.
+// Bundle entry for the training worker thread in the desktop build; the worker starts its gradient
+// helpers from this same file (core/train/worker.ts passes its own import.meta.url).
 import '../core/train/worker';

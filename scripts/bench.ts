@@ -5,9 +5,12 @@ import { backendInfo, describeBackend, initBackend } from '../core/backend';
 import { tf } from '../core/tf';
 import type { Tensor2D, Tensor3D } from '../core/tf';
 import { MODEL_RATE, type MixtureBatch } from '../core/types';
-import { trainStep } from '../core/train/step';
+import { localSteps, trainStep } from '../core/train/step';
+import type { StepRunner } from '../core/train/step';
+import { parallelSteps } from '../core/train/parallel';
 import { reweighterFromConfig } from '../core/reweighting';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { defaultCacheDir } from '../core/data/fetch';
 import { readManifest } from '../core/data/manifest';
@@ -134,6 +137,28 @@ async function reweightOverhead(config: SudoRmRfConfig, batchSize: number, reps:
   return ratios[Math.floor(ratios.length / 2)]!;
 }
 
+/**
+ * One training step (uniform weights, Adam) of a batch of `batchSize` x 1 s split across `workers`
+ * threads (1: trainStep on this thread), as the Trainer takes it.
+ */
+async function parallelStepMs(config: SudoRmRfConfig, batchSize: number, workers: number, reps: number): Promise<number> {
+  const model = createSudoRmRf(config, 0);
+  const opt = tf.train.adam(1e-4);
+  const batch = randomBatch(batchSize, 2);
+  const reweighter = reweighterFromConfig({ terms: [] });
+  const runner: StepRunner = workers > 1
+    ? await parallelSteps(model, reweighter, workers, new URL('../core/train/worker.ts', import.meta.url))
+    : localSteps(model, reweighter);
+  try {
+    let step = 0;
+    return await medianMs(async () => void await runner.step(opt, batch, { progress: { step: step++, epoch: 0, totalSteps: 1000 } }), reps);
+  } finally {
+    await runner.close();
+    opt.dispose();
+    model.dispose();
+  }
+}
+
 interface Row {
   backend: string;
   preset: PresetName;
@@ -147,6 +172,9 @@ interface Row {
   reweight_overhead: number | null;
   /** Mixing one batch of 4 x 4 s of real audio (data side of a training step). */
   mix_batch_ms: number | null;
+  /** A training step of batch 8 x 1 s on 1 thread and split across 2 gradient workers. */
+  step_b8_1w_ms: number | null;
+  step_b8_2w_ms: number | null;
 }
 
 /**
@@ -181,6 +209,8 @@ async function main() {
       flop_efficiency: null,
       reweight_overhead: null,
       mix_batch_ms: null,
+      step_b8_1w_ms: null,
+      step_b8_2w_ms: null,
     };
     if (preset === '0.25x') {
       row.train_step_ms = await trainStepMs(config, trainBatch, 3);
@@ -192,6 +222,8 @@ async function main() {
       row.flop_efficiency = row.train_gflops / matmul;
       row.reweight_overhead = await reweightOverhead(config, trainBatch, 5);
       row.mix_batch_ms = await mixBatchMs();
+      row.step_b8_1w_ms = await parallelStepMs(config, 8, 1, 3);
+      row.step_b8_2w_ms = await parallelStepMs(config, 8, 2, 3);
     }
     rows.push(row);
     if (json) console.log(JSON.stringify(row));
@@ -204,6 +236,8 @@ async function main() {
         log(row.mix_batch_ms === null
           ? 'mixing: no corpus cached (tilt data fetch --set ci)'
           : `mixing a batch of 4 x 4 s: ${row.mix_batch_ms.toFixed(1)} ms (${(100 * row.mix_batch_ms / row.train_step_ms!).toFixed(2)}% of a training step)`);
+        const [one, two] = [row.step_b8_1w_ms!, row.step_b8_2w_ms!];
+        log(`training step, batch 8 x 1 s: ${one.toFixed(0)} ms on 1 worker, ${two.toFixed(0)} ms on 2 gradient workers (${(one / two).toFixed(2)}x; ${availableParallelism()} cores)`);
       }
     }
   }

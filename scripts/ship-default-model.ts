@@ -47,7 +47,7 @@ const state: TrainerState = trainerStateOf(metadata, join(runDir, 'best'));
 const train = state.config;
 const cacheDir = train.data.cacheDir ?? defaultCacheDir();
 // Checkpoints written before the level was recorded lack it; the config determines it.
-model.inputStd = expectedMixtureStd(train.data.segmentSeconds, train.data.snrDb);
+model.inputStd = expectedMixtureStd(train.data.snrDb);
 
 const results: { type: MixtureType; report: EvaluationReport }[] = [];
 for (const { type, share } of TYPES) {

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TrainingJob } from '../../core/train/host';
 import { parseTrainConfig } from '../../core/train/config';
+import { parseWorkerCount } from '../../core/train/protocol';
+import type { WorkerCount } from '../../core/train/protocol';
 import { parseCommandArgs } from '../args';
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
 import { modelStore } from '../models';
@@ -11,12 +13,19 @@ import type { Command } from '../main';
 
 export const trainCommand: Command = {
   summary: 'Train or fine-tune a separator with a reweighting scheme (in a worker; Ctrl-C saves a checkpoint)',
-  usage: 'tilt train --config cfg.json [--out DIR] [--resume] [--install] [--json]',
+  usage: 'tilt train --config cfg.json [--out DIR] [--resume] [--workers N|auto] [--install] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(args, {
-      config: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, install: { type: 'boolean' }, json: { type: 'boolean' },
+      config: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, install: { type: 'boolean' },
+      json: { type: 'boolean' },
     });
     if (!values.config) throw new UsageError('train needs --config cfg.json');
+    let workers: WorkerCount;
+    try {
+      workers = parseWorkerCount(values.workers ?? 'auto');
+    } catch (e) {
+      throw new UsageError(`--${(e as Error).message}`);
+    }
     let raw: unknown;
     try {
       raw = JSON.parse(await readFile(values.config, 'utf8'));
@@ -27,11 +36,11 @@ export const trainCommand: Command = {
     const runDir = resolve(values.out ?? join('runs', config.name));
     const bar = new ProgressBar('training');
     const json = values.json ?? false;
-    const job = new TrainingJob({ config: raw, runDir, resume: values.resume ?? false }, (m) => {
+    const job = new TrainingJob({ config: raw, runDir, resume: values.resume ?? false, workers }, (m) => {
       if (json) return console.log(JSON.stringify(m));
       switch (m.type) {
         case 'started':
-          console.error(`training ${m.params} parameters on ${m.backend}, step ${m.step}/${m.totalSteps} -> ${runDir}`);
+          console.error(`training ${m.params} parameters on ${m.backend} with ${m.workers} worker${m.workers === 1 ? '' : 's'}, step ${m.step}/${m.totalSteps} -> ${runDir}`);
           break;
         case 'progress': {
           const p = m.progress;

@@ -3,8 +3,10 @@
 // Each example: pick a mixture type by its prior, one clip per source of the needed classes (two
 // different speakers / sound types for same-class mixtures when the split has them), a random crop
 // of `segmentSeconds` (shorter clips are zero-padded at a random offset, so short events stay
-// events instead of becoming artificial loops), each source scaled to unit energy, then source 0
-// gains +snr/2 dB and source 1 -snr/2 dB so that 10 log10(E0/E1) = snr, snr ~ U(snrRange).
+// events instead of becoming artificial loops), each source scaled to unit energy per second (so the
+// level does not depend on the segment length: a model fine-tuned on other crops keeps its input
+// level), then source 0 gains +snr/2 dB and source 1 -snr/2 dB so that 10 log10(E0/E1) = snr,
+// snr ~ U(snrRange).
 // In speech+env mixtures source 0 is speech. The mixture is the exact sum of the sources.
 import { join } from 'node:path';
 import { MODEL_RATE, type MixtureBatch, type MixtureType, type SoundClass } from '../types';
@@ -107,6 +109,7 @@ export class Mixer {
 
   private make(size: number, rng: Rng): MixerBatch {
     const T = this.time;
+    const rootSeconds = Math.sqrt(T / MODEL_RATE);
     const mixture = new Float32Array(size * T);
     const sources = new Float32Array(size * 2 * T);
     const out: MixerBatch = {
@@ -121,8 +124,8 @@ export class Mixer {
       const clip0 = this.cropInto(s0, c0, rng);
       const clip1 = this.cropInto(s1, c1, rng, c0 === c1 ? clip0.label : undefined);
       const snr = rng.uniform(this.snrRange[0], this.snrRange[1]);
-      scale(s0, 10 ** (snr / 40) / Math.sqrt(energy(s0)));
-      scale(s1, 10 ** (-snr / 40) / Math.sqrt(energy(s1)));
+      scale(s0, (10 ** (snr / 40) * rootSeconds) / Math.sqrt(energy(s0)));
+      scale(s1, (10 ** (-snr / 40) * rootSeconds) / Math.sqrt(energy(s1)));
       const m = mixture.subarray(b * T, (b + 1) * T);
       for (let i = 0; i < T; i++) m[i] = s0[i]! + s1[i]!;
       out.classes.push([c0, c1]);
@@ -154,18 +157,18 @@ export class Mixer {
 }
 
 /**
- * Expected standard deviation of the mixtures `Mixer` draws: each source has unit energy over the
- * segment and gains of +-snr/2 dB, so the mixture's mean square is 2 cosh(snr ln10 / 20) / T on average.
+ * Expected standard deviation of the mixtures `Mixer` draws, whatever their length: each source has
+ * unit energy per second and gains of +-snr/2 dB, so the mixture's mean square is
+ * 2 cosh(snr ln10 / 20) / MODEL_RATE on average.
  */
-export function expectedMixtureStd(segmentSeconds: number, snrRange: readonly [number, number], rate = MODEL_RATE): number {
-  const T = Math.round(segmentSeconds * rate);
+export function expectedMixtureStd(snrRange: readonly [number, number]): number {
   const steps = 64;
   let sum = 0;
   for (let i = 0; i < steps; i++) {
     const snr = snrRange[0] + ((i + 0.5) / steps) * (snrRange[1] - snrRange[0]);
     sum += 10 ** (snr / 20) + 10 ** (-snr / 20);
   }
-  return Math.sqrt(sum / steps / T);
+  return Math.sqrt(sum / steps / MODEL_RATE);
 }
 
 function energy(x: Float32Array): number {

@@ -1,12 +1,14 @@
 // Runs training in a worker thread and exposes it as a job: events, pause, resume, cancel.
 import { startWorker } from '../worker';
-import type { FromTrainWorker, ToTrainWorker } from './protocol';
+import type { FromTrainWorker, ToTrainWorker, WorkerCount } from './protocol';
 
 export interface TrainingJobOptions {
   /** Training config as JSON (validated in the worker; errors reject `done`). */
   config: unknown;
   runDir: string;
   resume?: boolean;
+  /** Threads computing each step's gradients (default 'auto'; see WorkerCount). */
+  workers?: WorkerCount;
   /** Forces a backend in the worker (TILT_BACKEND). */
   backend?: string;
   /** The worker script; defaults to ./worker.ts next to this file (run through tsx). Bundled apps pass their built one. */
@@ -32,7 +34,7 @@ export class TrainingJob {
       this.worker.on('error', reject);
       this.worker.on('exit', (code) => reject(new Error(`the training worker exited (code ${code})`)));
     });
-    this.post({ type: 'start', config: opts.config, runDir: opts.runDir, resume: opts.resume ?? false });
+    this.post({ type: 'start', config: opts.config, runDir: opts.runDir, resume: opts.resume ?? false, workers: opts.workers ?? 'auto' });
   }
 
   private post(m: ToTrainWorker): void {

@@ -23,7 +23,8 @@ export interface TensorMixtureBatch {
   mixtureTypes: MixtureType[]; // [batch]
 }
 
-export type StepBatch = MixtureBatch | TensorMixtureBatch;
+/** Labels play no part in a step (the shards sent to gradient workers leave them out). */
+export type StepBatch = Omit<MixtureBatch, 'labels'> | TensorMixtureBatch;
 
 export const DEFAULT_CLIP_NORM = 5;
 
@@ -89,51 +90,83 @@ function rows(flat: ArrayLike<number>, n: number): number[][] {
 }
 
 /**
+ * A shard of a batch split across gradient workers. The weights are a pmf over the whole batch, so
+ * each shard's losses are gathered with the others' before weighing; the shard then differentiates
+ * its own units' part of sum_u p_u L_u, and the shards' gradients add up to the whole batch's.
+ */
+export interface BatchShard {
+  /** Index of the shard's first mixture in the whole batch. */
+  offset: number;
+  classes: SoundClass[][]; // [batch][nSrc] of the whole batch
+  mixtureTypes: MixtureType[]; // [batch]
+  /**
+   * Takes this shard's per-source losses [shard * nSrc] and returns the whole batch's
+   * [batch * nSrc]. Synchronous, as it runs inside the gradient tape.
+   */
+  gather(own: Float32Array): Float32Array;
+}
+
+export interface GradientOptions extends Omit<StepOptions, 'clipNorm'> {
+  /** Absent: the batch is the whole batch. */
+  shard?: BatchShard;
+}
+
+/**
  * Forward pass, per-source PIT losses, weights p = softmax(F) from their values, and the gradients
  * of sum_u p_u L_u with respect to the model's variables. When the weights are uniform the
- * objective is the plain mean of the per-example losses, exactly.
+ * objective is the plain mean of the per-example losses, exactly. For a shard, the report covers
+ * the whole batch and the gradients this shard's units.
  */
-export function weightedGradients(model: Separator, batch: StepBatch, opts: Omit<StepOptions, 'clipNorm'>): WeightedGradients {
+export function weightedGradients(model: Separator, batch: StepBatch, opts: GradientOptions): WeightedGradients {
   const reweighter = opts.reweighter ?? createReweighter([]);
+  const shard = opts.shard;
   let report: LossReport | null = null;
-  // An exception thrown inside variableGrads would leak its tape, so a failing user term is
-  // caught there and rethrown once the gradients are disposed.
+  // An exception thrown inside variableGrads would leak its tape, so a failing user term or
+  // gather is caught there and rethrown once the gradients are disposed.
   let failure: unknown = null;
   const grads = tf.tidy(() => {
     const { mixture, sources } = batchTensors(batch, model.nSources);
     const { grads } = tf.variableGrads(() => {
-      const est = model.apply(mixture); // [batch, nSrc, time]
-      const perSource = negPitSiSdrPerSource_BST(est, sources).loss; // [batch, nSrc]
-      const perExample = tf.mean(perSource, 1) as Tensor1D; // [batch]
+      const est = model.apply(mixture); // [shard, nSrc, time]
+      const perSource = negPitSiSdrPerSource_BST(est, sources).loss; // [shard, nSrc]
+      const perExample = tf.mean(perSource, 1) as Tensor1D; // [shard]
       const meanLoss = tf.mean(perExample) as tf.Scalar;
-      const sourceValues = perSource.dataSync();
-      const sourceLosses = rows(sourceValues, model.nSources);
-      const exampleLosses = exampleLossesOf(sourceLosses);
-      const plainMean = exampleLosses.reduce((a, b) => a + b, 0) / exampleLosses.length;
-      if (!sourceValues.every(Number.isFinite)) {
-        report = { weightedLoss: NaN, meanLoss: plainMean, exampleLosses, sourceLosses, weighting: null };
-        return meanLoss;
-      }
+      let sourceValues: Float32Array; // [batch * nSrc]
+      let sourceLosses: number[][];
+      let exampleLosses: number[];
+      let plainMean: number;
       let weighting: Weighting;
       try {
+        const own = perSource.dataSync() as Float32Array;
+        sourceValues = shard ? shard.gather(own) : own;
+        sourceLosses = rows(sourceValues, model.nSources);
+        exampleLosses = exampleLossesOf(sourceLosses);
+        plainMean = exampleLosses.reduce((a, b) => a + b, 0) / exampleLosses.length;
+        if (!sourceValues.every(Number.isFinite)) {
+          report = { weightedLoss: NaN, meanLoss: plainMean, exampleLosses, sourceLosses, weighting: null };
+          return meanLoss;
+        }
         const ctx = makeReweightContext({
-          granularity: reweighter.granularity, sourceLosses, classes: batch.classes, mixtureTypes: batch.mixtureTypes, ...opts.progress,
+          granularity: reweighter.granularity, sourceLosses,
+          classes: shard?.classes ?? batch.classes, mixtureTypes: shard?.mixtureTypes ?? batch.mixtureTypes, ...opts.progress,
         });
         weighting = reweighter.weigh(ctx);
       } catch (e) {
         failure = e;
         return meanLoss;
       }
-      if (weighting.uniform) {
+      if (weighting.uniform && !shard) {
         report = { weightedLoss: plainMean, meanLoss: plainMean, exampleLosses, sourceLosses, weighting };
         return meanLoss;
       }
       const perMixture = reweighter.granularity === 'mixture';
       const unitLosses = perMixture ? exampleLosses : Array.from(sourceValues);
-      const weightedLoss = weighting.weights.reduce((sum, p, u) => sum + p * unitLosses[u]!, 0);
+      const weightedLoss = weighting.uniform ? plainMean : weighting.weights.reduce((sum, p, u) => sum + p * unitLosses[u]!, 0);
       report = { weightedLoss, meanLoss: plainMean, exampleLosses, sourceLosses, weighting };
-      const units = perMixture ? perExample : tf.reshape(perSource, [-1]); // [units]
-      return tf.sum(tf.mul(units, tf.tensor1d(Float32Array.from(weighting.weights)))) as tf.Scalar;
+      const units = perMixture ? perExample : tf.reshape(perSource, [-1]); // [shard units]
+      const first = (shard?.offset ?? 0) * (perMixture ? 1 : model.nSources);
+      const p = Float32Array.from(weighting.weights.subarray(first, first + units.size));
+      return tf.sum(tf.mul(units, tf.tensor1d(p))) as tf.Scalar;
     }, model.variables as Variable[]);
     return grads;
   });
@@ -149,15 +182,16 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Omit
   return { ...done, grads };
 }
 
-/**
- * One optimisation step: weighted gradients, global-norm clipping (after the gradients exist;
- * the reported norm is the pre-clip one), then optimizer.applyGradients (Adam in training).
- * A non-finite loss or gradient norm skips the update. Returns plain numbers; leaves no tensors.
- */
-export function trainStep(model: Separator, optimizer: tf.Optimizer, batch: StepBatch, opts: StepOptions): StepResult {
-  const clipNorm = opts.clipNorm ?? DEFAULT_CLIP_NORM;
+export function checkClipNorm(clipNorm: number): void {
   if (!(clipNorm > 0)) throw new Error(`trainStep: clipNorm must be > 0 or Infinity (got ${clipNorm})`);
-  const { grads, ...report } = weightedGradients(model, batch, opts);
+}
+
+/**
+ * The update from a batch's gradients: global-norm clipping (the reported norm is the pre-clip
+ * one), then optimizer.applyGradients (Adam in training). A non-finite loss (no gradients) or
+ * gradient norm skips the update. Disposes the gradients.
+ */
+export function applyWeightedGradients(optimizer: tf.Optimizer, { grads, ...report }: WeightedGradients, clipNorm: number): StepResult {
   if (grads === null) return { ...report, gradNorm: NaN, clipScale: 1, skipped: true, skipReason: 'non-finite loss' };
   let gradNorm = NaN;
   let clipScale = 1;
@@ -174,4 +208,31 @@ export function trainStep(model: Separator, optimizer: tf.Optimizer, batch: Step
   }
   const skipped = !Number.isFinite(gradNorm);
   return { ...report, gradNorm, clipScale, skipped, skipReason: skipped ? 'non-finite gradient' : null };
+}
+
+/**
+ * One optimisation step: weighted gradients, then applyWeightedGradients.
+ * Returns plain numbers; leaves no tensors.
+ */
+export function trainStep(model: Separator, optimizer: tf.Optimizer, batch: StepBatch, opts: StepOptions): StepResult {
+  const clipNorm = opts.clipNorm ?? DEFAULT_CLIP_NORM;
+  checkClipNorm(clipNorm);
+  return applyWeightedGradients(optimizer, weightedGradients(model, batch, opts), clipNorm);
+}
+
+/** How a training loop takes its steps: on this thread alone, or split across gradient workers. */
+export interface StepRunner {
+  /** Threads that compute each step's gradients (1: this one alone). */
+  readonly workers: number;
+  step(optimizer: tf.Optimizer, batch: MixtureBatch, opts: Omit<StepOptions, 'reweighter'>): Promise<StepResult>;
+  /** Ends the runner's threads. */
+  close(): Promise<void>;
+}
+
+export function localSteps(model: Separator, reweighter: Reweighter): StepRunner {
+  return {
+    workers: 1,
+    step: async (optimizer, batch, opts) => trainStep(model, optimizer, batch, { ...opts, reweighter }),
+    close: async () => {},
+  };
 }

@@ -12,7 +12,11 @@ import { reweighterFromConfig } from '../reweighting';
 import type { Reweighter, WeightDiagnostics } from '../reweighting';
 import type { TrainConfig } from './config';
 import { presetModelConfig } from './config';
-import { trainStep } from './step';
+import { localSteps } from './step';
+import type { StepRunner } from './step';
+import { parallelSteps, resolveWorkers } from './parallel';
+import { checkWorkerCount } from './protocol';
+import type { WorkerCount } from './protocol';
 import { scoreBatches, stemClassAssignment, summarizeScores } from './metrics';
 import { loadCheckpoint, restoreOptimizer, saveCheckpoint } from './checkpoint';
 import type { CheckpointKind, EpochRecord, TrainerState } from './checkpoint';
@@ -53,6 +57,18 @@ export interface TrainerControl {
 
 export type TrainOutcome = 'finished' | 'cancelled';
 
+export interface TrainerOptions {
+  /** Continue the run in `runDir` from its last checkpoint. */
+  resume?: boolean;
+  /**
+   * Threads computing each step's gradients (default 1). The result does not depend on it beyond
+   * float rounding, so it is not part of the config. Falls back to 1 for batches of one.
+   */
+  workers?: WorkerCount;
+  /** The training worker's module, which gradient helpers start from; defaults to ./worker.ts (run through tsx). */
+  workerScript?: URL;
+}
+
 const MAX_ROLLBACKS = 5;
 
 export function checkpointDir(runDir: string, kind: CheckpointKind): string {
@@ -76,6 +92,9 @@ async function initialModel(config: TrainConfig): Promise<{ model: SudoRmRf; bas
 export class Trainer {
   private optimizer: tf.Optimizer;
   private readonly reweighter: Reweighter;
+  /** Threads computing each step's gradients. */
+  readonly workers: number;
+  private readonly workerScript: URL;
 
   private constructor(
     readonly model: SudoRmRf,
@@ -84,16 +103,20 @@ export class Trainer {
     readonly runDir: string,
     private readonly baseModel: string | null,
     optimizer: tf.Optimizer,
+    opts: TrainerOptions,
   ) {
     this.optimizer = optimizer;
     this.reweighter = reweighterFromConfig(state.config.reweighting);
-    // The mixer's level depends on the segment length; separation brings inputs to it.
-    model.inputStd = expectedMixtureStd(state.config.data.segmentSeconds, state.config.data.snrDb);
+    this.workers = resolveWorkers(opts.workers ?? 1, state.config.batchSize, this.reweighter);
+    this.workerScript = opts.workerScript ?? new URL('./worker.ts', import.meta.url);
+    // Separation brings inputs to the level the model trained at.
+    model.inputStd = expectedMixtureStd(state.config.data.snrDb);
     this.applyLr();
   }
 
   /** A new run, or with `resume` the run in `runDir` continued from its last checkpoint. */
-  static async create(config: TrainConfig, source: MixtureSource, runDir: string, opts: { resume?: boolean } = {}): Promise<Trainer> {
+  static async create(config: TrainConfig, source: MixtureSource, runDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
+    checkWorkerCount(opts.workers ?? 1);
     const last = checkpointDir(runDir, 'last');
     if (opts.resume) {
       if (!existsSync(last)) throw new Error(`nothing to resume: ${last} does not exist`);
@@ -102,12 +125,12 @@ export class Trainer {
       // A resumed run may be given more epochs; everything else comes from the checkpoint.
       state.config = { ...state.config, epochs: Math.max(state.config.epochs, config.epochs) };
       const base = 'from' in state.config.model ? state.config.model.from : null;
-      return new Trainer(model, state, source, runDir, base, optimizer);
+      return new Trainer(model, state, source, runDir, base, optimizer, opts);
     }
     if (existsSync(last)) throw new Error(`${runDir} already holds a run: resume it, or choose another output folder`);
     const { model } = await initialModel(config);
     const base = 'from' in config.model ? config.model.from : null;
-    return new Trainer(model, freshState(config), source, runDir, base, tf.train.adam(config.optimizer.lr));
+    return new Trainer(model, freshState(config), source, runDir, base, tf.train.adam(config.optimizer.lr), opts);
   }
 
   get trainerState(): Readonly<TrainerState> {
@@ -167,7 +190,19 @@ export class Trainer {
     this.applyLr();
   }
 
+  /** Trains to the end of the run, or until cancelled; the gradient helpers live as long as this call. */
   async run(events: TrainerEvents = {}, control: TrainerControl = {}): Promise<TrainOutcome> {
+    const runner = this.workers > 1
+      ? await parallelSteps(this.model, this.reweighter, this.workers, this.workerScript)
+      : localSteps(this.model, this.reweighter);
+    try {
+      return await this.train(runner, events, control);
+    } finally {
+      await runner.close();
+    }
+  }
+
+  private async train(runner: StepRunner, events: TrainerEvents, control: TrainerControl): Promise<TrainOutcome> {
     const { config } = this.state;
     let consecutiveSkips = 0;
     let epochLoss = 0;
@@ -195,8 +230,7 @@ export class Trainer {
       const step = this.state.step;
       const epoch = Math.floor(step / config.stepsPerEpoch);
       const t0 = performance.now();
-      const result = trainStep(this.model, this.optimizer, this.source.trainBatch(step, config.batchSize), {
-        reweighter: this.reweighter,
+      const result = await runner.step(this.optimizer, this.source.trainBatch(step, config.batchSize), {
         clipNorm: config.optimizer.clipNorm,
         progress: { step, epoch, totalSteps: this.totalSteps },
       });

@@ -60,9 +60,14 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
     batchSize: 2, epochs: 1, stepsPerEpoch: 3, validation: { mixtures: 4, batchSize: 4 },
     reweighting: { granularity: 'source', terms: [{ class: { speech: 3, env: 0 } }] },
   }));
-  const trained = await tilt(['train', '--config', config, '--install', '--json']);
+  const badWorkers = await tilt(['train', '--config', config, '--workers', '0']);
+  assert.equal(badWorkers.code, 2);
+  assert.match(badWorkers.stderr, /--workers must be a whole number >= 1 or "auto" \(got "0"\)/);
+  // Two gradient workers: the process still exits once the run is done.
+  const trained = await tilt(['train', '--config', config, '--workers', '2', '--install', '--json']);
   assert.equal(trained.code, 0, trained.stderr);
   const events = trained.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(events.find((e) => e.type === 'started').workers, 2);
   assert.equal(events.find((e) => e.type === 'done').outcome, 'finished');
   const progress = events.filter((e) => e.type === 'progress').at(-1).progress;
   // gamma speech = 3 per source on speech+env mixtures: speech sources carry e^3/(1+e^3) of the mass.

@@ -1,7 +1,7 @@
 // The desktop build's worker threads as they ship: electron/vite.config.ts builds dist/electron into a
 // scratch folder laid out like the packaged app (package.json and node_modules beside it), and plain
-// node, without tsx, fine-tunes a model through the built train-worker.js and separates with it
-// through the built engine-worker.js.
+// node, without tsx, fine-tunes a model through the built train-worker.js (with and without gradient
+// helpers) and separates with it through the built engine-worker.js.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -68,7 +68,7 @@ test('the built main process and workers load only Node builtins, electron, thei
   assert.match(main, /new URL\("\.\/train-worker\.js", import\.meta\.url\)/);
 });
 
-test('plain node fine-tunes through the built training worker and separates with the new model through the built engine worker', async () => {
+test('plain node fine-tunes through the built training worker, over 1 and 2 gradient workers alike, and separates with the new model through the built engine worker', async () => {
   await ensureTestAudio();
   const root = join(app, 'engine');
   await saveTinyModel(join(root, 'models', 'tiny'));
@@ -78,7 +78,7 @@ test('plain node fine-tunes through the built training worker and separates with
   delete env.NODE_OPTIONS;
   await promisify(execFile)(process.execPath, [join(app, 'driver', 'packaged-engine.js'), JSON.stringify(args)], { cwd: app, env, maxBuffer: 1 << 24 })
     .catch((e: { stderr?: string; message: string }) => assert.fail(`the bundled engine failed: ${e.stderr || e.message}`));
-  const { events, exported } = JSON.parse(await readFile(args.resultFile, 'utf8')) as DriverResult;
+  const { events, exported, byWorkers } = JSON.parse(await readFile(args.resultFile, 'utf8')) as DriverResult;
   const of = <T extends EngineEvent['type']>(type: T) => events.filter((e): e is Extract<EngineEvent, { type: T }> => e.type === type);
 
   const steps = of('train-step');
@@ -108,4 +108,18 @@ test('plain node fine-tunes through the built training worker and separates with
     assert.equal(out.sampleRate, input.sampleRate);
     assert.equal(out.frames, input.frames, `${f.fileName} is as long as the input`);
   }
+
+  // The built training worker starts its gradient helpers from itself; the run matches one worker's.
+  const runs = ([1, 2] as const).map((n) => {
+    const messages = byWorkers[n];
+    const started = messages.find((m) => m.type === 'started');
+    const last = messages.filter((m) => m.type === 'progress').at(-1);
+    const done = messages.find((m) => m.type === 'done');
+    assert.ok(started?.type === 'started' && last?.type === 'progress' && done?.type === 'done', JSON.stringify(messages));
+    assert.equal(started.workers, n);
+    assert.equal(done.outcome, 'finished');
+    return { loss: last.progress.loss, siSdri: done.best!.siSdri };
+  });
+  assert.ok(Math.abs(runs[0]!.loss - runs[1]!.loss) <= 1e-5 * Math.abs(runs[0]!.loss), `last step loss ${runs[0]!.loss} vs ${runs[1]!.loss}`);
+  assert.ok(Math.abs(runs[0]!.siSdri - runs[1]!.siSdri) < 1e-3, `validation SI-SDRi ${runs[0]!.siSdri} vs ${runs[1]!.siSdri}`);
 });

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
-import { loadClips, Mixer, type Clip } from '../../../core/data/mixer';
+import { expectedMixtureStd, loadClips, Mixer, type Clip } from '../../../core/data/mixer';
 import type { Manifest } from '../../../core/data/manifest';
 
 let m: Manifest;
@@ -19,7 +19,7 @@ function energy(x: Float32Array): number {
   return e;
 }
 
-test('mixtures of real clips: the mixture is the sum, SNRs and unit energies are as drawn', () => {
+test('mixtures of real clips: the mixture is the sum, SNRs and unit energies per second are as drawn', () => {
   const mixer = new Mixer(train, { seed: 1, snrRange: [-5, 5] });
   const b = mixer.batch(8);
   assert.equal(b.time, 32000);
@@ -32,11 +32,23 @@ test('mixtures of real clips: the mixture is the sum, SNRs and unit energies are
     for (let t = 0; t < 32000; t++) assert.equal(mix[t], Math.fround(s0[t]! + s1[t]!));
     const e0 = energy(s0), e1 = energy(s1);
     assert.ok(Math.abs(10 * Math.log10(e0 / e1) - b.snrDb[i]!) < 1e-3, `snr ${i}`);
-    assert.ok(Math.abs(e0 * e1 - 1) < 1e-3, 'unit energies before the SNR gains');
+    assert.ok(Math.abs(e0 * e1 - 4 * 4) < 16e-3, 'unit energy per second (4 s crops) before the SNR gains');
     assert.ok(b.snrDb[i]! >= -5 && b.snrDb[i]! <= 5, 'snr in range');
     assert.deepEqual(b.classes[i], ['speech', 'env']);
     assert.equal(b.mixtureTypes[i], 'speech+env');
     assert.equal(b.labels[i]![0], 'Allison');
+  }
+});
+
+test('the mixture level does not depend on the segment length and is the expected one', () => {
+  const rms = (seconds: number) => {
+    const b = new Mixer(train, { seed: 5, segmentSeconds: seconds, snrRange: [-5, 5] }).batch(64);
+    return Math.sqrt(energy(b.mixture) / b.mixture.length);
+  };
+  const expected = expectedMixtureStd([-5, 5]);
+  for (const seconds of [0.5, 1, 4]) {
+    const ratio = rms(seconds) / expected;
+    assert.ok(ratio > 0.95 && ratio < 1.05, `${seconds} s: rms / expected = ${ratio}`);
   }
 });
 

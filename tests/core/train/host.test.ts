@@ -37,16 +37,17 @@ function waitFor(events: FromTrainWorker[], pred: (m: FromTrainWorker) => boolea
   });
 }
 
-test('a worker-thread training job reports progress with weight diagnostics, pauses, resumes and cancels to a checkpoint', async () => {
+test('a worker-thread training job over 2 gradient workers reports progress with weight diagnostics, pauses, resumes and cancels to a checkpoint', async () => {
   const events: FromTrainWorker[] = [];
   const listeners: (() => void)[] = [];
   const runDir = join(workDir, 'run');
-  const job = new TrainingJob({ config, runDir }, (m) => {
+  const job = new TrainingJob({ config, runDir, workers: 2 }, (m) => {
     events.push(m);
     listeners.splice(0).forEach((l) => l());
   });
   const started = await waitFor(events, (m) => m.type === 'started', listeners);
   assert.ok(started.type === 'started' && started.totalSteps === 200 && started.params > 0 && /wasm|tfjs-node|cpu/.test(started.backend));
+  assert.equal(started.workers, 2);
   const progress = await waitFor(events, (m) => m.type === 'progress', listeners);
   assert.ok(progress.type === 'progress');
   const d = progress.progress.diagnostics!;

@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '../../../core/backend';
@@ -140,6 +140,44 @@ test('non-finite steps are skipped and repeated ones roll back to the last check
   assert.equal(t.trainerState.history[1]!.skippedSteps, 2);
   for (const v of t.model.variables) assert.ok(v.dataSync().every(Number.isFinite));
   t.dispose();
+});
+
+test('a run over 2 gradient workers gives the 1-worker run to rounding, and its helpers end with the run and on cancel', async () => {
+  const config = tinyConfig({ batchSize: 3, epochs: 1 });
+  const threads = () => readdirSync('/proc/self/task').length;
+  const losses = (runDir: string, workers: number) => async () => {
+    const t = await Trainer.create(config, source, join(workDir, runDir), { workers });
+    assert.equal(t.workers, workers);
+    const seen: { loss: number; threads: number }[] = [];
+    assert.equal(await t.run({ progress: (p) => seen.push({ loss: p.loss, threads: threads() }) }), 'finished');
+    return { t, seen };
+  };
+  const one = await losses('workers1', 1)();
+  const base = threads();
+  const two = await losses('workers2', 2)();
+  assert.ok(two.seen.every((s) => s.threads > base), 'a helper thread runs during the run');
+  assert.equal(threads(), base, 'the helper ended with the run');
+  one.seen.forEach((s, k) => assert.ok(Math.abs(s.loss - two.seen[k]!.loss) <= 1e-5 * Math.abs(s.loss), `step ${k + 1}: ${s.loss} vs ${two.seen[k]!.loss}`));
+  const [a, b] = [one.t.model, two.t.model];
+  a.weightNames.forEach((name, k) => {
+    // Its gradient is zero up to rounding (SI-SDR ignores offsets), which Adam scales up to lr.
+    if (name === 'decoder/bias') return;
+    const [x, y] = [a.variables[k]!.dataSync() as Float32Array, b.variables[k]!.dataSync() as Float32Array];
+    const scale = x.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    const diff = x.reduce((m, v, i) => Math.max(m, Math.abs(v - y[i]!)), 0);
+    assert.ok(diff <= 1e-5 * scale, `${name}: weights differ by ${diff} (scale ${scale})`);
+  });
+  const [v1, v2] = [one.t.trainerState.history[0]!.validation.overall.mean, two.t.trainerState.history[0]!.validation.overall.mean];
+  assert.ok(Math.abs(v1 - v2) < 1e-3, `validation SI-SDRi ${v1} vs ${v2}`);
+  one.t.dispose();
+  two.t.dispose();
+
+  const abort = new AbortController();
+  const cancelled = await Trainer.create(config, source, join(workDir, 'workers-cancel'), { workers: 2 });
+  assert.equal(await cancelled.run({ progress: () => abort.abort() }, { signal: abort.signal }), 'cancelled');
+  assert.equal(cancelled.trainerState.step, 1);
+  assert.equal(threads(), base, 'the helper ended with the cancelled run');
+  cancelled.dispose();
 });
 
 test('training leaks no tensors across epochs', async () => {
