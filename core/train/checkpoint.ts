@@ -80,7 +80,7 @@ export function trainerStateOf(metadata: Record<string, unknown> | undefined, di
 
 /** Loads a checkpoint's model and state; restores the optimizer when one is given. */
 export async function loadCheckpoint(dir: string, optimizer?: tf.Optimizer): Promise<{ model: SudoRmRf; state: TrainerState }> {
-  const { model, metadata } = await loadModel(dir);
+  const { model, metadata } = await loadModel(dir, undefined, { exact: true });
   try {
     const state = trainerStateOf(metadata, dir);
     if (optimizer) await restoreOptimizer(dir, optimizer);

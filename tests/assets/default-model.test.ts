@@ -83,9 +83,10 @@ test('separates real held-out speech+env mixtures into the stems it names, with 
   assert.equal(tf.memory().numTensors, tensorsBefore);
   const mean = improvements.reduce((a, b) => a + b, 0) / improvements.length;
   const improved = improvements.filter((v) => v > 0).length;
-  // The model card's test split has a 5th percentile near -2 dB: a few hard sources may not improve.
+  // The model card's test split has a 5th percentile near 0.5 dB: a hard source may not improve.
   assert.ok(improved >= 0.8 * improvements.length, `${improved} of ${improvements.length} sources improved: ${improvements.map((v) => v.toFixed(1)).join(', ')}`);
-  assert.ok(mean > 5, `mean SI-SDRi ${mean.toFixed(2)} dB over ${MIXTURES} held-out mixtures`);
+  // The issue's goal (8 dB) on these mixtures too; the shipped model gives about 15.9 dB here.
+  assert.ok(mean > 8, `mean SI-SDRi ${mean.toFixed(2)} dB over ${MIXTURES} held-out mixtures`);
 });
 
 test('fine-tuning starts from the shipped model, tilted toward speech', async () => {
