@@ -7,7 +7,7 @@ import { createSudoRmRf } from '../models/sudormrf';
 import type { SudoRmRf } from '../models/sudormrf';
 import { reweighterFromConfig } from '../reweighting';
 import type { Reweighter } from '../reweighting';
-import { abortExchange, exchangeShard, ExchangeAborted, readWeights } from './parallel';
+import { abortExchange, exchangeShard, ExchangeAborted, packTensors, readWeights } from './parallel';
 import { weightedGradients } from './step';
 import type { FromGradientHelper, ShardRequest, StartGradientHelper } from './protocol';
 
@@ -19,13 +19,7 @@ function shardGradients(model: SudoRmRf, reweighter: Reweighter, weights: Float3
   });
   if (grads === null) return null;
   try {
-    const flat = new Float32Array(weights.length);
-    let offset = 0;
-    for (const v of model.variables) {
-      flat.set(grads[v.name]!.dataSync() as Float32Array, offset);
-      offset += v.size;
-    }
-    return flat;
+    return packTensors(model.variables.map((v) => grads[v.name]!), new Float32Array(weights.length));
   } finally {
     tf.dispose(grads);
   }

@@ -96,13 +96,19 @@ export function exchangeShard(
   };
 }
 
+/** Packs the tensors' values end to end into `into` (float32, in order); returns it. */
+export function packTensors(tensors: readonly tf.Tensor[], into: Float32Array): Float32Array {
+  let offset = 0;
+  for (const t of tensors) {
+    into.set(t.dataSync() as Float32Array, offset);
+    offset += t.size;
+  }
+  return into;
+}
+
 /** Copies the model's weights into `into` (float32, its variables in order). */
 export function writeWeights(model: SudoRmRf, into: Float32Array): void {
-  let offset = 0;
-  for (const v of model.variables) {
-    into.set(v.dataSync() as Float32Array, offset);
-    offset += v.size;
-  }
+  packTensors(model.variables, into);
 }
 
 /** Sets the model's weights from `from` (as writeWeights lays them out). */
