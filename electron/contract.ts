@@ -3,7 +3,7 @@
 // The data shapes are the engine's (type-only import: no engine code reaches the UI).
 import type {
   BackendDescription, EngineEvent, ExportParams, ExportResult, InputRef, ModelInfo, ReweightTerm,
-  SeparateParams, TrainParams, WeightsPreview,
+  SeparateParams, TrainData, TrainParams, WeightsPreview,
 } from '../core/engine/types';
 
 export type * from '../core/engine/types';
@@ -23,6 +23,12 @@ export interface InvokeMap {
   'separate:export': [ExportParams, ExportResult | null];
   'separate:discard': [{ resultId: string }, { discarded: boolean }];
   'job:cancel': [{ jobId: string }, { cancelled: boolean }];
+  /**
+   * Checks a run's data before it starts: clips and hours per class and split, files left out and
+   * why, problems, and what the built-in recordings would download. Answered by a train-data-check
+   * event (progress events before it); job:cancel stops it.
+   */
+  'train:check': [{ data: TrainData }, { jobId: string }];
   /** `modelId`: the new model the run's checkpoints become. */
   'train:start': [TrainParams, { jobId: string; modelId: string }];
   /** Continues a cancelled or interrupted run (a model whose `run` has steps left) from its last checkpoint. */
@@ -51,7 +57,7 @@ export type ResultOf<C extends Channel> = InvokeMap[C][1];
 
 export const CHANNELS: readonly Channel[] = [
   'app:info', 'backend:describe', 'separate:start', 'separate:export', 'separate:discard', 'job:cancel',
-  'train:start', 'train:continue', 'train:pause', 'train:resume', 'train:cancel', 'train:preview-weights',
+  'train:check', 'train:start', 'train:continue', 'train:pause', 'train:resume', 'train:cancel', 'train:preview-weights',
   'models:list', 'models:rename', 'models:delete', 'models:activate', 'models:import', 'models:export',
   'files:recent', 'dialog:open-audio', 'dialog:open-folder',
 ];
@@ -94,6 +100,7 @@ export interface PreloadApi {
   discardResult: Call<'separate:discard'>;
   cancelJob: Call<'job:cancel'>;
   train: {
+    check: Call<'train:check'>;
     start: Call<'train:start'>;
     continue: Call<'train:continue'>;
     pause: Call<'train:pause'>;
@@ -121,6 +128,12 @@ export interface PreloadApi {
   /** URL the renderer's media elements load a result track from. */
   mediaUrl(resultId: string, trackId: string): string;
 }
+
+/**
+ * Preload -> main (sendSync): the path of a file dropped on or chosen in the window, which the
+ * preload read with webUtils.getPathForFile (a page script cannot make up such a File).
+ */
+export const GRANT_DROPPED = 'files:grant-dropped';
 
 /** The custom scheme that serves result audio to the Electron renderer. */
 export const MEDIA_SCHEME = 'tilt-media';

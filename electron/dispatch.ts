@@ -3,6 +3,7 @@
 import type { Engine } from '../core/engine/host';
 import { EngineError, toErrorInfo } from '../core/engine/errors';
 import type { ArgsOf, Channel, InputRef, RecentFile, Reply, ResultOf, WireError } from './contract';
+import type { Access } from './grants';
 import { BadRequest, validateArgs } from './validate';
 
 /** What differs between the desktop shell and the server. */
@@ -15,6 +16,11 @@ export interface Shell {
   recentFiles(): RecentFile[];
   /** Called with each local file the user separated, for the recent-files list. */
   noteOpened?(path: string): void;
+  /**
+   * Whether the renderer may use `path` (Electron: only what the user picked; see grants.ts). Absent
+   * in serve mode, where the token grants the engine's access to the machine.
+   */
+  allowsPath?(path: string, access: Access): boolean;
 }
 
 type Handlers = { [C in Channel]: (args: ArgsOf<C>) => Promise<ResultOf<C>> };
@@ -24,10 +30,17 @@ function desktopOnly(): never {
 }
 
 export function createDispatcher(engine: Engine, shell: Shell) {
+  /** Refuses a path the renderer names unless the shell allows it. */
+  function checkPath(path: string | undefined, access: Access): void {
+    if (path === undefined || !shell.allowsPath || shell.allowsPath(path, access)) return;
+    throw new EngineError(`${path} was not chosen in a Tilt dialog: add it with Add Audio Files, a folder button or by dropping it on the window`, 'forbidden', path);
+  }
+
   const handlers: Handlers = {
     'app:info': async () => ({ version: shell.version, shell: shell.kind, modelsDir: engine.models.userDir, exportDir: engine.exportDir }),
     'backend:describe': () => engine.backend(),
     'separate:start': async (a) => {
+      if (a.input.kind === 'path') checkPath(a.input.path, 'read');
       const job = await engine.separate(a);
       if (a.input.kind === 'path') shell.noteOpened?.(a.input.path);
       return job;
@@ -38,11 +51,19 @@ export function createDispatcher(engine: Engine, shell: Shell) {
         outDir = (await shell.chooseFolder('export')) ?? undefined;
         if (!outDir) return null;
       }
+      checkPath(outDir, 'write');
       return engine.exportStems({ ...a, ...(outDir ? { outDir } : {}) });
     },
     'separate:discard': async (a) => ({ discarded: await engine.discard(a.resultId) }),
     'job:cancel': async (a) => ({ cancelled: engine.cancel(a.jobId) }),
-    'train:start': (a) => engine.train(a),
+    'train:check': async (a) => {
+      if (a.data.kind === 'folders') for (const f of a.data.folders) checkPath(f.path, 'read');
+      return engine.checkData(a.data);
+    },
+    'train:start': (a) => {
+      if (a.data.kind === 'folders') for (const f of a.data.folders) checkPath(f.path, 'read');
+      return engine.train(a);
+    },
     'train:continue': (a) => engine.continueTraining(a.modelId),
     'train:pause': async (a) => ({ paused: engine.pauseTraining(a.jobId) }),
     'train:resume': async (a) => ({ resumed: engine.resumeTraining(a.jobId) }),
@@ -57,10 +78,12 @@ export function createDispatcher(engine: Engine, shell: Shell) {
     'models:activate': (a) => engine.models.activate(a.id),
     'models:import': async (a) => {
       const path = a.path ?? (shell.chooseFolder ? await shell.chooseFolder('import-model') : desktopOnly());
+      checkPath(path ?? undefined, 'read');
       return path ? engine.models.import(path) : null;
     },
     'models:export': async (a) => {
       const dest = a.destDir ?? (shell.chooseFolder ? await shell.chooseFolder('export-model') : engine.exportDir);
+      checkPath(dest ?? undefined, 'write');
       return dest ? { dir: await engine.models.export(a.id, dest) } : null;
     },
     'files:recent': async () => shell.recentFiles(),

@@ -6,8 +6,9 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Engine } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
-import { APP_SCHEME, CHANNELS, MEDIA_SCHEME, type Channel, type EventMap, type InputRef, type RecentFile, type View } from './contract';
+import { APP_SCHEME, CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type Channel, type EventMap, type InputRef, type RecentFile, type View } from './contract';
 import { createDispatcher } from './dispatch';
+import { PathGrants } from './grants';
 import { desktopCsp } from './csp';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -27,6 +28,8 @@ let win: BrowserWindow | null = null;
 let engine: Engine;
 let recent: RecentFile[] = [];
 const recentFile = () => join(app.getPath('userData'), 'recent.json');
+/** What the window may hand to the engine: only paths the user picked here (see grants.ts). */
+const grants = new PathGrants();
 
 function send<E extends keyof EventMap>(event: E, payload: EventMap[E]): void {
   win?.webContents.send(event, payload);
@@ -39,6 +42,8 @@ async function loadRecent(): Promise<void> {
   } catch {
     recent = [];
   }
+  // Files the user separated before; only this process writes the list.
+  for (const r of recent) grants.grant(r.path, 'read');
 }
 
 function noteOpened(path: string): void {
@@ -49,22 +54,28 @@ function noteOpened(path: string): void {
 }
 
 function openPaths(paths: string[]): void {
+  for (const path of paths) grants.grant(path, 'read');
   const inputs: InputRef[] = paths.map((path) => ({ kind: 'path', path }));
   if (inputs.length) send('app:open-files', { inputs });
 }
 
 async function chooseAudio(): Promise<InputRef[]> {
   const r = await dialog.showOpenDialog(win!, { title: 'Add audio files', properties: ['openFile', 'multiSelections'], filters: AUDIO_FILTERS });
-  return r.canceled ? [] : r.filePaths.map((path) => ({ kind: 'path', path }));
+  if (r.canceled) return [];
+  for (const path of r.filePaths) grants.grant(path, 'read');
+  return r.filePaths.map((path) => ({ kind: 'path', path }));
 }
 
 const FOLDER_TITLES = {
   'export': 'Export stems to folder', 'import-model': 'Import a model folder', 'export-model': 'Export the model into folder', 'training-data': 'Choose a folder of training audio',
 } as const;
+const FOLDER_ACCESS = { 'export': 'write', 'import-model': 'read', 'export-model': 'write', 'training-data': 'read' } as const;
 
 async function chooseFolder(purpose: keyof typeof FOLDER_TITLES): Promise<string | null> {
   const r = await dialog.showOpenDialog(win!, { title: FOLDER_TITLES[purpose], properties: ['openDirectory', 'createDirectory'] });
-  return r.canceled ? null : r.filePaths[0] ?? null;
+  const path = r.canceled ? null : r.filePaths[0] ?? null;
+  if (path) grants.grant(path, FOLDER_ACCESS[purpose]);
+  return path;
 }
 
 function navigate(view: View): void {
@@ -185,7 +196,10 @@ app.on('open-file', (e, path) => {
 });
 
 app.whenReady().then(async () => {
+  // The app needs no browser permission (camera, notifications, clipboard, HID...): refuse them all.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
+  session.defaultSession.setDevicePermissionHandler(() => false);
   const builtin = app.isPackaged ? join(process.resourcesPath, 'assets', 'models') : BUILTIN_MODELS_DIR;
   engine = new Engine({
     ...engineDirs(), builtinModelsDirs: [builtin],
@@ -200,6 +214,11 @@ app.whenReady().then(async () => {
     openAudio: chooseAudio,
     recentFiles: () => recent,
     noteOpened,
+    allowsPath: (path, access) => grants.allows(path, access),
+  });
+  ipcMain.on(GRANT_DROPPED, (e, path: unknown) => {
+    if (trustedSender(e) && typeof path === 'string' && path) grants.grant(path, 'read');
+    e.returnValue = true;
   });
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (e, args: unknown) => {

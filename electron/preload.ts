@@ -1,6 +1,6 @@
 // The preload: a narrow, named API on window.tilt. Imports only electron and the contract.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { MEDIA_SCHEME, type Channel, type EventMap, type EventName, type PreloadApi, type Reply } from './contract';
+import { GRANT_DROPPED, MEDIA_SCHEME, type Channel, type EventMap, type EventName, type PreloadApi, type Reply } from './contract';
 
 const call = <C extends Channel>(channel: C) => (args: unknown) => ipcRenderer.invoke(channel, args ?? {}) as Promise<Reply<never>>;
 
@@ -18,6 +18,7 @@ const api: PreloadApi = {
   discardResult: call('separate:discard'),
   cancelJob: call('job:cancel'),
   train: {
+    check: call('train:check'),
     start: call('train:start'),
     continue: call('train:continue'),
     pause: call('train:pause'),
@@ -39,7 +40,12 @@ const api: PreloadApi = {
   onOpenFiles: (listener) => on('app:open-files', listener),
   onNavigate: (listener) => on('app:navigate', listener),
   onCommand: (listener) => on('app:command', listener),
-  pathForFile: (file) => webUtils.getPathForFile(file),
+  pathForFile: (file) => {
+    const path = webUtils.getPathForFile(file);
+    // Synchronous, so that main has granted the path before the call that uses it arrives.
+    if (path) ipcRenderer.sendSync(GRANT_DROPPED, path);
+    return path;
+  },
   mediaUrl: (resultId, trackId) => `${MEDIA_SCHEME}://result/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`,
 };
 

@@ -77,7 +77,8 @@ function reweighting(v: unknown): ReweightTerm[] {
   return v as ReweightTerm[];
 }
 
-function trainData(v: unknown): TrainData {
+/** `bothClasses`: a run needs speech and env folders; a data check reports what is missing instead. */
+function trainData(v: unknown, bothClasses = true): TrainData {
   const o = obj(v, 'data');
   const kind = oneOf(o, 'kind', ['corpus', 'folders'] as const);
   if (kind === 'corpus') {
@@ -93,7 +94,7 @@ function trainData(v: unknown): TrainData {
     oneOf(fo, 'class', CLASSES);
   }
   const classes = new Set((o.folders as { class: SoundClass }[]).map((f) => f.class));
-  if (!classes.has('speech') || !classes.has('env')) throw new BadRequest('data.folders needs at least one speech folder and one env folder');
+  if (bothClasses && (!classes.has('speech') || !classes.has('env'))) throw new BadRequest('data.folders needs at least one speech folder and one env folder');
   return o as unknown as TrainData;
 }
 
@@ -126,9 +127,15 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
     id(o, 'resultId', UUID);
   },
   'job:cancel': (v) => jobOnly(v),
+  'train:check': (v) => {
+    const o = obj(v, 'check');
+    noExtra(o, ['data'], 'check');
+    trainData(o.data, false);
+  },
   'train:start': (v) => {
     const o = obj(v, 'train');
-    noExtra(o, ['name', 'baseModelId', 'data', 'reweighting', 'steps', 'batchSize', 'segmentSec', 'lr', 'seed', 'validateEvery'], 'train');
+    noExtra(o, ['name', 'baseModelId', 'data', 'reweighting', 'steps', 'batchSize', 'segmentSec', 'lr', 'seed', 'validateEvery', 'download'], 'train');
+    if (o.download !== undefined && typeof o.download !== 'boolean') throw new BadRequest('download must be true or false');
     str(o, 'name', { max: 64 });
     id(o, 'baseModelId');
     trainData(o.data);

@@ -1,5 +1,8 @@
-// `npm run bench [-- --json]`: model size, separation speed and training speed on the active
-// backend. One measurement per function so new ones (e.g. reweight_overhead) slot in as a field.
+// `npm run bench [-- --json] [-- --only fullband|memory]`: model size, separation speed and training
+// speed on the active backend, and the speed of separating a 44.1 kHz stereo file into full-band
+// stereo stems. `--only memory [--minutes N]` separates an N-minute (default 60) 48 kHz stereo file
+// and follows the process's RSS through it. One measurement per function so new ones (e.g.
+// reweight_overhead) slot in as a field.
 // Timings are wall-clock medians on a possibly shared machine: treat them as noisy.
 import { backendInfo, describeBackend, initBackend } from '../core/backend';
 import { tf } from '../core/tf';
@@ -10,14 +13,22 @@ import type { StepRunner } from '../core/train/step';
 import { parallelSteps } from '../core/train/parallel';
 import { reweighterFromConfig } from '../core/reweighting';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeAudioFile } from '../core/io/audio';
+import { createAudioWriter } from '../core/io/stream';
+import type { SeparationStage } from '../core/separate/pipeline';
+import { loadModel } from '../core/models/io';
+import { separateFile } from '../core/separate/files';
+import { Rng } from '../core/data/random';
 import { defaultCacheDir } from '../core/data/fetch';
 import { readManifest } from '../core/data/manifest';
 import { loadClips, Mixer } from '../core/data/mixer';
 import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, needsCheckpointing, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
 
 const json = process.argv.includes('--json');
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const log = (s: string) => {
   if (!json) console.log(s);
 };
@@ -189,9 +200,83 @@ async function mixBatchMs(): Promise<number | null> {
   return medianMs(() => void mixer.batch(4), 50, 5);
 }
 
+/**
+ * Separating a 44.1 kHz stereo WAV file into 44.1 kHz stereo stems with the shipped model, end to
+ * end as `tilt separate` does it (reading, resampling, the model, full-band masks, writing 16-bit
+ * WAV): seconds per second of audio, of CPU time (one core's work: everything runs on one thread)
+ * and of wall-clock time (which also counts waiting on a busy machine).
+ */
+async function fullBandRtf(seconds: number): Promise<{ cpu: number; wall: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tilt-bench-'));
+  const { model } = await loadModel(join(import.meta.dirname, '../assets/models/tilt-default'));
+  try {
+    // Content does not change the work: tones and noise, different in each channel.
+    const rng = new Rng('bench');
+    const rate = 44100;
+    const channels = [0, 1].map((c) => Float32Array.from({ length: seconds * rate }, (_, t) => 0.2 * Math.sin((2 * Math.PI * (220 + 110 * c) * t) / rate) + rng.uniform(-0.05, 0.05)));
+    const input = join(dir, 'stereo.wav');
+    await writeAudioFile(input, channels, rate, 'wav16');
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'] });
+    const wall = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return { cpu: (cpu.user + cpu.system) / 1e6 / seconds, wall: wall / seconds };
+  } finally {
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * RSS while separating a `minutes`-long 48 kHz stereo file with the shipped model: before, at its
+ * peak, and the peak within each tenth of the work, so that a flat profile shows as ten equal numbers.
+ */
+async function longFileRss(minutes: number): Promise<{ baseMB: number; peakMB: number; byTenthMB: number[]; rtfWall: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tilt-bench-'));
+  const { model } = await loadModel(join(import.meta.dirname, '../assets/models/tilt-default'));
+  try {
+    const rate = 48000;
+    const input = join(dir, 'long.wav');
+    const rng = new Rng('long');
+    const w = await createAudioWriter(input, 2, rate, 'wav16');
+    for (let s = 0; s < minutes * 60; s++) {
+      const x = Float32Array.from({ length: rate }, (_, t) => 0.2 * Math.sin((2 * Math.PI * 220 * (s * rate + t)) / rate) + rng.uniform(-0.05, 0.05));
+      await w.write([x, x.map((v) => 0.5 * v)]);
+    }
+    await w.close();
+    const mb = () => process.memoryUsage().rss / 2 ** 20;
+    const base = mb();
+    const byTenth = new Array<number>(10).fill(0);
+    let peak = base;
+    const span: Record<SeparationStage, [number, number]> = { reading: [0, 0.1], resampling: [0, 0.1], separating: [0.1, 0.7], writing: [0.7, 1] };
+    const sample = (stage: SeparationStage, f: number) => {
+      const [lo, hi] = span[stage];
+      const k = Math.min(9, Math.floor(10 * (lo + (hi - lo) * f)));
+      const now = mb();
+      byTenth[k] = Math.max(byTenth[k]!, now);
+      peak = Math.max(peak, now);
+    };
+    const t0 = performance.now();
+    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], scratchParent: dir, onProgress: sample });
+    return { baseMB: base, peakMB: peak, byTenthMB: byTenth, rtfWall: (performance.now() - t0) / 1000 / (minutes * 60) };
+  } finally {
+    model.dispose();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   const info = await initBackend();
   log(`backend: ${describeBackend(info)} (tfjs ${tf.getBackend()})`);
+  if (only === 'fullband') return void await fullBand();
+  if (only === 'memory') {
+    const minutes = process.argv.includes('--minutes') ? Number(process.argv[process.argv.indexOf('--minutes') + 1]) : 60;
+    const r = await longFileRss(minutes);
+    if (json) console.log(JSON.stringify({ long_file_minutes: minutes, rss_base_mb: r.baseMB, rss_peak_mb: r.peakMB, rss_by_tenth_mb: r.byTenthMB, rtf_wall: r.rtfWall }));
+    else log(`${minutes} min of 48 kHz stereo: RSS ${r.baseMB.toFixed(0)} MB before, peak ${r.peakMB.toFixed(0)} MB; peak per tenth of the work ${r.byTenthMB.map((v) => v.toFixed(0)).join(', ')} MB (wall-clock RTF ${r.rtfWall.toFixed(3)})`);
+    return;
+  }
   const matmul = await matmulGflops();
   log(`matMul 512^3: ${matmul.toFixed(1)} GFLOP/s`);
   const rows: Row[] = [];
@@ -241,6 +326,14 @@ async function main() {
       }
     }
   }
+  await fullBand();
+}
+
+async function fullBand(): Promise<void> {
+  const seconds = 60;
+  const fb = await fullBandRtf(seconds);
+  if (json) console.log(JSON.stringify({ fullband_44k_stereo_rtf_cpu: fb.cpu, fullband_44k_stereo_rtf_wall: fb.wall }));
+  else log(`separating ${seconds} s of 44.1 kHz stereo into 44.1 kHz stereo stems (shipped model): RTF ${fb.cpu.toFixed(3)} of one core's CPU time, ${fb.wall.toFixed(3)} wall-clock`);
 }
 
 await main();

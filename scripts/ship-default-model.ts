@@ -1,6 +1,8 @@
-// Ships a training run's best checkpoint as the built-in default model: scores it on the held-out
-// test split of the real-recordings corpus and writes assets/models/<id>/ with the weights (no
-// optimizer state), a model card, its learning curve and the list of held-out clips the tests use.
+// Ships a training run's best checkpoint as the built-in default model: scores it as users get it
+// (stems by name) on the held-out test split of the real-recordings corpus and on the `heldout`
+// package set, next to the RNNoise and no-separation baselines, and writes assets/models/<id>/ with
+// the weights (no optimizer state), a model card, its learning curve, and heldout.json (the scores
+// and the list of held-out clips the tests use).
 //
 //   node --import tsx scripts/ship-default-model.ts [--run training/default-model/run] [--mixtures 500]
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -16,8 +18,12 @@ import { countParameters } from '../core/models/sudormrf';
 import { loadModel, saveModel } from '../core/models/io';
 import { trainerStateOf, type TrainerState } from '../core/train/checkpoint';
 import { parseTrainConfig } from '../core/train/config';
-import { heldOutBatches } from '../core/train/heldout';
-import { evaluateModel, PERCENTILES, type EvaluationReport, type Summary } from '../core/train/metrics';
+import { heldOutSet } from '../core/train/heldout';
+import { PERCENTILES, type Summary } from '../core/train/metrics';
+import { comparisonMarkdown, type SystemReport } from '../core/evaluation/report';
+import { rnnoiseSystem } from '../core/evaluation/rnnoise';
+import { evaluateSystems } from '../core/evaluation/run';
+import { MIXTURE_SYSTEM, modelSystem, type SeparationSystem } from '../core/evaluation/systems';
 import { MODEL_RATE, SOUND_CLASSES, type MixtureType } from '../core/types';
 
 const { values } = parseArgs({
@@ -34,11 +40,9 @@ const mixtures = Number(values.mixtures);
 const seconds = Number(values.seconds);
 /** The test set's seed: fixed, so every shipped model is scored on the same mixtures. */
 const TEST_SEED = 4242;
-const TYPES: { type: MixtureType; share: number }[] = [
-  { type: 'speech+env', share: 1 },
-  { type: 'speech+speech', share: 0.2 },
-  { type: 'env+env', share: 0.2 },
-];
+/** Mixtures of one class, off the training distribution, scored for the model alone. */
+const OTHER_TYPES: MixtureType[] = ['speech+speech', 'env+env'];
+const OTHER_SHARE = 0.2;
 const GOAL_DB = 8;
 
 const backend = await initBackend();
@@ -49,14 +53,23 @@ const cacheDir = train.data.cacheDir ?? defaultCacheDir();
 // Checkpoints written before the level was recorded lack it; the config determines it.
 model.inputStd = expectedMixtureStd(train.data.snrDb);
 
-const results: { type: MixtureType; report: EvaluationReport }[] = [];
-for (const { type, share } of TYPES) {
-  const data = parseTrainConfig({ data: { corpus: train.data.corpus, segmentSeconds: seconds, snrDb: train.data.snrDb, mixtureTypes: { [type]: 1 } } }).data;
-  const count = Math.round(mixtures * share);
-  console.error(`scoring ${count} test mixtures of ${type} (${seconds} s)`);
-  results.push({ type, report: evaluateModel(model, await heldOutBatches({ data, split: 'test', mixtures: count, seed: TEST_SEED })) });
+const systems = [modelSystem('Tilt', model, state.stems), await rnnoiseSystem(), MIXTURE_SYSTEM];
+async function score(corpus: string | null, type: MixtureType, count: number, scored: SeparationSystem[]): Promise<SystemReport[]> {
+  const data = parseTrainConfig({
+    data: { corpus, cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: train.data.snrDb, mixtureTypes: { [type]: 1 } },
+  }).data;
+  console.error(`scoring ${scored.map((x) => x.name).join(', ')} on ${count} ${type} mixtures of ${corpus} (${seconds} s)`);
+  const set = await heldOutSet({ data, split: 'test', mixtures: count, seed: TEST_SEED });
+  return evaluateSystems(scored, set, { snrRange: data.snrDb });
 }
-const main = results[0]!.report.overall;
+const corpus = train.data.corpus;
+const testReports = await score(corpus, 'speech+env', mixtures, systems);
+// Other games' voices and sound effects, never trained on nor used to pick the checkpoint.
+const heldOutReports = PACKAGE_SETS.heldout.length > 0 ? await score('heldout', 'speech+env', mixtures, systems) : null;
+const otherCount = Math.round(mixtures * OTHER_SHARE);
+const otherReports: { type: MixtureType; report: SystemReport }[] = [];
+for (const type of OTHER_TYPES) otherReports.push({ type, report: (await score(corpus, type, otherCount, systems.slice(0, 1)))[0]! });
+const main = testReports[0]!.overall;
 
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
@@ -80,11 +93,24 @@ const corpusPackages = train.data.corpus ? PACKAGE_SETS[train.data.corpus] : [];
 const heldOut = manifest.entries
   .filter((e) => PACKAGE_SETS.ci.includes(e.package) && e.split !== 'train')
   .map((e) => ({ package: e.package, path: relative(packageRoot(cacheDir, e.package), e.file), class: e.class, split: e.split }));
-const heldOutJson = {
-  note: 'clips of the CI test audio outside this model\'s training split (validation: only picked the checkpoint; test: never used)',
-  clips: heldOut,
+const results = {
+  note: 'SI-SDRi (dB) of test mixtures, each source scored against the stem named after its class (one-class mixtures: best permutation); NaN is null',
+  seed: TEST_SEED, seconds, snrDb: train.data.snrDb, mixtures,
+  test: { corpus, reports: testReports },
+  ...(heldOutReports ? { heldout: { corpus: 'heldout', reports: heldOutReports } } : {}),
+  otherTypes: Object.fromEntries(otherReports.map(({ type, report }) => [type, report])),
 };
-await writeFile(join(outDir, 'heldout.json'), JSON.stringify(heldOutJson, null, 1).replace(/\n {3}/g, ' ').replace(/\n {2}\}/g, ' }') + '\n');
+// One clip per line: the list is long.
+const clipLines = heldOut.map((c) => `  ${JSON.stringify(c, null, 1).replace(/\n\s*/g, ' ')}`);
+await writeFile(join(outDir, 'heldout.json'), [
+  '{',
+  ` "note": ${JSON.stringify('results: this model\'s held-out scores; clips: clips of the CI test audio outside its training split (validation: only picked the checkpoint; test: never used)')},`,
+  ` "results": ${JSON.stringify(results, null, 1).replace(/\n/g, '\n ')},`,
+  ' "clips": [',
+  clipLines.join(',\n'),
+  ' ]',
+  '}',
+].join('\n') + '\n');
 
 await writeFile(join(outDir, 'learning-curve.svg'), lineChart({
   title: 'Tilt default model: validation SI-SDRi per epoch', xLabel: 'training step', yLabel: 'SI-SDRi (dB)', markers: true,
@@ -126,19 +152,33 @@ model Tilt uses when you have not chosen another (app, \`tilt separate\`, \`tilt
 starting point for fine-tuning (\`"model": { "from": "assets/models/${values.id}" }\` in a training config).
 
 ## Held-out test results
-${mixtures} speech+env mixtures of ${seconds} s (and ${Math.round(mixtures * 0.2)} of each other type) from the corpus's
-**test split**: voices and sound sources never used in training or model selection. SNR uniform in
-[${train.data.snrDb.join(', ')}] dB, seed ${TEST_SEED}; scored on ${describeBackend(backend)}. The test split holds the
+${mixtures} speech+env mixtures of ${seconds} s from the corpus's **test split**: voices and sound
+sources never used in training or model selection. SNR uniform in [${train.data.snrDb.join(', ')}] dB
+(speech over env), seed ${TEST_SEED}; scored on ${describeBackend(backend)}. The test split holds the
 voices ${testVoices.join(', ')} and ${testEnvFiles} environmental recordings: a small test set, so read the
 percentiles with that in mind.
 
-${summaryHeader.join('\n')}
-${results.map(({ type, report }) => summaryRow(type, report.overall)).join('\n')}
-${SOUND_CLASSES.map((c) => summaryRow(`${c} sources in speech+env`, results[0]!.report.byClass[c])).join('\n')}
+Each mixture is separated as the app and \`tilt separate\` do it (normalisation, chunking, gain
+matching) and each source is scored against the stem **named** after its class; the best-permutation
+row is the figure training validation reports. On the same mixtures, two baselines: **RNNoise**
+(its output on the mixture, at 48 kHz, as the speech stem; the rest of the mixture as the env stem)
+and **mixture**, the mixture itself as both stems (0 dB by definition).
 
+${comparisonMarkdown(testReports)}
+${heldOutReports ? `
+### Other recordings (the \`heldout\` package set)
+${mixtures} speech+env mixtures of packages never trained on (${PACKAGE_SETS.heldout.join(', ')}): other
+games' voices and other sound effects, the same seed and SNR range.
+
+${comparisonMarkdown(heldOutReports)}
+` : ''}
 Goal: mean SI-SDRi of at least ${GOAL_DB} dB on speech+env. **${reached ? `Reached: ${f(main.mean)} dB.` : `Not reached yet: ${f(main.mean)} dB.`}**
-The model was trained on speech+env mixtures only; the speech+speech and env+env rows show how it
-behaves off its training distribution.
+
+The model was trained on speech+env mixtures only. ${otherCount} mixtures of one class each (no stem
+name to follow, so the best permutation) show how it behaves off its training distribution:
+
+${summaryHeader.join('\n')}
+${otherReports.map(({ type, report }) => summaryRow(type, report.overall)).join('\n')}
 
 ## Training
 - Config: [\`training/default-model/config.json\`](../../../training/default-model/config.json), reproduced with

@@ -1,16 +1,22 @@
 // `tilt serve`: the engine behind a local HTTP + WebSocket server that also serves the built
-// renderer. Every request and socket needs the random token printed at start (header, cookie or
-// ?token=), Host must name this server (DNS rebinding) and Origin, when sent, must be this server.
+// renderer. Every API request and socket needs the random token printed at start (Authorization
+// header or ?token=), Host must name this server (DNS rebinding) and Origin, when sent, must be
+// this server. The token never travels in a cookie: browsers send 127.0.0.1's cookies to every
+// port, so any other local server would receive it. The renderer's static files carry no data and
+// load without it. Nothing a client sends may take the server down: a request or frame that cannot
+// be parsed is answered 400 or its socket closed.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { extname, join, resolve, sep } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Engine, type EngineConfig } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
+import { EngineError } from '../core/engine/errors';
 import { createDispatcher } from '../electron/dispatch';
 import { DESKTOP_ONLY, type ExportResult, type EventMap, type RecentFile } from '../electron/contract';
 import { isChannel } from '../electron/validate';
@@ -27,15 +33,22 @@ export interface ServeOptions {
   engine?: Partial<EngineConfig>;
   /** Largest upload accepted, bytes. */
   maxUploadBytes?: number;
+  /**
+   * Host names (or addresses) besides the loopback ones and the address listened on under which
+   * browsers may reach the server, e.g. this machine's LAN name when listening on 0.0.0.0.
+   */
+  allowedHosts?: string[];
 }
 
 export interface RunningServer {
   url: string;
-  /** The URL to open in a browser: carries the token once, then a cookie does. */
+  /** The URL to open in a browser: carries the token once; the page then keeps it in session storage. */
   openUrl: string;
   token: string;
   port: number;
   host: string;
+  /** The host names a request may name (Host header): anything else is refused (DNS rebinding). */
+  hosts: string[];
   engine: Engine;
   close(): Promise<void>;
 }
@@ -52,7 +65,8 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2', '.wav': 'audio/wav', '.flac': 'audio/flac',
 };
 
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1', '[::1]'];
+const WILDCARD = new Set(['0.0.0.0', '::', '[::]']);
 
 function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
@@ -60,13 +74,24 @@ function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-function cookies(req: IncomingMessage): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0) out[part.slice(0, i).trim()] = decodeURIComponent(part.slice(i + 1).trim());
+/** The request target as a URL on this server; null for anything but an origin-form path ("*", "http://…", junk). */
+function targetOf(req: IncomingMessage): URL | null {
+  const target = req.url ?? '';
+  if (!target.startsWith('/')) return null;
+  try {
+    return new URL(`http://local${target}`);
+  } catch {
+    return null;
   }
-  return out;
+}
+
+/** Path segments, percent-decoded; null when one is not valid percent-encoded UTF-8. */
+function segmentsOf(url: URL): string[] | null {
+  try {
+    return url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  } catch {
+    return null;
+  }
 }
 
 export async function startServer(opts: ServeOptions = {}): Promise<RunningServer> {
@@ -84,15 +109,16 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   /** Exported files the browser may download: id -> path. */
   const downloads = new Map<string, { path: string; name: string }>();
   let port = opts.port ?? DEFAULT_PORT;
-  const cookieName = () => `tilt_token_${port}`;
-  const loopbackOnly = LOOPBACK.has(host);
+  // Listening beyond loopback does not lift the DNS-rebinding check: only names the user gave pass.
+  const hostNames = new Set([
+    ...LOOPBACK,
+    ...(WILDCARD.has(host) ? [] : [host.includes(':') ? `[${host}]` : host]),
+    ...(opts.allowedHosts ?? []),
+  ].map((n) => n.toLowerCase()));
 
   function hostOk(req: IncomingMessage): boolean {
-    const h = req.headers.host;
-    if (!h) return false;
-    if (!loopbackOnly) return true;
-    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(h);
-    return !!m && LOOPBACK.has(m[1]!) && Number(m[2] ?? 80) === port;
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(req.headers.host ?? '');
+    return !!m && hostNames.has(m[1]!.toLowerCase()) && Number(m[2] ?? 80) === port;
   }
 
   function originOk(req: IncomingMessage): boolean {
@@ -100,10 +126,10 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     return o === undefined || o === `http://${req.headers.host}`;
   }
 
-  function tokenOf(req: IncomingMessage, url: URL): string | undefined {
+  function tokenOk(req: IncomingMessage, url: URL): boolean {
     const auth = req.headers.authorization;
-    if (auth?.startsWith('Bearer ')) return auth.slice(7);
-    return url.searchParams.get('token') ?? cookies(req)[cookieName()];
+    const t = auth?.startsWith('Bearer ') ? auth.slice(7) : url.searchParams.get('token');
+    return !!t && safeEqual(t, token);
   }
 
   function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -149,8 +175,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     await pipeline(createReadStream(path), res);
   }
 
-  async function serveRenderer(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const rel = decodeURIComponent(url.pathname).replace(/^\/+/, '');
+  async function serveRenderer(req: IncomingMessage, res: ServerResponse, parts: string[]): Promise<void> {
+    const rel = parts.join('/');
     let path = resolve(rendererDir, rel || 'index.html');
     if (path !== rendererDir && !path.startsWith(rendererDir + sep)) return fail(res, 404, 'not found', 'not-found');
     const st = await stat(path).catch(() => null);
@@ -166,8 +192,6 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
         'content-type': TYPES['.html']!, 'cache-control': 'no-store', 'content-security-policy': webCsp(`ws://${req.headers.host}`),
         'x-content-type-options': 'nosniff', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY',
       };
-      // The token arrives once in the URL; from then on an HttpOnly, same-site cookie carries it.
-      if (url.searchParams.has('token')) headers['set-cookie'] = `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`;
       res.writeHead(200, headers);
       return void res.end(html);
     }
@@ -175,17 +199,17 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
     if (!hostOk(req)) return fail(res, 421, 'Host header does not name this server', 'bad-host');
     if (!originOk(req)) return fail(res, 403, 'Cross-origin requests are refused', 'bad-origin');
-    const t = tokenOf(req, url);
-    if (!t || !safeEqual(t, token)) {
-      return fail(res, 401, 'Missing or wrong token: open the URL that `tilt serve` printed', 'unauthorized');
-    }
-    const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+    const url = targetOf(req);
+    const parts = url && segmentsOf(url);
+    if (!url || !parts) return fail(res, 400, 'The request path is not a valid URL path', 'bad-request');
     if (parts[0] !== 'api') {
       if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, 'method not allowed', 'bad-request');
-      return serveRenderer(req, res, url);
+      return serveRenderer(req, res, parts);
+    }
+    if (!tokenOk(req, url)) {
+      return fail(res, 401, 'Missing or wrong token: open the URL that `tilt serve` printed', 'unauthorized');
     }
     const [, route, a, b] = parts;
     if (route === 'invoke' && req.method === 'POST' && a) {
@@ -207,8 +231,22 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (!(declared >= 0)) return fail(res, 411, 'upload needs a Content-Length', 'bad-request');
       if (declared > maxUpload) return fail(res, 413, `${name} is larger than the ${Math.round(maxUpload / 1024 ** 2)} MB upload limit`, 'too-large');
-      const { ref, path } = await engine.createUpload(name);
-      await pipeline(req, createWriteStream(path));
+      let upload: Awaited<ReturnType<Engine['createUpload']>>;
+      try {
+        upload = await engine.createUpload(name);
+      } catch (e) {
+        if (e instanceof EngineError && e.code === 'bad-input') return fail(res, 400, e.message, 'bad-request');
+        throw e;
+      }
+      const { ref, path } = upload;
+      try {
+        await pipeline(req, createWriteStream(path));
+      } catch (e) {
+        await engine.dropUpload(ref.id);
+        // The client went away mid-upload: nobody is left to answer.
+        if (req.destroyed) return void res.destroy();
+        throw e;
+      }
       return send(res, 200, { ok: true, value: ref });
     }
     if (route === 'media' && (req.method === 'GET' || req.method === 'HEAD') && a && b) {
@@ -234,21 +272,34 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
 
   const server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      if (!res.headersSent) fail(res, 500, `Internal error: ${(e as Error).message}`, 'internal');
+      // The details (paths of this machine among them) go to the server's log, not to the client.
+      console.error(`tilt serve: ${req.method} ${req.url}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      if (!res.headersSent) fail(res, 500, 'Internal error (details are in the server log)', 'internal');
       else res.destroy();
     });
   });
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
-  server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const t = tokenOf(req, url);
-    const status = !hostOk(req) ? 421 : !originOk(req) ? 403 : !t || !safeEqual(t, token) ? 401 : url.pathname !== '/api/events' ? 404 : 0;
+  // A frame ws refuses (unmasked, too large, bad opcode or UTF-8) is an 'error' on that socket:
+  // without a listener it would be thrown and end the process.
+  wss.on('connection', (ws: WebSocket) => ws.on('error', () => ws.terminate()));
+  function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = targetOf(req);
+    const status = !url ? 400 : !hostOk(req) ? 421 : !originOk(req) ? 403 : !tokenOk(req, url) ? 401 : url.pathname !== '/api/events' ? 404 : 0;
     if (status) {
       socket.end(`HTTP/1.1 ${status} Refused\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  }
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      upgrade(req, socket, head);
+    } catch (e) {
+      console.error(`tilt serve: upgrade ${req.url}: ${e instanceof Error ? e.message : String(e)}`);
+      socket.destroy();
+    }
   });
   const broadcast = <E extends keyof EventMap>(event: E, payload: EventMap[E]) => {
     const text = JSON.stringify({ event, payload });
@@ -271,6 +322,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     token,
     port,
     host,
+    hosts: [...hostNames],
     engine,
     async close() {
       unsubscribe();

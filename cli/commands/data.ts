@@ -1,17 +1,20 @@
+import { readFile } from 'node:fs/promises';
 import { defaultCacheDir } from '../../core/data/fetch';
 import { prepareCorpus, readManifest, summarise } from '../../core/data/manifest';
 import { PACKAGE_SETS } from '../../core/data/packages';
 import type { PackageSet } from '../../core/data/packages';
+import { parseTrainConfig } from '../../core/train/config';
+import { printDataCheck, runDataCheck } from '../dataCheck';
 import { parseCommandArgs } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import type { Command } from '../main';
 
 export const dataCommand: Command = {
-  summary: 'Fetch the real-recordings corpus from Debian packages, or list what is cached',
-  usage: 'tilt data fetch [--set ci|full] [--cache DIR] [--json] | tilt data list [--cache DIR] [--json]',
+  summary: 'Fetch the real-recordings corpus from Debian packages, list what is cached, or check a training config\'s data',
+  usage: 'tilt data fetch [--set ci|full] [--cache DIR] [--json] | tilt data list [--cache DIR] [--json] | tilt data check --config cfg.json [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
-      set: { type: 'string', default: 'full' }, cache: { type: 'string' }, json: { type: 'boolean' },
+      set: { type: 'string', default: 'full' }, cache: { type: 'string' }, json: { type: 'boolean' }, config: { type: 'string' },
     }, true);
     const cacheDir = values.cache ?? defaultCacheDir();
     const [sub] = positionals;
@@ -21,7 +24,7 @@ export const dataCommand: Command = {
       const manifest = await prepareCorpus(values.set as PackageSet, {
         cacheDir,
         onProgress: (p) => {
-          if (p.phase === 'fetch') bar.update(p.index / p.total, `${p.pkg}: ${p.stage}`);
+          if (p.phase === 'fetch') bar.update(p.fraction, `${p.pkg}: ${p.stage}`);
           else bar.update(p.done / p.total, `decoding ${p.done}/${p.total}`);
         },
       });
@@ -29,6 +32,20 @@ export const dataCommand: Command = {
       if (values.json) console.log(JSON.stringify({ cacheDir, clips: manifest.entries.length, hours: summarise(manifest.entries) }));
       else printSummary(manifest.entries);
       return 0;
+    }
+    if (sub === 'check') {
+      if (!values.config) throw new UsageError('data check needs --config cfg.json');
+      let raw: unknown;
+      try {
+        raw = JSON.parse(await readFile(values.config, 'utf8'));
+      } catch (e) {
+        throw new UsageError(`cannot read ${values.config}: ${(e as Error).message}`);
+      }
+      const { data } = parseTrainConfig({ data: (raw as { data?: unknown } | null)?.data });
+      const check = await runDataCheck(data);
+      if (values.json) console.log(JSON.stringify(check));
+      else printDataCheck(check);
+      return check.problems.length ? 1 : 0;
     }
     if (sub === 'list') {
       const manifest = await readManifest(cacheDir);
@@ -43,7 +60,7 @@ export const dataCommand: Command = {
       printSummary(manifest.entries);
       return 0;
     }
-    throw new UsageError('data needs "fetch" or "list"');
+    throw new UsageError('data needs "fetch", "list" or "check"');
   },
 };
 

@@ -3,6 +3,7 @@ import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
 import { separateFiles, defaultStemNames } from '../../core/separate/files';
 import { AUDIO_FORMATS } from '../../core/io/audio';
+import { MODEL_RATE } from '../../core/types';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseCommandArgs } from '../args';
 import { ProgressBar, UsageError } from '../format';
@@ -10,16 +11,16 @@ import { resolveModel } from '../models';
 import type { Command } from '../main';
 
 export const separateCommand: Command = {
-  summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav)',
+  summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
   usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--overwrite] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },
-      rate: { type: 'string', default: 'model' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+      rate: { type: 'string', default: 'input' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     }, true);
     if (positionals.length === 0) throw new UsageError('separate needs at least one audio file');
     if (!(AUDIO_FORMATS as readonly string[]).includes(values.format!)) throw new UsageError(`--format must be one of ${AUDIO_FORMATS.join(', ')}`);
-    if (values.rate !== 'model' && values.rate !== 'input') throw new UsageError('--rate must be "model" (8 kHz) or "input" (the file\'s own rate)');
+    if (values.rate !== 'model' && values.rate !== 'input') throw new UsageError('--rate must be "input" (the file\'s own rate and band, the default) or "model" (8 kHz)');
     const backend = await initBackend();
     const { dir, label } = await resolveModel(values.model);
     const { model, metadata } = await loadModel(dir);
@@ -30,7 +31,7 @@ export const separateCommand: Command = {
     try {
       const result = await separateFiles(model, positionals, {
         outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false,
-        onProgress: ({ fileIndex, fraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length}`),
+        onProgress: ({ fileIndex, fraction, stage, stageFraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length} ${stage} ${(stageFraction * 100).toFixed(0)}%`),
       });
       bar.done();
       const seconds = (performance.now() - t0) / 1000;
@@ -38,11 +39,11 @@ export const separateCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({
           backend: backend.choice, model: label, rtf: audio > 0 ? seconds / audio : null,
-          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration })),
+          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration, sampleRate: f.outputRate, channels: f.channels })),
           failed: result.failed.map((f) => ({ input: f.path, error: f.error.message })),
         }));
       } else {
-        for (const f of result.done) console.log(`${f.inputPath} -> ${f.outputs.join(', ')}`);
+        for (const f of result.done) console.log(`${f.inputPath} -> ${f.outputs.join(', ')} (${f.outputRate / 1000} kHz, ${f.channels === 1 ? 'mono' : `${f.channels} channels`}; the model worked at ${MODEL_RATE / 1000} kHz mono)`);
         if (audio > 0) console.error(`${audio.toFixed(1)} s of audio in ${seconds.toFixed(1)} s (real-time factor ${(seconds / audio).toFixed(3)})`);
         for (const f of result.failed) console.error(`failed: ${f.error.message}`);
       }

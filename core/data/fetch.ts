@@ -2,7 +2,7 @@
 // `dpkg-deb -x`. A marker file per package makes the fetch idempotent and resumable.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdir, readdir, readFile, writeFile, rm, rename, access } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile, rm, rename, access, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { summariseLicence } from './licence';
@@ -24,6 +24,8 @@ export interface FetchProgress {
   index: number;
   total: number;
   stage: 'cached' | 'download' | 'extract' | 'done';
+  /** Bytes of the package's .deb downloaded so far (download stage). */
+  bytes?: number;
 }
 
 export interface FetchedPackage {
@@ -34,21 +36,65 @@ export interface FetchedPackage {
 }
 
 interface Marker { name: string; version: string; debBytes: number; licence: string }
+const MARKER = '.tilt-extracted.json';
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(() => true, () => false);
 }
 
-async function aptDownload(pkg: string, dir: string): Promise<void> {
+async function debIn(dir: string, pkg: string): Promise<string | undefined> {
+  return (await readdir(dir)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+}
+
+/**
+ * `apt-get download` into `<debDir>/partial/<pkg>`, reporting the bytes as they arrive, then moves
+ * the .deb into debDir: apt writes the final file name as it goes, so an interrupted download must
+ * never sit where a finished one is looked for.
+ */
+async function aptDownload(pkg: string, debDir: string, signal: AbortSignal | undefined, onBytes: (bytes: number) => void): Promise<string> {
+  const dir = join(debDir, 'partial', pkg);
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  let polling = true;
+  const poll = setInterval(() => {
+    void readdir(dir).then(async (names) => {
+      let bytes = 0;
+      for (const n of names) bytes += await stat(join(dir, n)).then((s) => s.size, () => 0);
+      if (polling) onBytes(bytes);
+    }, () => undefined);
+  }, 500);
+  const opts = { cwd: dir, maxBuffer: 1 << 24, ...(signal ? { signal } : {}) };
   try {
-    await run('apt-get', ['download', pkg], { cwd: dir, maxBuffer: 1 << 24 });
-  } catch (e) {
-    const msg = `${(e as { stderr?: string }).stderr ?? ''}${(e as Error).message}`;
-    if (!/Unable to locate package|No packages found|Can't select/.test(msg)) throw e;
-    // No package lists yet on this machine: fetch them once and try again.
-    await run('apt-get', ['update'], { maxBuffer: 1 << 24 });
-    await run('apt-get', ['download', pkg], { cwd: dir, maxBuffer: 1 << 24 });
+    try {
+      await run('apt-get', ['download', pkg], opts);
+    } catch (e) {
+      const msg = `${(e as { stderr?: string }).stderr ?? ''}${(e as Error).message}`;
+      if (!/Unable to locate package|No packages found|Can't select/.test(msg)) throw e;
+      // No package lists yet on this machine: fetch them once and try again.
+      await run('apt-get', ['update'], { maxBuffer: 1 << 24, ...(signal ? { signal } : {}) });
+      await run('apt-get', ['download', pkg], opts);
+    }
+    const deb = await debIn(dir, pkg);
+    if (!deb) throw new Error(`apt-get download ${pkg} produced no .deb in ${dir}`);
+    await rename(join(dir, deb), join(debDir, deb));
+    return deb;
+  } finally {
+    polling = false;
+    clearInterval(poll);
+    await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The packages of `names` that a fetch would download: neither extracted nor downloaded yet. */
+export async function missingPackages(names: string[], cacheDir = defaultCacheDir()): Promise<string[]> {
+  const debDir = join(cacheDir, 'debs');
+  const missing: string[] = [];
+  for (const name of names) {
+    if (await exists(join(packageRoot(cacheDir, name), MARKER))) continue;
+    if (await exists(debDir) && await debIn(debDir, name)) continue;
+    missing.push(name);
+  }
+  return missing;
 }
 
 /**
@@ -56,28 +102,28 @@ async function aptDownload(pkg: string, dir: string): Promise<void> {
  * where each is, with its licence summarised from its Debian copyright file.
  */
 export async function fetchPackages(
-  names: string[], opts: { cacheDir?: string; onProgress?: (p: FetchProgress) => void } = {},
+  names: string[], opts: { cacheDir?: string; onProgress?: (p: FetchProgress) => void; signal?: AbortSignal } = {},
 ): Promise<FetchedPackage[]> {
+  const { signal } = opts;
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
   const debDir = join(cacheDir, 'debs');
   await mkdir(debDir, { recursive: true });
   const out: FetchedPackage[] = [];
   for (const [index, name] of names.entries()) {
-    const progress = (stage: FetchProgress['stage']) => opts.onProgress?.({ pkg: name, index, total: names.length, stage });
+    signal?.throwIfAborted();
+    const progress = (stage: FetchProgress['stage'], bytes?: number) => opts.onProgress?.({ pkg: name, index, total: names.length, stage, ...(bytes === undefined ? {} : { bytes }) });
     const root = packageRoot(cacheDir, name);
-    const markerPath = join(root, '.tilt-extracted.json');
+    const markerPath = join(root, MARKER);
     if (await exists(markerPath)) {
       const m = JSON.parse(await readFile(markerPath, 'utf8')) as Marker;
       out.push({ name, root, licence: m.licence, debBytes: m.debBytes });
       progress('cached');
       continue;
     }
-    let deb = (await readdir(debDir)).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
+    let deb = await debIn(debDir, name);
     if (!deb) {
-      progress('download');
-      await aptDownload(name, debDir);
-      deb = (await readdir(debDir)).find((f) => f.startsWith(`${name}_`) && f.endsWith('.deb'));
-      if (!deb) throw new Error(`apt-get download ${name} produced no .deb in ${debDir}`);
+      progress('download', 0);
+      deb = await aptDownload(name, debDir, signal, (bytes) => progress('download', bytes));
     }
     progress('extract');
     // Extract beside the target and rename, so an interrupted extraction is never taken for a done one.
@@ -85,12 +131,12 @@ export async function fetchPackages(
     await rm(partial, { recursive: true, force: true });
     await mkdir(partial, { recursive: true });
     const debPath = join(debDir, deb);
-    await run('dpkg-deb', ['-x', debPath, partial], { maxBuffer: 1 << 24 });
+    await run('dpkg-deb', ['-x', debPath, partial], { maxBuffer: 1 << 24, ...(signal ? { signal } : {}) });
     const copyright = await readFile(join(partial, 'usr/share/doc', name, 'copyright'), 'utf8').catch(() => '');
     const licence = summariseLicence(copyright);
-    const { size } = await import('node:fs/promises').then((fs) => fs.stat(debPath));
+    const { size } = await stat(debPath);
     const version = deb.slice(name.length + 1).replace(/_[^_]+\.deb$/, '');
-    await writeFile(join(partial, '.tilt-extracted.json'), JSON.stringify({ name, version, debBytes: size, licence } satisfies Marker));
+    await writeFile(join(partial, MARKER), JSON.stringify({ name, version, debBytes: size, licence } satisfies Marker));
     await rm(root, { recursive: true, force: true });
     await mkdir(join(cacheDir, 'packages'), { recursive: true });
     await rename(partial, root);

@@ -7,7 +7,7 @@ import { join, relative, resolve } from 'node:path';
 import { loadMono, AudioFileError } from '../io/audio';
 import { MODEL_RATE, type SoundClass } from '../types';
 import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
-import { fetchPackages, defaultCacheDir, type FetchProgress } from './fetch';
+import { fetchPackages, defaultCacheDir, missingPackages, type FetchProgress } from './fetch';
 import { parseDep5, licenceForPath } from './licence';
 import { assignSplits, type Split, type SplitOptions } from './split';
 
@@ -40,7 +40,8 @@ export interface Manifest {
 export const MANIFEST_FILE = 'manifest.json';
 
 export type PrepareProgress =
-  | ({ phase: 'fetch' } & FetchProgress)
+  /** `fraction`: of the megabytes the fetch downloads, by the packages' listed sizes. */
+  | ({ phase: 'fetch'; fraction: number } & FetchProgress)
   | { phase: 'decode'; done: number; total: number; file: string };
 
 async function walk(dir: string): Promise<string[]> {
@@ -79,6 +80,7 @@ export async function decodeCandidates(
   candidates: Omit<CorpusEntry, 'duration' | 'split' | 'pcm'>[],
   cacheDir: string,
   onProgress?: (p: PrepareProgress) => void,
+  signal?: AbortSignal,
 ): Promise<{ entries: Omit<CorpusEntry, 'split'>[]; skipped: Manifest['skipped'] }> {
   const pcmDir = join(cacheDir, 'pcm8k');
   await mkdir(pcmDir, { recursive: true });
@@ -86,6 +88,7 @@ export async function decodeCandidates(
   const entries: Omit<CorpusEntry, 'split'>[] = [];
   const skipped: Manifest['skipped'] = [];
   for (const [i, c] of candidates.entries()) {
+    signal?.throwIfAborted();
     onProgress?.({ phase: 'decode', done: i, total: candidates.length, file: c.file });
     const bytes = await readFile(c.file);
     const sha = createHash('sha1').update(bytes).digest('hex');
@@ -98,7 +101,7 @@ export async function decodeCandidates(
       samples = (await readPcm(pcmPath)).length;
     } else {
       try {
-        const x = await loadMono(c.file, MODEL_RATE, { rejectSilence: true, quality: 'medium' });
+        const x = await loadMono(c.file, MODEL_RATE, { rejectSilence: true, quality: 'fast' });
         await writePcm(pcmPath, x);
         samples = x.length;
       } catch (e) {
@@ -115,6 +118,14 @@ export async function decodeCandidates(
 export interface PrepareOptions extends SplitOptions {
   cacheDir?: string;
   onProgress?: (p: PrepareProgress) => void;
+  /** Checked between packages and files (and ends a running download): an aborted prepare rejects. */
+  signal?: AbortSignal;
+}
+
+/** What fetching these packages downloads: the packages not on disk yet and their listed size. */
+export async function pendingDownload(names: string[], cacheDir = defaultCacheDir()): Promise<{ packages: string[]; mb: number }> {
+  const packages = await missingPackages(names, cacheDir);
+  return { packages, mb: packages.reduce((sum, n) => sum + (PACKAGES[n]?.sizeMB ?? 0), 0) };
 }
 
 /**
@@ -124,13 +135,34 @@ export interface PrepareOptions extends SplitOptions {
  */
 export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOptions = {}): Promise<Manifest> {
   const cacheDir = opts.cacheDir ?? defaultCacheDir();
-  const names = Array.isArray(set) ? set : PACKAGE_SETS[set];
-  for (const n of names) if (!PACKAGES[n]) throw new Error(`unknown corpus package "${n}"`);
+  const requested = Array.isArray(set) ? set : PACKAGE_SETS[set];
+  for (const n of requested) if (!PACKAGES[n]) throw new Error(`unknown corpus package "${n}"`);
+  // One manifest per cache: a new set adds to the packages already there instead of replacing them.
+  const previous = await readManifest(cacheDir).catch(() => null);
+  const names = [...new Set([...(previous?.packages.map((p) => p.name).filter((n) => PACKAGES[n]) ?? []), ...requested])];
+  const { signal } = opts;
+  const download = await pendingDownload(names, cacheDir);
+  const sizeOf = (n: string) => (download.packages.includes(n) ? PACKAGES[n]!.sizeMB : 0);
+  let doneMB = 0;
+  // A package counts whole from its extraction on: the bytes still to come are the other packages'.
+  const fraction = (p: FetchProgress) => {
+    if (p.stage === 'extract') doneMB += sizeOf(p.pkg);
+    const now = p.stage === 'download' ? Math.min((p.bytes ?? 0) / 1e6, sizeOf(p.pkg)) : 0;
+    return download.mb > 0 ? Math.min(1, (doneMB + now) / download.mb) : 1;
+  };
   const fetched = await fetchPackages(names, {
-    cacheDir, onProgress: opts.onProgress && ((p) => opts.onProgress!({ phase: 'fetch', ...p })),
+    cacheDir, ...(signal ? { signal } : {}),
+    onProgress: opts.onProgress && ((p) => opts.onProgress!({ phase: 'fetch', fraction: fraction(p), ...p })),
   });
   const candidates: Omit<CorpusEntry, 'duration' | 'split' | 'pcm'>[] = [];
-  for (const pkg of fetched) {
+  for (const [index, pkg] of fetched.entries()) {
+    signal?.throwIfAborted();
+    const { unpack } = PACKAGES[pkg.name]!;
+    // Audio inside game archives comes out now: minutes for the big ones, after their download.
+    if (unpack && download.packages.includes(pkg.name)) {
+      opts.onProgress?.({ phase: 'fetch', fraction: 1, pkg: pkg.name, index, total: fetched.length, stage: 'extract' });
+    }
+    await unpack?.(pkg.root);
     const copyright = await readFile(join(pkg.root, 'usr/share/doc', pkg.name, 'copyright'), 'utf8').catch(() => '');
     const stanzas = parseDep5(copyright);
     for (const file of await walk(pkg.root)) {
@@ -140,9 +172,14 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
       candidates.push({ file, ...l, package: pkg.name, licence: licenceForPath(stanzas, rel) ?? pkg.licence });
     }
   }
-  const { entries, skipped } = await decodeCandidates(candidates, cacheDir, opts.onProgress);
-  // Split by paths inside the cache, so that the splits do not depend on where the cache lives.
-  const splits = assignSplits(entries.map((e) => ({ ...e, file: relative(cacheDir, e.file) })), opts);
+  const { entries, skipped } = await decodeCandidates(candidates, cacheDir, opts.onProgress, signal);
+  // Held-out packages are test material as a whole; the rest is split by paths inside the cache, so
+  // that the splits do not depend on where the cache lives.
+  const heldOut = new Set(PACKAGE_SETS.heldout);
+  const splittable = entries.filter((e) => !heldOut.has(e.package));
+  const assigned = assignSplits(splittable.map((e) => ({ ...e, file: relative(cacheDir, e.file) })), opts);
+  const splitOf = new Map(splittable.map((e, i) => [e, assigned[i]!]));
+  const splits = entries.map((e): Split => splitOf.get(e) ?? 'test');
   const manifest: Manifest = {
     version: 1,
     rate: MODEL_RATE,

@@ -15,6 +15,7 @@ import type { CorpusEntry } from './manifest';
 import { readPcm } from './manifest';
 import type { Split } from './split';
 import { Rng } from './random';
+import { augmentChannel, resampleLinear, silence, type AugmentConfig } from './augment';
 
 export interface Clip {
   id: string;
@@ -32,7 +33,7 @@ export async function loadClips(entries: CorpusEntry[], opts: { cacheDir?: strin
     if (opts.splits && !opts.splits.includes(e.split)) continue;
     const audio = e.pcm && opts.cacheDir
       ? await readPcm(join(opts.cacheDir, e.pcm))
-      : await loadMono(e.file, MODEL_RATE, { rejectSilence: false, quality: 'medium' });
+      : await loadMono(e.file, MODEL_RATE, { rejectSilence: false, quality: 'fast' });
     clips.push({ id: e.file, class: e.class, label: e.label, split: e.split, audio });
   }
   return clips;
@@ -51,6 +52,8 @@ export interface MixerOptions {
   /** Relative weights of the mixture types (normalised); default speech+env only. */
   priors?: Partial<Record<MixtureType, number>>;
   seed?: number | string;
+  /** Per-source augmentation (see augment.ts); absent: sources are plain crops. */
+  augment?: AugmentConfig | null;
 }
 
 /** A batch plus what made it, for evaluation breakdowns and checks. */
@@ -121,8 +124,8 @@ export class Mixer {
       const [c0, c1] = SOURCES[type];
       const s0 = sources.subarray((b * 2) * T, (b * 2 + 1) * T);
       const s1 = sources.subarray((b * 2 + 1) * T, (b * 2 + 2) * T);
-      const clip0 = this.cropInto(s0, c0, rng);
-      const clip1 = this.cropInto(s1, c1, rng, c0 === c1 ? clip0.label : undefined);
+      const clip0 = this.sourceInto(s0, c0, rng);
+      const clip1 = this.sourceInto(s1, c1, rng, c0 === c1 ? clip0.label : undefined);
       const snr = rng.uniform(this.snrRange[0], this.snrRange[1]);
       scale(s0, (10 ** (snr / 40) * rootSeconds) / Math.sqrt(energy(s0)));
       scale(s1, (10 ** (-snr / 40) * rootSeconds) / Math.sqrt(energy(s1)));
@@ -137,23 +140,92 @@ export class Mixer {
     return out;
   }
 
-  /** Fills `dst` with a crop of a random clip of `cls` (avoiding label `not` when possible). */
+  /**
+   * Fills `dst` with one source of class `cls` (avoiding label `not` when possible): a crop of a
+   * random clip, and with augmentation its channel, a pause (speech), and layered sounds and a
+   * steady bed (env). Returns the main clip.
+   */
+  private sourceInto(dst: Float32Array, cls: SoundClass, rng: Rng, not?: string): Clip {
+    const aug = this.opts.augment;
+    const clip = this.cropInto(dst, cls, rng, not);
+    if (!aug) return clip;
+    keepAudible(dst, augmentChannel(dst, rng, aug));
+    if (cls === 'speech' && rng.next() < aug.pause) {
+      const kept = Float32Array.from(dst);
+      const length = Math.round(rng.uniform(...aug.pauseFraction) * dst.length);
+      silence(dst, rng.int(dst.length - length + 1), length);
+      if (energy(dst) / dst.length < MIN_MEAN_SQUARE) dst.set(kept);
+    }
+    if (cls === 'env') {
+      const unit = Math.sqrt(energy(dst));
+      const layers = aug.envLayers[0] + rng.int(aug.envLayers[1] - aug.envLayers[0] + 1);
+      const layer = new Float32Array(dst.length);
+      for (let k = 0; k < layers; k++) {
+        this.cropInto(layer, 'env', rng);
+        keepAudible(layer, augmentChannel(layer, rng, aug));
+        addScaled(dst, layer, (unit * 10 ** (rng.uniform(...aug.layerGainDb) / 20)) / Math.sqrt(energy(layer)));
+      }
+      if (rng.next() < aug.bed) {
+        this.bedInto(layer, rng);
+        keepAudible(layer, augmentChannel(layer, rng, aug));
+        addScaled(dst, layer, (unit * 10 ** (rng.uniform(...aug.bedGainDb) / 20)) / Math.sqrt(energy(layer)));
+      }
+    }
+    return clip;
+  }
+
+  /** Fills `dst` with a crop of a random clip of `cls` (avoiding label `not` when possible), sped up or down with augmentation. */
   private cropInto(dst: Float32Array, cls: SoundClass, rng: Rng, not?: string): Clip {
     const pool = this.byClass[cls];
     const others = not === undefined ? pool : pool.filter((c) => c.label !== not);
     const from = others.length > 0 ? others : pool;
+    const aug = this.opts.augment;
+    const factor = aug && rng.next() < aug.speed ? rng.uniform(...aug.speedRange) : 1;
+    const T = dst.length;
+    const span = factor === 1 ? T : Math.ceil((T - 1) * factor) + 1;
+    const raw = factor === 1 ? dst : new Float32Array(span);
     let clip = from[0]!;
     for (let attempt = 0; attempt < MAX_REDRAWS; attempt++) {
       clip = rng.pick(from);
-      dst.fill(0);
+      raw.fill(0);
       const x = clip.audio;
-      const T = dst.length;
-      if (x.length >= T) dst.set(x.subarray(rng.int(x.length - T + 1)).subarray(0, T));
-      else dst.set(x, rng.int(T - x.length + 1));
-      if (energy(dst) / T >= MIN_MEAN_SQUARE) return clip;
+      if (x.length >= span) raw.set(x.subarray(rng.int(x.length - span + 1)).subarray(0, span));
+      else raw.set(x, rng.int(span - x.length + 1));
+      if (energy(raw) / span >= MIN_MEAN_SQUARE) {
+        if (raw !== dst) dst.set(resampleLinear(raw, factor, T));
+        return clip;
+      }
     }
     throw new Error(`no audible ${cls} crop found in ${MAX_REDRAWS} draws (last clip ${clip.id})`);
   }
+
+  /** A steady bed: an env clip repeated (with 50 ms crossfades) to cover all of `dst`. */
+  private bedInto(dst: Float32Array, rng: Rng): void {
+    const pool = this.byClass.env;
+    let x = rng.pick(pool).audio;
+    for (let attempt = 0; attempt < MAX_REDRAWS && energy(x) / x.length < MIN_MEAN_SQUARE; attempt++) x = rng.pick(pool).audio;
+    const fade = Math.min(Math.round(0.05 * MODEL_RATE), Math.floor(x.length / 2));
+    const period = Math.max(1, x.length - fade);
+    const offset = rng.int(x.length);
+    dst.fill(0);
+    for (let start = -offset; start < dst.length; start += period) {
+      for (let i = Math.max(0, -start); i < Math.min(x.length, dst.length - start); i++) {
+        const n = start + i;
+        const g = fade > 0 ? Math.min(1, (i + 1) / fade, (x.length - i) / fade) : 1;
+        dst[n]! += g * x[i]!;
+      }
+    }
+  }
+}
+
+/** Takes the augmented `y` unless augmentation left it inaudible (e.g. a band-stop on a narrow-band sound). */
+function keepAudible(dst: Float32Array, y: Float32Array): void {
+  if (energy(y) / y.length >= MIN_MEAN_SQUARE && y.every(Number.isFinite)) dst.set(y);
+}
+
+function addScaled(dst: Float32Array, x: Float32Array, g: number): void {
+  if (!Number.isFinite(g)) return;
+  for (let i = 0; i < dst.length; i++) dst[i]! += g * x[i]!;
 }
 
 /**

@@ -4,18 +4,22 @@
 import type { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { startWorker } from '../worker';
 import { EngineError, toErrorInfo } from './errors';
 import { ModelStore } from './models';
+import { removeStaleWorkDirs } from './paths';
 import { previewWeights } from './preview';
-import { runToContinue, TrainingRun, trainConfigFor } from './training';
+import { dataConfigFor, PHASE_STAGES, runToContinue, TrainingRun, trainConfigFor } from './training';
+import { DataCheckJob } from '../train/host';
+import { corpusCheck } from '../train/check';
+import { parseTrainConfig } from '../train/config';
 import type { RunSoFar, TrainingDefaults } from './training';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type {
   BackendDescription, EngineEvent, ExportParams, ExportResult, InputRef, ReweightTerm,
-  SeparateParams, SeparationResult, TrainParams, WeightsPreview,
+  SeparateParams, SeparationResult, TrainData, TrainParams, WeightsPreview,
 } from './types';
 
 export interface EngineConfig {
@@ -74,6 +78,7 @@ export class Engine {
   private readonly uploads = new Map<string, { path: string; name: string }>();
   private readonly lastProgress = new Map<string, { t: number; stage: string }>();
   private readonly runs = new Map<string, TrainingRun>();
+  private readonly checks = new Map<string, DataCheckJob>();
   private closed = false;
 
   constructor(private readonly config: EngineConfig) {
@@ -82,8 +87,12 @@ export class Engine {
       builtinDirs: config.builtinModelsDirs ?? [],
       settingsFile: config.settingsFile,
     });
-    mkdirSync(join(config.workDir, 'results'), { recursive: true });
-    mkdirSync(join(config.workDir, 'uploads'), { recursive: true });
+    // Uploads and results are the user's audio: readable by the user alone.
+    mkdirSync(config.workDir, { recursive: true, mode: 0o700 });
+    chmodSync(config.workDir, 0o700);
+    mkdirSync(join(config.workDir, 'results'), { recursive: true, mode: 0o700 });
+    mkdirSync(join(config.workDir, 'uploads'), { recursive: true, mode: 0o700 });
+    void removeStaleWorkDirs(config.workDir);
   }
 
   on(listener: Listener): () => void {
@@ -100,14 +109,22 @@ export class Engine {
   }
 
   /** Reserves a file for an upload (serve mode); the caller writes the bytes, then uses the ref. */
-  async createUpload(name: string): Promise<{ ref: InputRef; path: string }> {
+  async createUpload(name: string): Promise<{ ref: Extract<InputRef, { kind: 'upload' }>; path: string }> {
     const id = randomUUID();
-    const safe = basename(name).replace(/[^\w .()+-]/g, '_').slice(0, 120) || 'audio';
+    const safe = basename(name).replace(/[^\w .()+-]/g, '_').slice(0, 120);
+    // "." and ".." would name the uploads folder itself or its parent.
+    if (!/[^.\s]/.test(safe)) throw new EngineError(`"${name}" is not a file name: name the upload like recording.wav`, 'bad-input');
     const dir = join(this.config.workDir, 'uploads', id);
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     const path = join(dir, safe);
     this.uploads.set(id, { path, name: safe });
     return { ref: { kind: 'upload', id, name: safe }, path };
+  }
+
+  /** Forgets an upload and removes its file (an upload that did not arrive whole). */
+  async dropUpload(id: string): Promise<void> {
+    this.uploads.delete(id);
+    await rm(join(this.config.workDir, 'uploads', id), { recursive: true, force: true });
   }
 
   async separate(params: SeparateParams): Promise<{ jobId: string }> {
@@ -123,6 +140,11 @@ export class Engine {
   }
 
   cancel(jobId: string): boolean {
+    const check = this.checks.get(jobId);
+    if (check) {
+      check.cancel();
+      return true;
+    }
     const i = this.queue.findIndex((j) => j.jobId === jobId);
     if (i < 0) return false;
     const job = this.queue[i]!;
@@ -173,7 +195,6 @@ export class Engine {
       overwrite: p.overwrite ?? false,
       outDir,
       inputPath: stored.inputPath,
-      inputRate: stored.result.inputRate,
       files: stored.files,
     };
     return (await this.request({ op: 'export', req })) as ExportResult;
@@ -192,6 +213,7 @@ export class Engine {
     let config: Record<string, unknown>;
     try {
       config = trainConfigFor(params, base.dir, id, this.config.training);
+      await this.assertDownloadAgreed(config, params);
     } catch (e) {
       await rm(dir, { recursive: true, force: true });
       throw e;
@@ -211,6 +233,36 @@ export class Engine {
     return this.startRun(model.name, model.id, dir, config, soFar);
   }
 
+  /**
+   * Checks a run's data before it starts (decoding the user's folders off this thread): the check
+   * arrives as a train-data-check event. Cancel it with job:cancel.
+   */
+  checkData(data: TrainData): { jobId: string } {
+    if (this.closed) throw new EngineError('The engine is shut down', 'internal');
+    const section = dataConfigFor(data, this.config.training);
+    const jobId = randomUUID();
+    this.emit({ type: 'job-started', jobId, kind: 'check', label: 'data check' });
+    const job = new DataCheckJob({ data: section, ...(this.config.trainWorkerUrl ? { workerUrl: this.config.trainWorkerUrl } : {}) }, (p) => {
+      this.emit({ type: 'progress', jobId, kind: 'check', stage: PHASE_STAGES[p.phase], fraction: p.fraction, ...(p.etaSeconds === null ? {} : { etaSec: p.etaSeconds }) });
+    });
+    this.checks.set(jobId, job);
+    job.done.then(
+      (check) => this.emit(check ? { type: 'train-data-check', jobId, check } : { type: 'job-cancelled', jobId, kind: 'check' }),
+      (e: unknown) => this.emit({ type: 'job-failed', jobId, kind: 'check', error: toErrorInfo(e) }),
+    ).finally(() => this.checks.delete(jobId));
+    return { jobId };
+  }
+
+  /** The built-in recordings are downloaded only when the user agreed to it, having been told the size. */
+  private async assertDownloadAgreed(config: Record<string, unknown>, params: TrainParams): Promise<void> {
+    if (params.download) return;
+    const corpus = await corpusCheck(parseTrainConfig({ data: config.data }).data);
+    const download = corpus?.check.download;
+    if (download) {
+      throw new EngineError(`The built-in recordings are not downloaded yet: ${Math.round(download.mb)} MB in ${download.packages.length} packages. Agree to the download to start.`, 'needs-download');
+    }
+  }
+
   private assertCanTrain(): void {
     if (this.closed) throw new EngineError('The engine is shut down', 'internal');
     if (this.runs.size) throw new EngineError('A training run is already going: pause or cancel it first', 'busy');
@@ -224,9 +276,14 @@ export class Engine {
       ...(continues ? { continues } : {}),
       ...(this.config.backend ? { backend: this.config.backend } : {}),
       ...(this.config.trainWorkerUrl ? { workerUrl: this.config.trainWorkerUrl } : {}),
-      finish: async ({ bestSiSdri }) => {
+      finish: async ({ bestSiSdri, beforeAfter }) => {
         this.runs.delete(jobId);
-        if (bestSiSdri !== null) await this.models.setMeta(modelId, { metrics: { valSiSdri: bestSiSdri } }).catch(() => undefined);
+        const overall = beforeAfter?.rows[0];
+        const metrics = {
+          ...(bestSiSdri !== null ? { valSiSdri: bestSiSdri } : {}),
+          ...(overall ? { heldOutSiSdriBase: overall.before, heldOutSiSdri: overall.after } : {}),
+        };
+        if (Object.keys(metrics).length) await this.models.setMeta(modelId, { metrics }).catch(() => undefined);
         // A run that stopped before its first checkpoint leaves nothing to use.
         if (!(await this.models.has(modelId))) await rm(runDir, { recursive: true, force: true }).catch(() => undefined);
       },
@@ -267,12 +324,16 @@ export class Engine {
 
   async close(): Promise<void> {
     this.closed = true;
+    const checks = [...this.checks.values()].map((c) => {
+      c.cancel();
+      return c.done.catch(() => null);
+    });
     // Cancelling saves each run's last checkpoint, so quitting keeps the work done.
     const stopping = [...this.runs.values()].map((r) => {
       r.cancel();
       return r.done;
     });
-    await Promise.all(stopping);
+    await Promise.all([...stopping, ...checks]);
     for (const j of this.queue) clearTimeout(j.cancelTimer);
     this.queue.length = 0;
     const w = this.worker;

@@ -2,8 +2,9 @@
 // A model is a folder as core/models/io saves it (model.json + weights.bin). The app's own edits
 // (display name after a rename) go in `tilt-model.json` beside it, never into model.json; a markdown
 // model card may sit in MODEL_CARD.md / README.md.
-import { cp, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
+import { writeFileAtomic } from '../io/atomic';
 import { EngineError } from './errors';
 import type { ModelInfo } from './types';
 
@@ -40,11 +41,9 @@ async function readJson(p: string): Promise<Record<string, unknown> | undefined>
   }
 }
 
-/** Writes a file atomically (write then rename) so a crash never leaves half a JSON. */
+/** Writes a JSON file atomically so a crash never leaves half a JSON. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, path);
+  await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /** A folder is a model when core/models could load it: it has the `model.json` saveModel writes. */
@@ -162,8 +161,13 @@ export class ModelStore {
     const dest = join(this.files.userDir, id);
     const tmp = `${dest}.importing`;
     await rm(tmp, { recursive: true, force: true });
-    await cp(src, tmp, { recursive: true });
-    await rename(tmp, dest);
+    try {
+      await cp(src, tmp, { recursive: true });
+      await rename(tmp, dest);
+    } catch (e) {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
     const meta = (await readJson(join(dest, META_FILE))) ?? {};
     if (!meta.createdAt) await writeJsonAtomic(join(dest, META_FILE), { name: displayName, ...meta, importedAt: new Date().toISOString() });
     return this.get(id);
@@ -217,9 +221,10 @@ export class ModelStore {
     const modelJson = (await readJson(join(dir, 'model.json'))) ?? {};
     const saved = (modelJson.metadata && typeof modelJson.metadata === 'object' ? modelJson.metadata : {}) as Record<string, unknown>;
     const config = (modelJson.config && typeof modelJson.config === 'object' ? modelJson.config : {}) as Record<string, unknown>;
+    // A trained model's card sits with its weights (the run's best checkpoint), others' at the top.
     let card: string | undefined;
-    for (const f of CARD_FILES) {
-      card = await readFile(join(root, f), 'utf8').catch(() => undefined);
+    for (const f of [root, dir].flatMap((d) => CARD_FILES.map((name) => join(d, name)))) {
+      card = await readFile(f, 'utf8').catch(() => undefined);
       if (card !== undefined) break;
     }
     const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);

@@ -1,7 +1,8 @@
 // Where Tilt keeps the user's models and settings: one place shared by the app, the CLI and serve
 // mode, so a model trained in one shows up in the others. TILT_HOME overrides it.
+import { readdir, lstat, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -11,6 +12,8 @@ export function dataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.P
   return join(env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share'), 'tilt');
 }
 
+const WORK_DIR = /^tilt-(\d+)-[0-9a-z]+$/;
+
 /** The engine's folders under a data dir; scratch space is per process. */
 export function engineDirs(root = dataDir()) {
   return {
@@ -19,6 +22,32 @@ export function engineDirs(root = dataDir()) {
     exportDir: join(root, 'exports'),
     workDir: join(tmpdir(), `tilt-${process.pid}-${Date.now().toString(36)}`),
   };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the scratch folders beside `workDir` (named as engineDirs names them) of processes that
+ * are gone: a crash skips an engine's clean-up, and these hold the user's uploads and stems.
+ */
+export async function removeStaleWorkDirs(workDir: string): Promise<void> {
+  if (!WORK_DIR.test(basename(workDir))) return;
+  const parent = dirname(workDir);
+  for (const name of await readdir(parent).catch(() => [] as string[])) {
+    const pid = Number(WORK_DIR.exec(name)?.[1]);
+    const path = join(parent, name);
+    if (!pid || path === workDir || alive(pid)) continue;
+    const st = await lstat(path).catch(() => null);
+    if (!st?.isDirectory() || st.uid !== process.getuid?.()) continue;
+    await rm(path, { recursive: true, force: true }).catch(() => undefined);
+  }
 }
 
 /** Models shipped in the repository / app bundle. */

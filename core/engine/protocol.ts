@@ -8,7 +8,7 @@ export interface WorkerSeparation {
   durationSec: number;
   modelRate: number;
   backend: string;
-  /** Track id -> WAV file (8 kHz float) for playback and export. */
+  /** Track id -> float WAV file at the input's rate and channels, for playback and export. */
   files: Record<string, string>;
   tracks: TrackInfo[];
   elapsedMs: number;
@@ -18,8 +18,6 @@ export interface ExportRequest extends Omit<ExportParams, 'resultId' | 'outDir'>
   outDir: string;
   /** The recording the stems came from: its base name names the files. */
   inputPath: string;
-  /** The original file, for resampling back to its rate. */
-  inputRate: number;
   files: Record<string, string>;
 }
 

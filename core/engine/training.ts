@@ -6,12 +6,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TrainingJob } from '../train/host';
 import { trainConfigJson } from '../train/config';
-import { trainerStateOf } from '../train/checkpoint';
+import { recoverCheckpoints, trainerStateOf } from '../train/checkpoint';
 import type { TrainerState } from '../train/checkpoint';
 import type { FromTrainWorker } from '../train/protocol';
 import type { EvaluationReport } from '../train/metrics';
 import type { Granularity } from '../reweighting';
-import type { CheckpointInfo, EngineEvent, ReweightTerm, TrainParams, ValidationMetrics } from './types';
+import type { JobPhase } from '../train/progress';
+import type { BeforeAfterSummary, CheckpointInfo, EngineEvent, ReweightTerm, TrainData, TrainParams, ValidationMetrics } from './types';
 import { EngineError } from './errors';
 
 export interface TrainingDefaults {
@@ -31,6 +32,17 @@ export function granularityFor(terms: readonly ReweightTerm[]): Granularity {
   return terms.some((t) => 'class' in t) ? 'source' : 'mixture';
 }
 
+/** The data section of a run's config (JSON) for the Train view's choice of data. */
+export function dataConfigFor(data: TrainData, defaults: TrainingDefaults = {}): Record<string, unknown> {
+  if (data.kind === 'corpus') return { corpus: defaults.corpus ?? 'full', cacheDir: defaults.cacheDir ?? null };
+  if (data.folders.length === 0) throw new EngineError('Add at least one folder of training audio (or use the built-in recordings)', 'bad-input');
+  return {
+    corpus: null,
+    speechDirs: data.folders.filter((f) => f.class === 'speech').map((f) => f.path),
+    envDirs: data.folders.filter((f) => f.class === 'env').map((f) => f.path),
+  };
+}
+
 /**
  * The training config for a run: fine-tunes the base model folder, validates (and checkpoints) every
  * `validateEvery` steps, so an epoch is `validateEvery` steps and the run covers at least `steps`.
@@ -39,14 +51,7 @@ export function trainConfigFor(p: TrainParams, baseModelDir: string, runName: st
   if (!Number.isInteger(p.steps) || p.steps < 1) throw new EngineError(`Steps must be a whole number of at least 1 (got ${p.steps})`, 'bad-input');
   if (!Number.isInteger(p.validateEvery) || p.validateEvery < 1) throw new EngineError(`"Validate every" must be a whole number of at least 1 (got ${p.validateEvery})`, 'bad-input');
   const validateEvery = Math.min(p.validateEvery, p.steps);
-  const data = p.data.kind === 'corpus'
-    ? { corpus: defaults.corpus ?? 'full', cacheDir: defaults.cacheDir ?? null }
-    : {
-        corpus: null,
-        speechDirs: p.data.folders.filter((f) => f.class === 'speech').map((f) => f.path),
-        envDirs: p.data.folders.filter((f) => f.class === 'env').map((f) => f.path),
-      };
-  if (p.data.kind === 'folders' && p.data.folders.length === 0) throw new EngineError('Add at least one folder of training audio (or use the built-in recordings)', 'bad-input');
+  const data = dataConfigFor(p.data, defaults);
   return {
     name: runName,
     seed: p.seed,
@@ -99,6 +104,7 @@ export interface RunSoFar {
  */
 export async function runToContinue(runDir: string, modelId: string, name: string): Promise<{ config: Record<string, unknown>; soFar: RunSoFar }> {
   const last = join(runDir, 'last');
+  await recoverCheckpoints(runDir);
   let state: TrainerState;
   try {
     const json = JSON.parse(await readFile(join(last, 'model.json'), 'utf8')) as { metadata?: Record<string, unknown> };
@@ -122,7 +128,11 @@ export async function runToContinue(runDir: string, modelId: string, name: strin
 export interface RunEnd {
   outcome: 'finished' | 'cancelled' | 'failed';
   bestSiSdri: number | null;
+  beforeAfter: BeforeAfterSummary | null;
 }
+
+/** The progress event's stage for each phase of a run. */
+export const PHASE_STAGES: Record<JobPhase, string> = { download: 'downloading', decode: 'decoding', training: 'training', scoring: 'scoring' };
 
 export interface RunOptions {
   jobId: string;
@@ -159,16 +169,16 @@ export class TrainingRun {
     this.done = this.job.done.then(
       async (d) => {
         await this.pendingCheckpoint;
-        const end = { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null };
+        const end = { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null, beforeAfter: d.beforeAfter };
         await o.finish(end);
         const checkpoints = [...this.checkpoints.values()];
         if (d.outcome === 'cancelled') o.emit({ type: 'job-cancelled', jobId: o.jobId, kind: 'train' });
-        else o.emit({ type: 'train-done', jobId: o.jobId, checkpoints, modelId: o.modelId });
+        else o.emit({ type: 'train-done', jobId: o.jobId, checkpoints, modelId: o.modelId, beforeAfter: d.beforeAfter });
         return end;
       },
       async (e: unknown) => {
         await this.pendingCheckpoint;
-        const end = { outcome: 'failed' as const, bestSiSdri: null };
+        const end = { outcome: 'failed' as const, bestSiSdri: null, beforeAfter: null };
         await o.finish(end);
         const message = e instanceof Error ? e.message : String(e);
         o.emit({ type: 'job-failed', jobId: o.jobId, kind: 'train', error: { message: `Training stopped: ${message}`, code: 'train-failed' } });
@@ -201,6 +211,14 @@ export class TrainingRun {
   private onMessage(m: FromTrainWorker): void {
     const { jobId, emit } = this.o;
     switch (m.type) {
+      case 'status':
+        emit({ type: 'progress', jobId, kind: 'train', stage: 'loading data', fraction: null });
+        return;
+      case 'phase': {
+        const p = m.progress;
+        emit({ type: 'progress', jobId, kind: 'train', stage: PHASE_STAGES[p.phase], fraction: p.fraction, ...(p.etaSeconds === null ? {} : { etaSec: p.etaSeconds }) });
+        return;
+      }
       case 'started':
         this.state = 'running';
         this.step = m.step;
@@ -217,7 +235,7 @@ export class TrainingRun {
           type: 'train-step', jobId, step: p.step, totalSteps: p.totalSteps, loss: p.loss, lr: p.lr, weights: p.diagnostics,
           ...(p.skipped ? { skipped: p.skipped } : {}),
         });
-        emit({ type: 'progress', jobId, kind: 'train', stage: 'training', fraction: p.step / p.totalSteps });
+        emit({ type: 'progress', jobId, kind: 'train', stage: 'training', fraction: p.step / p.totalSteps, ...(m.etaSeconds === null ? {} : { etaSec: m.etaSeconds }) });
         return;
       }
       case 'epoch':

@@ -2,12 +2,14 @@
 // IPC / HTTP). Tensors never appear here: the engine keeps them inside its worker.
 import type { SoundClass, MixtureType } from '../types';
 import type { TermConfig, WeightDiagnostics } from '../reweighting';
+import type { DataCheck } from '../train/check';
+import type { BeforeAfterSummary } from '../train/beforeAfter';
 
-export type { SoundClass, MixtureType };
+export type { SoundClass, MixtureType, DataCheck, BeforeAfterSummary };
 
 export type StemFormat = 'wav16' | 'wav24' | 'wav32f' | 'flac';
 export const STEM_FORMATS: readonly StemFormat[] = ['wav16', 'wav24', 'wav32f', 'flac'];
-/** Export at the model's 8 kHz or resampled back to the input file's rate. */
+/** Export at the input file's rate (full band, the default) or at the model's 8 kHz. */
 export type ExportRate = 'model' | 'input';
 
 export interface BackendDescription {
@@ -32,8 +34,10 @@ export interface TrackInfo {
   id: string;
   label: string;
   kind: 'mixture' | 'stem';
-  /** Max-abs envelope of the 8 kHz track at `peaksPerSecond`, for drawing without decoding. */
-  peaks: number[];
+  /** The input's: tracks keep its channels and rate. */
+  channels: number;
+  /** Max-abs envelope of each channel at `peaksPerSecond`, for drawing without decoding. */
+  peaks: number[][];
   peaksPerSecond: number;
   /** RMS level in dBFS. */
   rmsDb: number;
@@ -44,9 +48,11 @@ export interface SeparationResult {
   fileName: string;
   /** The source file on the engine's machine (absent for uploads). */
   sourcePath?: string;
+  /** The tracks are at the input's rate and channel count. */
   inputRate: number;
   inputChannels: number;
   durationSec: number;
+  /** The rate the model separated at (mono), before the stems were carried back to the input's band and channels. */
   modelRate: number;
   model: { id: string; name: string };
   backend: string;
@@ -71,6 +77,7 @@ export interface ExportedFile {
   path: string;
   bytes: number;
   sampleRate: number;
+  channels: number;
   frames: number;
   format: StemFormat;
   /** Download URL (serve mode, where the files are on the server's machine). */
@@ -106,6 +113,11 @@ export interface TrainParams {
   seed: number;
   /** Validate (and checkpoint) every this many steps. */
   validateEvery: number;
+  /**
+   * The user agreed to download the built-in recordings (after the data check told the size); a run
+   * that needs the download is refused without it.
+   */
+  download?: boolean;
 }
 
 /** Entropy, effective batch size (1 / sum p^2), max weight, mass per class and mixture type. */
@@ -159,7 +171,8 @@ export interface ModelInfo {
 
 // ---- Jobs and events -----------------------------------------------------------------------
 
-export type JobKind = 'separate' | 'train';
+/** 'check': checking a run's data before it starts (train:check). */
+export type JobKind = 'separate' | 'train' | 'check';
 
 export interface EngineErrorInfo {
   message: string;
@@ -170,14 +183,17 @@ export interface EngineErrorInfo {
 
 export type EngineEvent =
   | { type: 'job-started'; jobId: string; kind: JobKind; label: string }
-  | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null }
+  /** `etaSec`: seconds left in this stage, once it has run long enough to tell. */
+  | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null; etaSec?: number }
   | { type: 'separate-done'; jobId: string; result: SeparationResult }
   | { type: 'train-state'; jobId: string; state: 'running' | 'paused' }
   /** `weights` is null and `skipped` says why for a step that was skipped (non-finite loss or gradient). */
   | { type: 'train-step'; jobId: string; step: number; totalSteps: number; loss: number; lr: number; weights: WeightsDiagnostics | null; skipped?: string }
   | { type: 'train-validation'; jobId: string; step: number; metrics: ValidationMetrics }
   | { type: 'train-checkpoint'; jobId: string; checkpoint: CheckpointInfo }
-  | { type: 'train-done'; jobId: string; checkpoints: CheckpointInfo[]; modelId: string }
+  /** `beforeAfter`: a finished fine-tune's held-out scores, base model against the new one. */
+  | { type: 'train-done'; jobId: string; checkpoints: CheckpointInfo[]; modelId: string; beforeAfter: BeforeAfterSummary | null }
+  | { type: 'train-data-check'; jobId: string; check: DataCheck }
   | { type: 'train-warning'; jobId: string; message: string }
   | { type: 'job-cancelled'; jobId: string; kind: JobKind }
   | { type: 'job-failed'; jobId: string; kind: JobKind; error: EngineErrorInfo };

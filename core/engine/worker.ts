@@ -4,14 +4,14 @@ import { parentPort } from 'node:worker_threads';
 import { mkdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { initBackend, describeBackend } from '../backend';
-import { readAudioFile, resample, writeAudioFile } from '../io/audio';
+import { createAudioWriter, openAudio, type AudioInput, type AudioWriter } from '../io/stream';
 import { loadModel } from '../models/io';
 import type { Separator } from '../models/types';
 import { defaultStemNames, exportStems } from '../separate/files';
-import { separateSignal } from '../separate/separate';
+import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
 import { EngineError, toErrorInfo } from './errors';
-import { peaksOf, rmsDb, trackLabel } from './tracks';
+import { TrackMeter, trackLabel } from './tracks';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type { BackendDescription, ExportResult, TrackInfo } from './types';
 
@@ -41,21 +41,24 @@ async function model(dir: string): Promise<{ model: Separator; stems: string[] }
   return loaded;
 }
 
-function downmix(channels: readonly Float32Array[]): Float32Array {
-  if (channels.length === 0) throw new EngineError('the file has no audio channels', 'bad-input');
-  if (channels.length === 1) return channels[0]!;
-  const mono = new Float32Array(channels[0]!.length);
-  for (const ch of channels) for (let t = 0; t < mono.length; t++) mono[t]! += ch[t]! / channels.length;
-  return mono;
-}
-
 const running = new Map<string, AbortController>();
+
+/** A file writer that also measures what goes through it for the track's waveform. */
+function meteredTrack(writer: AudioWriter, meter: TrackMeter): BlockSink {
+  return {
+    async write(block) {
+      meter.add(block);
+      await writer.write(block);
+    },
+  };
+}
 
 async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<void> {
   const abort = new AbortController();
   running.set(m.jobId, abort);
   const t0 = performance.now();
   const progress = (stage: string, fraction: number | null) => send({ type: 'progress', jobId: m.jobId, stage, fraction });
+  const writers: AudioWriter[] = [];
   try {
     progress('loading model', null);
     const desc = await backend();
@@ -63,41 +66,43 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
     progress('decoding', null);
     const info = await stat(m.path);
     if (info.size === 0) throw new EngineError(`${m.fileName}: the file is empty`, 'bad-input', m.path);
-    const audio = await readAudioFile(m.path);
-    const channels = audio.channels.length;
-    const inputRate = audio.sampleRate;
-    const mono = downmix(audio.channels);
-    const mixture = inputRate === MODEL_RATE ? mono : await resample(mono, inputRate, MODEL_RATE);
-    if (abort.signal.aborted) throw new EngineError('cancelled', 'cancelled');
-    progress('separating', 0);
-    const stems = await separateSignal(net, mixture, {
-      sampleRate: MODEL_RATE,
-      signal: abort.signal,
-      onProgress: (f) => progress('separating', f),
-    });
-    progress('writing', null);
-    await mkdir(m.outDir, { recursive: true });
-    const files: Record<string, string> = {};
-    const tracks: TrackInfo[] = [];
-    const all: [string, Float32Array][] = [['mixture', mixture], ...stemNames.map((n, i) => [n, stems[i]!] as [string, Float32Array])];
-    for (const [id, signal] of all) {
-      files[id] = join(m.outDir, `${id}.wav`);
-      await writeAudioFile(files[id], [signal], MODEL_RATE, 'wav32f', { overwrite: true });
-      const { peaks, peaksPerSecond } = peaksOf(signal, MODEL_RATE);
-      tracks.push({ id, label: trackLabel(id), kind: id === 'mixture' ? 'mixture' : 'stem', peaks, peaksPerSecond, rmsDb: rmsDb(signal) });
+    const input = await openAudio(m.path);
+    try {
+      await mkdir(m.outDir, { recursive: true });
+      // Tracks at the input's rate and channels, in float so that exporting to any format loses nothing.
+      const ids = ['mixture', ...stemNames];
+      const files: Record<string, string> = Object.fromEntries(ids.map((id) => [id, join(m.outDir, `${id}.wav`)]));
+      const meters = ids.map(() => new TrackMeter(input.sampleRate, input.frames, input.channels));
+      for (const id of ids) writers.push(await createAudioWriter(files[id]!, input.channels, input.sampleRate, 'wav32f', { overwrite: true }));
+      const [mixture, ...stems] = writers.map((w, i) => meteredTrack(w, meters[i]!));
+      await separateAudio(net, input, stems, {
+        file: m.path,
+        residual: residualStem(stemNames),
+        rate: 'input',
+        signal: abort.signal,
+        scratchParent: m.outDir,
+        mixture: mixture!,
+        onProgress: (stage, f) => progress(stage, f),
+      });
+      progress('writing', 1);
+      for (const w of writers) await w.close();
+      const tracks: TrackInfo[] = ids.map((id, i) => ({ id, label: trackLabel(id), kind: id === 'mixture' ? 'mixture' : 'stem', channels: input.channels, ...meters[i]!.result() }));
+      const result: WorkerSeparation = {
+        inputRate: input.sampleRate,
+        inputChannels: input.channels,
+        durationSec: input.frames / input.sampleRate,
+        modelRate: MODEL_RATE,
+        backend: desc.label,
+        files,
+        tracks,
+        elapsedMs: performance.now() - t0,
+      };
+      send({ type: 'separated', jobId: m.jobId, result });
+    } finally {
+      await input.close();
     }
-    const result: WorkerSeparation = {
-      inputRate,
-      inputChannels: channels,
-      durationSec: mixture.length / MODEL_RATE,
-      modelRate: MODEL_RATE,
-      backend: desc.label,
-      files,
-      tracks,
-      elapsedMs: performance.now() - t0,
-    };
-    send({ type: 'separated', jobId: m.jobId, result });
   } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
     const error = toErrorInfo(e);
     if (abort.signal.aborted || error.code === 'cancelled') send({ type: 'cancelled', jobId: m.jobId });
     else send({ type: 'failed', jobId: m.jobId, error: { ...error, file: error.file ?? m.path } });
@@ -107,30 +112,33 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
 }
 
 async function exportRequest(r: ExportRequest): Promise<ExportResult> {
-  const stems: Float32Array[] = [];
-  for (const s of r.stems) {
-    const file = r.files[s];
-    if (!file) throw new EngineError(`No stem named ${s}`, 'bad-input');
-    stems.push((await readAudioFile(file)).channels[0]!);
+  const inputs: AudioInput[] = [];
+  try {
+    for (const s of r.stems) {
+      const file = r.files[s];
+      if (!file) throw new EngineError(`No stem named ${s}`, 'bad-input');
+      inputs.push(await openAudio(file));
+    }
+    const paths = await exportStems({
+      inputPath: r.inputPath,
+      stems: inputs,
+      stemNames: r.stems,
+      outDir: r.outDir,
+      format: r.format,
+      rate: r.rate,
+      overwrite: r.overwrite ?? false,
+    });
+    const files = [];
+    for (const [i, path] of paths.entries()) {
+      // Read back what was written: the reply reports the file as it is on disk.
+      const written = await openAudio(path);
+      files.push({ stem: r.stems[i]!, fileName: basename(path), path, bytes: (await stat(path)).size, sampleRate: written.sampleRate, channels: written.channels, frames: written.frames, format: r.format });
+      await written.close();
+    }
+    return { dir: r.outDir, files };
+  } finally {
+    await Promise.all(inputs.map((i) => i.close()));
   }
-  const paths = await exportStems({
-    inputPath: r.inputPath,
-    stems,
-    stemNames: r.stems,
-    outDir: r.outDir,
-    format: r.format,
-    rate: r.rate,
-    inputRate: r.inputRate,
-    modelRate: MODEL_RATE,
-    overwrite: r.overwrite ?? false,
-  });
-  const files = [];
-  for (const [i, path] of paths.entries()) {
-    // Read back what was written: the reply reports the file as it is on disk.
-    const written = await readAudioFile(path);
-    files.push({ stem: r.stems[i]!, fileName: basename(path), path, bytes: (await stat(path)).size, sampleRate: written.sampleRate, frames: written.channels[0]!.length, format: r.format });
-  }
-  return { dir: r.outDir, files };
 }
 
 port.on('message', (m: ToWorker) => {

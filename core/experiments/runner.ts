@@ -3,8 +3,9 @@
 // Rerunning skips finished arms and resumes unfinished ones from their last checkpoint.
 import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic';
 import { tf } from '../tf';
 import type { MixtureBatch } from '../types';
 import type { SudoRmRf } from '../models/sudormrf';
@@ -101,9 +102,7 @@ export function batchHash(batch: MixtureBatch): string {
 }
 
 async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(value, null, 1)}\n`);
-  await rename(tmp, path);
+  await writeFileAtomic(path, `${JSON.stringify(value, null, 1)}\n`);
 }
 
 async function readJson<T>(path: string): Promise<T> {

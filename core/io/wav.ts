@@ -38,18 +38,36 @@ export function isWav(b: Uint8Array): boolean {
   return b.length >= 12 && ascii(b, 0) === 'RIFF' && ascii(b, 8) === 'WAVE';
 }
 
-export function parseWav(bytes: Uint8Array): WavInfo {
+/** Where a WAV file's samples are and how they are stored: all a reader needs to decode any stretch of them. */
+export interface WavLayout {
+  sampleRate: number;
+  channels: number;
+  encoding: WavInfo['encoding'];
+  bitsPerSample: number;
+  /** Byte offset of the first sample. */
+  dataStart: number;
+  frames: number;
+}
+
+/**
+ * Parses the chunks in front of the samples. `bytes` needs to hold the file up to the data chunk's
+ * header only; `fileSize` (default bytes.length) is the whole file's, against which the data chunk
+ * is checked. Throws WavFormatError with a reason; RangeError when `bytes` ends before the data chunk.
+ */
+export function parseWavLayout(bytes: Uint8Array, fileSize = bytes.length): WavLayout {
   if (!isWav(bytes)) throw new WavFormatError('corrupt header: not a RIFF/WAVE file');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let fmt: { tag: number; channels: number; rate: number; blockAlign: number; bits: number } | undefined;
   let data: { start: number; size: number } | undefined;
   let pos = 12;
-  while (pos + 8 <= bytes.length) {
+  while (pos + 8 <= fileSize) {
+    if (pos + 8 > bytes.length) throw new RangeError(`parseWavLayout: the header goes on past byte ${bytes.length}`);
     const id = ascii(bytes, pos);
     const size = view.getUint32(pos + 4, true);
     const body = pos + 8;
     if (id === 'fmt ') {
-      if (size < 16 || body + size > bytes.length) throw new WavFormatError('corrupt header: fmt chunk too short');
+      if (size < 16 || body + size > fileSize) throw new WavFormatError('corrupt header: fmt chunk too short');
+      if (body + size > bytes.length) throw new RangeError(`parseWavLayout: the fmt chunk goes on past byte ${bytes.length}`);
       let tag = view.getUint16(body, true);
       const channels = view.getUint16(body + 2, true);
       const rate = view.getUint32(body + 4, true);
@@ -61,7 +79,7 @@ export function parseWav(bytes: Uint8Array): WavInfo {
       }
       fmt = { tag, channels, rate, blockAlign, bits };
     } else if (id === 'data') {
-      const available = bytes.length - body;
+      const available = fileSize - body;
       if (STREAMING_SIZES.has(size)) data = { start: body, size: available };
       else if (size > available) {
         throw new WavFormatError(`truncated: data chunk declares ${size} bytes but only ${available} are present`);
@@ -85,22 +103,36 @@ export function parseWav(bytes: Uint8Array): WavInfo {
     const name = CODEC_NAMES[tag] ?? `format tag 0x${tag.toString(16).padStart(4, '0')}`;
     throw new WavFormatError(`unsupported codec: WAV ${name}, ${bits} bits`);
   }
-  const bytesPer = bits / 8;
-  const frameBytes = bytesPer * nCh;
+  const frameBytes = (bits / 8) * nCh;
   if (fmt.blockAlign !== 0 && fmt.blockAlign !== frameBytes) {
     throw new WavFormatError(`corrupt header: block align ${fmt.blockAlign} does not match ${nCh} x ${bits} bits`);
   }
-  const frames = Math.floor(data.size / frameBytes);
+  return { sampleRate: rate, channels: nCh, encoding, bitsPerSample: bits, dataStart: data.start, frames: Math.floor(data.size / frameBytes) };
+}
+
+/** Decodes whole frames of interleaved samples stored as `layout` says into planar channels. */
+export function decodeWavFrames(bytes: Uint8Array, layout: WavLayout): Float32Array[] {
+  const bytesPer = layout.bitsPerSample / 8;
+  const nCh = layout.channels;
+  const frames = Math.floor(bytes.length / (bytesPer * nCh));
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const channels = Array.from({ length: nCh }, () => new Float32Array(frames));
-  const read = sampleReader(view, encoding, bits);
-  let p = data.start;
+  const read = sampleReader(view, layout.encoding, layout.bitsPerSample);
+  let p = 0;
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < nCh; c++) {
       channels[c]![i] = read(p);
       p += bytesPer;
     }
   }
-  return { sampleRate: rate, channels, encoding, bitsPerSample: bits };
+  return channels;
+}
+
+export function parseWav(bytes: Uint8Array): WavInfo {
+  const layout = parseWavLayout(bytes);
+  const frameBytes = (layout.bitsPerSample / 8) * layout.channels;
+  const channels = decodeWavFrames(bytes.subarray(layout.dataStart, layout.dataStart + layout.frames * frameBytes), layout);
+  return { sampleRate: layout.sampleRate, channels, encoding: layout.encoding, bitsPerSample: layout.bitsPerSample };
 }
 
 function sampleReader(view: DataView, encoding: WavInfo['encoding'], bits: number): (p: number) => number {
@@ -140,22 +172,23 @@ export interface WavEncoding {
   extensible?: boolean;
 }
 
-/** Writes planar float channels as a WAV file; PCM samples are clipped to [-1, 1) and rounded. */
-export function encodeWav(channels: Float32Array[], sampleRate: number, enc: WavEncoding): Uint8Array {
+/**
+ * The bytes in front of the samples for `frames` frames of `nCh` channels; a file written before
+ * its length is known gets its header again, with the final count, once the samples are in.
+ */
+export function wavHeader(nCh: number, sampleRate: number, enc: WavEncoding, frames: number): Uint8Array {
   const { bits, float } = enc;
   if (float ? bits !== 32 && bits !== 64 : bits === 64) throw new Error(`cannot write ${bits}-bit ${float ? 'float' : 'PCM'} WAV`);
-  const nCh = channels.length;
-  const frames = channels[0]?.length ?? 0;
   const extensible = enc.extensible ?? nCh > 2;
   const bytesPer = bits / 8;
   const dataSize = frames * nCh * bytesPer;
   const fmtSize = extensible ? 40 : 16;
-  const total = 12 + 8 + fmtSize + 8 + dataSize + (dataSize & 1);
-  const out = new Uint8Array(total);
+  const headerSize = 12 + 8 + fmtSize + 8;
+  const out = new Uint8Array(headerSize);
   const view = new DataView(out.buffer);
   const put = (at: number, s: string) => { for (let i = 0; i < 4; i++) out[at + i] = s.charCodeAt(i); };
   put(0, 'RIFF');
-  view.setUint32(4, total - 8, true);
+  view.setUint32(4, headerSize + dataSize + (dataSize & 1) - 8, true);
   put(8, 'WAVE');
   put(12, 'fmt ');
   view.setUint32(16, fmtSize, true);
@@ -178,14 +211,35 @@ export function encodeWav(channels: Float32Array[], sampleRate: number, enc: Wav
   }
   put(p, 'data');
   view.setUint32(p + 4, dataSize, true);
-  p += 8;
-  const write = sampleWriter(view, bits, float);
+  return out;
+}
+
+/** Interleaved sample bytes of planar channels; PCM samples are clipped to [-1, 1) and rounded. */
+export function encodeWavFrames(channels: readonly Float32Array[], enc: WavEncoding): Uint8Array {
+  const nCh = channels.length;
+  const frames = channels[0]?.length ?? 0;
+  const bytesPer = enc.bits / 8;
+  const out = new Uint8Array(frames * nCh * bytesPer);
+  const view = new DataView(out.buffer);
+  const write = sampleWriter(view, enc.bits, enc.float);
+  let p = 0;
   for (let i = 0; i < frames; i++) {
     for (let c = 0; c < nCh; c++) {
       write(p, channels[c]![i]!);
       p += bytesPer;
     }
   }
+  return out;
+}
+
+/** Writes planar float channels as a WAV file; PCM samples are clipped to [-1, 1) and rounded. */
+export function encodeWav(channels: Float32Array[], sampleRate: number, enc: WavEncoding): Uint8Array {
+  const frames = channels[0]?.length ?? 0;
+  const header = wavHeader(channels.length, sampleRate, enc, frames);
+  const body = encodeWavFrames(channels, enc);
+  const out = new Uint8Array(header.length + body.length + (body.length & 1));
+  out.set(header);
+  out.set(body, header.length);
   return out;
 }
 

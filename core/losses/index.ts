@@ -1,6 +1,6 @@
 export { permutations } from './permutations';
 export {
-  SI_SDR_EPS, siSdr_BT, siSdr_BST, pairwiseSiSdr_BST, negPitSiSdrPerSource_BST, negPitSiSdr_BST, siSdri_BST,
+  SI_SDR_EPS, siSdr_BT, siSdr_BST, pairwiseSiSdr_BST, crossClassRows, negPitSiSdrPerSource_BST, negPitSiSdr_BST, siSdri_BST,
 } from './siSdr';
 export type { PitPerSource, PitPerExample } from './siSdr';
 export { siSdr, pitSiSdr, siSdri } from './siSdrArrays';

@@ -68,11 +68,13 @@ export interface PitPerExample {
  * Permutation-invariant negative SI-SDR kept per (example, source): for each example the
  * permutation maximising the mean SI-SDR over sources is chosen (all n! are tried), and each
  * source's loss under it is returned. Gradients flow only through the chosen pairs.
- * est, ref [batch, nSrc, time].
+ * est, ref [batch, nSrc, time]. `fixedRows` [batch] (optional): rows scored in the given order
+ * (estimate s against reference s, no search), for outputs whose slots have a fixed meaning.
  */
-export function negPitSiSdrPerSource_BST(est: Tensor3D, ref: Tensor3D, eps = SI_SDR_EPS): PitPerSource {
+export function negPitSiSdrPerSource_BST(est: Tensor3D, ref: Tensor3D, eps = SI_SDR_EPS, fixedRows?: readonly boolean[]): PitPerSource {
   assertSameShape('negPitSiSdrPerSource_BST', est, ref, 3);
   const [batch, nSrc] = est.shape;
+  if (fixedRows && fixedRows.length !== batch) throw new Error(`negPitSiSdrPerSource_BST: fixedRows has ${fixedRows.length} entries for a batch of ${batch}`);
   const perms = permutations(nSrc);
   const nPerm = perms.length;
   return tf.tidy(() => {
@@ -87,13 +89,25 @@ export function negPitSiSdrPerSource_BST(est: Tensor3D, ref: Tensor3D, eps = SI_
       tf.matMul(tf.reshape(pair, [batch, nSrc * nSrc]), tf.tensor2d(select, [nSrc * nSrc, nPerm * nSrc])),
       [batch, nPerm, nSrc],
     ); // SI-SDR [batch, nPerm, nSrc]
-    const best = tf.argMax(tf.mean(perPerm, 2), 1); // [batch]
+    const searched = tf.argMax(tf.mean(perPerm, 2), 1); // [batch]
+    // The identity is permutation 0.
+    const best = fixedRows?.some(Boolean)
+      ? tf.mul(searched, tf.tensor1d(fixedRows.map((f) => (f ? 0 : 1)), 'int32'))
+      : searched;
     // oneHot's dtype argument is ignored by the wasm kernel (it writes int32 bits), hence the cast.
     const chosen = tf.expandDims(tf.cast(tf.oneHot(best, nPerm), 'float32'), 2); // [batch, nPerm, 1]
     const loss = tf.neg(tf.sum(tf.mul(perPerm, chosen), 1)) as Tensor2D; // [batch, nSrc]
     const perm = tf.gather(tf.tensor2d(perms.flat(), [nPerm, nSrc], 'int32'), best) as Tensor2D;
     return { loss, perm };
   });
+}
+
+/**
+ * Rows whose sources all differ in class: their output slots mean classes (slot s holds source s's
+ * class, speech first in speech+env mixtures), so they are scored without permutation search.
+ */
+export function crossClassRows(classes: readonly (readonly string[])[]): boolean[] {
+  return classes.map((row) => new Set(row).size === row.length);
 }
 
 /** Negative permutation-invariant SI-SDR per example: est, ref [batch, nSrc, time] -> loss [batch]. */

@@ -1,8 +1,9 @@
 // Model folders: `model.json` (format, version, config, tfjs weights manifest, caller metadata) and
 // `weights.bin` (tf.io.encodeWeights). Extra named-tensor groups (optimizer state) use the same
 // encoding in their own `<group>.json` + `<group>.bin` pair.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../io/atomic';
 import { tf } from '../tf';
 import type { NamedTensorMap, Tensor } from '../tf';
 import { createSudoRmRf, validateConfig, type SudoRmRf, type SudoRmRfConfig } from './sudormrf';
@@ -24,18 +25,11 @@ interface TensorsJson {
   weightsManifest: ModelJson['weightsManifest'];
 }
 
-/** Writes a file atomically (write then rename), so a crash never leaves a half-written file. */
-async function writeAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
-
 async function writeGroup(dir: string, base: string, tensors: NamedTensorMap, format: string): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  await writeAtomic(join(dir, `${base}.bin`), new Uint8Array(data));
+  await writeFileAtomic(join(dir, `${base}.bin`), new Uint8Array(data));
   const json: TensorsJson = { format, formatVersion: MODEL_FORMAT_VERSION, weightsManifest: [{ paths: [`${base}.bin`], weights: specs }] };
-  await writeAtomic(join(dir, `${base}.json`), JSON.stringify(json, null, 2));
+  await writeFileAtomic(join(dir, `${base}.json`), JSON.stringify(json, null, 2));
 }
 
 async function readJson<T>(path: string, what: string): Promise<T> {
@@ -84,7 +78,7 @@ export async function saveModel(model: SudoRmRf, dir: string, metadata?: Record<
   const named: NamedTensorMap = {};
   for (const [name, v] of model.namedWeights()) named[name] = v;
   const { data, specs } = await tf.io.encodeWeights(named);
-  await writeAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
+  await writeFileAtomic(join(dir, 'weights.bin'), new Uint8Array(data));
   const json: ModelJson = {
     format: MODEL_FORMAT,
     formatVersion: MODEL_FORMAT_VERSION,
@@ -92,7 +86,7 @@ export async function saveModel(model: SudoRmRf, dir: string, metadata?: Record<
     weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
     ...(metadata ? { metadata } : {}),
   };
-  await writeAtomic(join(dir, 'model.json'), JSON.stringify(json, null, 2));
+  await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json, null, 2));
 }
 
 export interface LoadedModel {
@@ -132,6 +126,7 @@ export async function loadModel(dir: string, scope?: string, opts: { exact?: boo
   }
   const inputStd = json.metadata?.inputStd;
   if (typeof inputStd === 'number' && Number.isFinite(inputStd) && inputStd > 0) model.inputStd = inputStd;
+  if (json.metadata?.slots === 'fixed') model.fixedSlots = true;
   return { model, metadata: json.metadata };
 }
 

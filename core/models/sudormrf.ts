@@ -137,6 +137,7 @@ export class SudoRmRf implements Separator {
    */
   gradientCheckpointing: boolean | 'auto' = 'auto';
   inputStd?: number;
+  fixedSlots?: boolean;
   private readonly byName: Map<string, Variable>;
   private readonly blockParams: Variable[][];
   private disposed = false;

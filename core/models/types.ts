@@ -10,6 +10,11 @@ export interface Separator {
    * separation and evaluation bring their input to this level; absent: unit variance.
    */
   inputStd?: number;
+  /**
+   * True when output s always holds class s (trained with fixed slots for cross-class mixtures):
+   * separation keeps the order as it comes instead of aligning chunks by similarity.
+   */
+  fixedSlots?: boolean;
   /** mixture [batch, time] -> estimated sources [batch, nSrc, time]; any time length. */
   apply(mixture: Tensor2D): Tensor3D;
   dispose(): void;

@@ -15,6 +15,8 @@ export class ReweightConfigError extends Error {
 export interface NumberRule {
   /** Inclusive lower bound. */
   min?: number;
+  /** Inclusive upper bound. */
+  max?: number;
   /** Exclusive upper bound. */
   below?: number;
   /** Exclusive lower bound. */
@@ -39,6 +41,7 @@ export class Validator {
     const problems: string[] = [];
     if (rule.integer && !Number.isInteger(value)) problems.push('an integer');
     if (rule.min !== undefined && value < rule.min) problems.push(`>= ${rule.min}`);
+    if (rule.max !== undefined && value > rule.max) problems.push(`<= ${rule.max}`);
     if (rule.above !== undefined && value <= rule.above) problems.push(`> ${rule.above}`);
     if (rule.below !== undefined && value >= rule.below) problems.push(`< ${rule.below}`);
     if (problems.length > 0) {

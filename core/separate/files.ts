@@ -1,10 +1,13 @@
-// File-level separation: read a recording, separate it at the model's rate, write one file per stem.
+// File-level separation: read a recording, separate it (pipeline.ts), write one file per stem at
+// the recording's own rate and channels (or the model's rate when asked).
 import { access, mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { AUDIO_FORMATS, AudioFileError, FORMAT_EXTENSIONS, downmix, isSilent, readAudioFile, resample, writeAudioFile, type AudioFormat } from '../io/audio';
+import { AUDIO_FORMATS, FORMAT_EXTENSIONS, type AudioFormat } from '../io/audio';
+import { createAudioWriter, openAudio, resampledReader, type AudioWriter, type FrameReader } from '../io/stream';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
-import { separateSignal, SeparationInputError, type SeparateOptions } from './separate';
+import { residualStem, separateAudio, stemFormat, type SeparationStage, type StemRate } from './pipeline';
+import { SeparationInputError, type SeparateOptions } from './separate';
 
 /** Names used when the model's metadata gives none: source1, source2, ... */
 export function defaultStemNames(nSources: number): string[] {
@@ -53,20 +56,35 @@ async function checkTargets(paths: readonly string[], overwrite: boolean): Promi
 export interface ExportStemsOptions {
   /** The recording the stems came from; its base name names the files. */
   inputPath: string;
-  /** One signal per stem, at `modelRate`. */
-  stems: readonly Float32Array[];
+  /** One reader per stem (a separation's tracks). */
+  stems: readonly FrameReader[];
   stemNames: readonly string[];
   outDir: string;
   /** Default 'wav16'. */
   format?: AudioFormat;
-  /** Write at the model's rate (default) or resampled back to the input's rate. */
-  rate?: 'model' | 'input';
-  /** The input's rate; required with rate 'input'. */
-  inputRate?: number;
-  /** The stems' rate. Default MODEL_RATE. */
-  modelRate?: number;
+  /** Keep the stems' rate (the input's; default) or write them at the model's rate. */
+  rate?: StemRate;
   /** Replace existing files. Default false. */
   overwrite?: boolean;
+}
+
+function checkFormat(format: AudioFormat, rate: StemRate): void {
+  if (!AUDIO_FORMATS.includes(format)) throw new SeparationInputError(`unknown format "${format}": use one of ${AUDIO_FORMATS.join(', ')}`);
+  if (rate !== 'model' && rate !== 'input') throw new SeparationInputError(`rate must be 'model' or 'input', got "${String(rate)}"`);
+}
+
+/** Streams each reader into its writer block by block, then puts every file in place; on failure none is left. */
+async function writeAll(readers: readonly FrameReader[], writers: readonly AudioWriter[]): Promise<void> {
+  try {
+    for (const [i, r] of readers.entries()) {
+      const block = 10 * r.sampleRate;
+      for (let at = 0; at < r.frames; at += block) await writers[i]!.write(await r.read(at, block));
+    }
+    for (const w of writers) await w.close();
+  } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw e;
+  }
 }
 
 /**
@@ -75,19 +93,10 @@ export interface ExportStemsOptions {
  */
 export async function exportStems(opts: ExportStemsOptions): Promise<string[]> {
   const format = opts.format ?? 'wav16';
-  if (!AUDIO_FORMATS.includes(format)) throw new SeparationInputError(`unknown format "${format}": use one of ${AUDIO_FORMATS.join(', ')}`);
+  const rate = opts.rate ?? 'input';
+  checkFormat(format, rate);
   if (opts.stems.length === 0) throw new SeparationInputError('exportStems: no stems to export');
   validateStemNames(opts.stemNames, opts.stems.length);
-  const modelRate = opts.modelRate ?? MODEL_RATE;
-  const rateChoice = opts.rate ?? 'model';
-  if (rateChoice !== 'model' && rateChoice !== 'input') throw new SeparationInputError(`rate must be 'model' or 'input', got "${String(rateChoice)}"`);
-  let outRate = modelRate;
-  if (rateChoice === 'input') {
-    if (opts.inputRate === undefined || !Number.isInteger(opts.inputRate) || opts.inputRate <= 0) {
-      throw new SeparationInputError(`exportStems: rate 'input' needs the input's sample rate (a positive integer), got ${opts.inputRate}`);
-    }
-    outRate = opts.inputRate;
-  }
   const overwrite = opts.overwrite ?? false;
   const paths = opts.stemNames.map((name) => stemPath(opts.outDir, opts.inputPath, name, format));
   if (paths.some((p) => resolve(p) === resolve(opts.inputPath))) {
@@ -95,29 +104,30 @@ export async function exportStems(opts: ExportStemsOptions): Promise<string[]> {
   }
   await checkTargets(paths, overwrite);
   await mkdir(opts.outDir, { recursive: true });
-  for (let s = 0; s < opts.stems.length; s++) {
-    const stem = opts.stems[s]!;
-    const data = outRate === modelRate ? stem : await resample(stem, modelRate, outRate);
-    await writeAudioFile(paths[s]!, [data], outRate, format, { overwrite });
+  const readers = opts.stems.map((r) => resampledReader(r, rate === 'input' ? r.sampleRate : MODEL_RATE));
+  const writers: AudioWriter[] = [];
+  try {
+    for (const [i, r] of readers.entries()) writers.push(await createAudioWriter(paths[i]!, r.channels, r.sampleRate, format, { overwrite, frames: r.frames }));
+  } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw e;
   }
+  await writeAll(readers, writers);
   return paths;
 }
 
-/** Mono at the model's rate plus the input's own rate (for exporting back at it). */
-export async function loadForSeparation(inputPath: string, modelRate: number = MODEL_RATE): Promise<{ mixture: Float32Array; inputRate: number }> {
-  const audio = await readAudioFile(inputPath);
-  const mono = downmix(audio);
-  if (isSilent(mono)) throw new AudioFileError(inputPath, 'silence only: nothing to separate');
-  return { mixture: await resample(mono, audio.sampleRate, modelRate), inputRate: audio.sampleRate };
-}
-
-export interface SeparateFileOptions extends Omit<SeparateOptions, 'sampleRate'> {
+export interface SeparateFileOptions extends Omit<SeparateOptions, 'sampleRate' | 'onProgress'> {
   outDir: string;
   /** One per model source, in the model's output order. Default source1, source2, ... */
   stemNames?: readonly string[];
   format?: AudioFormat;
-  rate?: 'model' | 'input';
+  /** The input's rate and channels, full band (default), or the model's rate. */
+  rate?: StemRate;
   overwrite?: boolean;
+  /** Folder for the scratch files (the model's 8 kHz signals); default the system's temporary folder. */
+  scratchParent?: string;
+  /** Fraction done of each stage (hours of audio take minutes per stage). */
+  onProgress?: (stage: SeparationStage, fraction: number) => void;
 }
 
 export interface SeparatedFile {
@@ -126,6 +136,9 @@ export interface SeparatedFile {
   outputs: string[];
   stemNames: string[];
   inputRate: number;
+  channels: number;
+  /** Rate the stems were written at. */
+  outputRate: number;
   /** Seconds of audio separated. */
   duration: number;
 }
@@ -135,27 +148,44 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
   const stemNames = [...(opts.stemNames ?? defaultStemNames(model.nSources))];
   validateStemNames(stemNames, model.nSources);
   const format = opts.format ?? 'wav16';
-  await checkTargets(stemNames.map((n) => stemPath(opts.outDir, inputPath, n, format)), opts.overwrite ?? false);
-  const { mixture, inputRate } = await loadForSeparation(inputPath);
-  const stems = await separateSignal(model, mixture, { ...opts, sampleRate: MODEL_RATE });
-  const outputs = await exportStems({
-    inputPath,
-    stems,
-    stemNames,
-    outDir: opts.outDir,
-    format,
-    rate: opts.rate ?? 'model',
-    inputRate,
-    overwrite: opts.overwrite ?? false,
-  });
-  return { inputPath, outputs, stemNames, inputRate, duration: mixture.length / MODEL_RATE };
+  const rate = opts.rate ?? 'input';
+  checkFormat(format, rate);
+  const overwrite = opts.overwrite ?? false;
+  const outputs = stemNames.map((n) => stemPath(opts.outDir, inputPath, n, format));
+  if (outputs.some((p) => resolve(p) === resolve(inputPath))) throw new SeparationInputError(`a stem would overwrite its own input ${inputPath}`);
+  await checkTargets(outputs, overwrite);
+  const input = await openAudio(inputPath);
+  const writers: AudioWriter[] = [];
+  try {
+    const out = stemFormat(input, rate);
+    await mkdir(opts.outDir, { recursive: true });
+    for (const p of outputs) writers.push(await createAudioWriter(p, input.channels, out.sampleRate, format, { overwrite, frames: out.frames }));
+    const { onProgress, ...rest } = opts;
+    await separateAudio(model, input, writers, {
+      ...rest, file: inputPath, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}),
+    });
+    for (const w of writers) await w.close();
+    return { inputPath, outputs, stemNames, inputRate: input.sampleRate, channels: input.channels, outputRate: out.sampleRate, duration: input.frames / input.sampleRate };
+  } catch (e) {
+    await Promise.all(writers.map((w) => w.abort()));
+    throw e;
+  } finally {
+    await input.close();
+  }
 }
+
+/** Share of a file's work in each stage (separating costs most; writing runs the full-band masks). */
+const STAGE_SPAN: Record<SeparationStage, [number, number]> = {
+  reading: [0, 0.1], resampling: [0, 0.1], separating: [0.1, 0.7], writing: [0.7, 1],
+};
 
 export interface SeparateFilesOptions extends Omit<SeparateFileOptions, 'onProgress'> {
-  /** Progress over the whole batch: the file being worked on and the batch's overall fraction. */
-  onProgress?: (info: { fileIndex: number; path: string; fraction: number }) => void;
+  /**
+   * Progress over the whole batch: the file being worked on, what is being done to it and how far
+   * along (`stageFraction`), and the batch's overall fraction.
+   */
+  onProgress?: (info: { fileIndex: number; path: string; stage: SeparationStage; stageFraction: number; fraction: number }) => void;
 }
-
 export interface SeparateFilesResult {
   done: SeparatedFile[];
   /** Files that could not be separated, with the reason; the batch carries on past them. */
@@ -183,7 +213,10 @@ export async function separateFiles(model: Separator, inputPaths: readonly strin
       const { onProgress, ...rest } = opts;
       const file = await separateFile(model, path, {
         ...rest,
-        onProgress: (f) => onProgress?.({ fileIndex: i, path, fraction: (i + f) / inputPaths.length }),
+        onProgress: (stage, f) => {
+          const [lo, hi] = STAGE_SPAN[stage];
+          onProgress?.({ fileIndex: i, path, stage, stageFraction: f, fraction: (i + lo + (hi - lo) * f) / inputPaths.length });
+        },
       });
       result.done.push(file);
     } catch (e) {

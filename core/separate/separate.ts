@@ -24,7 +24,7 @@ export interface SeparateOptions {
   matchGains?: boolean;
   /** Project the stems so they sum to the mixture (residual shared equally). Default true. */
   mixtureConsistency?: boolean;
-  /** Undo output-order swaps between neighbouring chunks. Default true. */
+  /** Undo output-order swaps between neighbouring chunks. Default: true unless the model has fixed slots. */
   alignPermutations?: boolean;
   /** Called with the fraction of chunks done (0..1) after each forward call. */
   onProgress?: (fraction: number) => void;
@@ -63,8 +63,9 @@ export class SeparationInputError extends Error {
 /** Thrown when the AbortSignal fires; named AbortError like the platform's own. */
 export class SeparationAbortedError extends Error {
   readonly code = 'cancelled';
-  constructor(chunksDone: number, chunksTotal: number, options?: { cause?: unknown }) {
-    super(`Separation cancelled after ${chunksDone} of ${chunksTotal} chunks`, options);
+  /** `when`: how far it got, e.g. "after 1 of 19 chunks". */
+  constructor(when: string, options?: { cause?: unknown }) {
+    super(`Separation cancelled ${when}`, options);
     this.name = 'AbortError';
   }
 }
@@ -100,86 +101,131 @@ function resolveOptions(opts: SeparateOptions): Resolved {
   return { window, hop, margin, batchSize };
 }
 
-/** One pass: mean, standard deviation, and a clear error at the first non-finite sample. */
-function meanStd(x: Float32Array): { mean: number; std: number } {
-  let sum = 0;
-  let sumSq = 0;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i]!;
-    if (!Number.isFinite(v)) throw new SeparationInputError(`separateSignal: the mixture has a non-finite sample (${v}) at index ${i}`);
-    sum += v;
-    sumSq += v * v;
-  }
-  const mean = sum / x.length;
-  return { mean, std: Math.sqrt(Math.max(0, sumSq / x.length - mean * mean)) };
-}
-
 // Below this the input is silence; dividing by it would only amplify rounding noise.
 const MIN_STD = 1e-8;
 
 const nextTask = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** Random access to a mono mixture (in memory, or a scratch file for hour-long inputs). */
+export interface SignalSource {
+  readonly length: number;
+  /** Samples [start, start + count) of the mixture. */
+  read(start: number, count: number): Float32Array | Promise<Float32Array>;
+}
+
+/** Receives the stems' final samples in order, as one array per model output slot. */
+export type StemSink = (start: number, slots: readonly Float32Array[]) => void | Promise<void>;
+
+/** Mean and standard deviation of a source in one pass over blocks, with a clear error at the first non-finite sample. */
+async function sourceStats(source: SignalSource): Promise<{ mean: number; std: number }> {
+  let sum = 0;
+  let sumSq = 0;
+  const block = 1 << 20;
+  for (let at = 0; at < source.length; at += block) {
+    const x = await source.read(at, Math.min(block, source.length - at));
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i]!;
+      if (!Number.isFinite(v)) throw new SeparationInputError(`separateSignal: the mixture has a non-finite sample (${v}) at index ${at + i}`);
+      sum += v;
+      sumSq += v * v;
+    }
+  }
+  const mean = sum / source.length;
+  return { mean, std: Math.sqrt(Math.max(0, sumSq / source.length - mean * mean)) };
+}
+
 /**
- * Separates a mono mixture of any length into one stem per model source.
+ * Separates a mono mixture of any length, streaming: the mixture is read chunk by chunk and every
+ * stem sample goes to `sink` (in the model's output slots, in time order) as soon as no later chunk
+ * can change it, so memory stays at a few chunks whatever the length.
  *
  * The mixture is cut into overlapping chunks (see chunks.ts) and run through the model `batchSize`
- * chunks per call, so the tensors alive at once never depend on the signal's length; each chunk's
- * output is reordered to continue the previous chunk's (models trained with PIT may swap outputs
- * between chunks), blended into preallocated arrays, and finally given one global order: the one
- * that agrees with the model's own output order on most of the signal's energy, so stems named by
- * class keep their class.
+ * chunks per call; each chunk's output is reordered to continue the previous chunk's (models trained
+ * with PIT may swap outputs between chunks) and blended into a sliding window. Returns the final
+ * order: stem c is slot order[c], the order that agrees with the model's own output order on most of
+ * the signal's energy, so stems named by class keep their class.
  */
-export async function separateSignal(model: Separator, mixture: Float32Array, opts: SeparateOptions = {}): Promise<Float32Array[]> {
-  if (!(mixture instanceof Float32Array)) throw new SeparationInputError('separateSignal: the mixture must be a Float32Array');
-  if (mixture.length === 0) throw new SeparationInputError('separateSignal: the mixture is empty (0 samples)');
+export async function separateStream(model: Separator, source: SignalSource, sink: StemSink, opts: SeparateOptions = {}): Promise<number[]> {
+  if (source.length === 0) throw new SeparationInputError('separateSignal: the mixture is empty (0 samples)');
   const { window, hop, margin, batchSize } = resolveOptions(opts);
   const { signal, onProgress } = opts;
   const normalize = opts.normalize ?? true;
-  const { mean, std: rawStd } = meanStd(mixture);
+  const { mean, std: rawStd } = await sourceStats(source);
   const shift = normalize ? mean : 0;
   const scale = normalize ? Math.max(rawStd, MIN_STD) / (model.inputStd ?? 1) : 1;
+  const consistency = opts.mixtureConsistency ?? true;
 
-  const plan = planChunks(mixture.length, window, hop, margin);
+  // A model whose slots have fixed meaning names its stems itself; aligning chunks by similarity could only swap them.
+  const align = opts.alignPermutations ?? !model.fixedSlots;
+  const plan = planChunks(source.length, window, hop, margin);
   const nChunks = plan.starts.length;
   const nSrc = model.nSources;
-  const slots = Array.from({ length: nSrc }, () => new Float32Array(mixture.length));
+  // Blended output from `done` on; every chunk's span lies within one window of it.
+  const pending = Array.from({ length: nSrc }, () => new Float32Array(plan.window));
+  let done = 0;
   const votes = new Map<string, { order: number[]; weight: number }>();
   const input = new Float32Array(Math.min(batchSize, nChunks) * plan.window);
   let prev: { k: number; stems: Float32Array[] } | null = null;
 
+  const flush = async (to: number): Promise<void> => {
+    if (to <= done) return;
+    const n = to - done;
+    const out = pending.map((p) => p.slice(0, n));
+    restoreScale(out, await source.read(done, n), shift, scale, consistency);
+    await sink(done, out);
+    for (const p of pending) {
+      p.copyWithin(0, n);
+      p.fill(0, plan.window - n);
+    }
+    done = to;
+  };
+
   for (let first = 0; first < nChunks; first += batchSize) {
     // Let timers and messages (a cancel button) run between forward calls.
     await nextTask();
-    if (signal?.aborted) throw new SeparationAbortedError(first, nChunks, { cause: signal.reason });
+    if (signal?.aborted) throw new SeparationAbortedError(`after ${first} of ${nChunks} chunks`, { cause: signal.reason });
     const count = Math.min(batchSize, nChunks - first);
     for (let b = 0; b < count; b++) {
       const start = plan.starts[first + b]!;
-      for (let t = 0; t < plan.window; t++) input[b * plan.window + t] = (mixture[start + t]! - shift) / scale;
+      const x = await source.read(start, plan.window);
+      for (let t = 0; t < plan.window; t++) input[b * plan.window + t] = (x[t]! - shift) / scale;
     }
     const out = await runModel(model, input.subarray(0, count * plan.window), count, plan.window); // [count, nSrc, window]
     for (let b = 0; b < count; b++) {
       const k = first + b;
       const raw = Array.from({ length: nSrc }, (_, j) => out.subarray((b * nSrc + j) * plan.window, (b * nSrc + j + 1) * plan.window));
-      const order: number[] = prev && (opts.alignPermutations ?? true) ? alignChunk(plan, prev, k, raw) : raw.map((_, j) => j);
+      const order: number[] = prev && align ? alignChunk(plan, prev, k, raw) : raw.map((_, j) => j);
       const aligned: Float32Array[] = order.map((j) => raw[j]!);
       const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
       if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
-      addChunk(plan, k, aligned, slots);
+      addChunk(plan, k, aligned, pending, done);
       const weight = chunkEnergy(chunkInput);
       const key = order.join(',');
       const vote = votes.get(key) ?? { order, weight: 0 };
       vote.weight += weight;
       votes.set(key, vote);
       prev = { k, stems: aligned };
+      // No later chunk reaches before the next one's span.
+      await flush(k + 1 < nChunks ? chunkSpan(plan, k + 1)[0] : plan.length);
     }
     onProgress?.((first + count) / nChunks);
   }
 
   // Final stem c is the slot whose chunks most often (by energy) held the model's output c.
   const majority = [...votes.values()].reduce((a, b) => (b.weight > a.weight ? b : a));
-  const stems = invertPermutation(majority.order).map((s) => slots[s]!);
-  restoreScale(stems, mixture, shift, scale, opts.mixtureConsistency ?? true);
-  return stems;
+  return invertPermutation(majority.order);
+}
+
+/**
+ * Separates a mono mixture of any length into one stem per model source (see separateStream), all
+ * in memory.
+ */
+export async function separateSignal(model: Separator, mixture: Float32Array, opts: SeparateOptions = {}): Promise<Float32Array[]> {
+  if (!(mixture instanceof Float32Array)) throw new SeparationInputError('separateSignal: the mixture must be a Float32Array');
+  const slots = Array.from({ length: model.nSources }, () => new Float32Array(mixture.length));
+  const source: SignalSource = { length: mixture.length, read: (start, count) => mixture.subarray(start, start + count) };
+  const order = await separateStream(model, source, (start, out) => out.forEach((s, j) => slots[j]!.set(s, start)), opts);
+  return order.map((s) => slots[s]!);
 }
 
 async function runModel(model: Separator, input: Float32Array, count: number, window: number): Promise<Float32Array> {
@@ -214,12 +260,13 @@ function alignChunk(plan: ChunkPlan, prev: { k: number; stems: Float32Array[] },
   );
 }
 
-function addChunk(plan: ChunkPlan, k: number, stems: Float32Array[], slots: Float32Array[]): void {
+/** Adds chunk k's weighted stems into `pending`, which holds the output from sample `offset` on. */
+function addChunk(plan: ChunkPlan, k: number, stems: Float32Array[], pending: Float32Array[], offset: number): void {
   const start = plan.starts[k]!;
   const [from, to] = chunkSpan(plan, k);
   for (let n = from; n < to; n++) {
     const w = chunkWeight(plan, k, n);
-    for (let s = 0; s < stems.length; s++) slots[s]![n]! += w * stems[s]![n - start]!;
+    for (let s = 0; s < stems.length; s++) pending[s]![n - offset]! += w * stems[s]![n - start]!;
   }
 }
 
@@ -229,7 +276,6 @@ function chunkEnergy(x: Float32Array): number {
   return e;
 }
 
-/** Back to the mixture's scale (its mean shared equally), then the mixture-consistency projection. */
 /** Scales the estimates in place by the least-squares gains g minimising |mixture - sum_j g_j est_j|^2. */
 export function matchGains(estimates: Float32Array[], mixture: Float32Array): void {
   const n = estimates.length;
@@ -270,6 +316,7 @@ export function matchGains(estimates: Float32Array[], mixture: Float32Array): vo
   }
 }
 
+/** Back to the mixture's scale (its mean shared equally), then the mixture-consistency projection. */
 function restoreScale(stems: Float32Array[], mixture: Float32Array, shift: number, scale: number, consistency: boolean): void {
   const n = stems.length;
   const offset = shift / n;

@@ -1,8 +1,10 @@
 // Checkpoints: a model folder (model.json + weights.bin) whose metadata holds the trainer state,
-// plus the optimizer's tensors. Each is written to a temporary folder and renamed into place, so
-// a crash or cancel never leaves a half-written checkpoint.
+// plus the optimizer's tensors. Each is written to a temporary folder and swapped into place with
+// two renames; a crash anywhere leaves folders that recoverCheckpoints turns back into the newest
+// complete checkpoint, so a crash or cancel never loses a checkpoint or leaves a half-written one.
 import { existsSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { tf } from '../tf';
 import type { Tensor } from '../tf';
 import { loadModel, loadTensors, saveModel, saveTensors } from '../models/io';
@@ -38,35 +40,116 @@ export interface TrainerState {
   /** Which class each model output carries (speech / env), from validation. */
   stems: SoundClass[] | null;
   wallSeconds: number;
+  /**
+   * The unfinished epoch's sums so far, so that a run resumed mid-epoch reports the whole epoch.
+   * Absent in checkpoints saved at an epoch's end and in older ones.
+   */
+  epochSoFar?: EpochSoFar;
+  /** Non-finite steps in a row before the checkpoint (rollback counts them). Absent in older checkpoints. */
+  consecutiveSkips?: number;
+}
+
+export interface EpochSoFar {
+  loss: number;
+  weightedLoss: number;
+  steps: number;
+  skippedSteps: number;
+  seconds: number;
 }
 
 export const CHECKPOINT_KINDS = ['last', 'best'] as const;
 export type CheckpointKind = (typeof CHECKPOINT_KINDS)[number];
 
-/** Optimizer weights in order (tfjs restores Adam's moments by position). */
+/**
+ * Adam's running powers beta1^t and beta2^t. tfjs keeps them as float32 products and, on
+ * setWeights, recomputes them as pow(beta, t): different in the last bits, which the bias
+ * correction turns into different steps. Saved as they are, a resumed run continues bit for bit.
+ */
+interface AdamPowers { accBeta1: tf.Variable; accBeta2: tf.Variable }
+const POWERS = ['accBeta1', 'accBeta2'] as const;
+const POWER_PREFIX = 'power:';
+
+function adamPowers(optimizer: tf.Optimizer): AdamPowers | null {
+  const o = optimizer as unknown as Partial<AdamPowers>;
+  return o.accBeta1 instanceof tf.Variable && o.accBeta2 instanceof tf.Variable ? (o as AdamPowers) : null;
+}
+
+/** Optimizer weights in order (tfjs restores Adam's moments by position), then Adam's running powers. */
 export async function optimizerTensors(optimizer: tf.Optimizer): Promise<Record<string, Tensor>> {
   const named = await optimizer.getWeights();
-  return Object.fromEntries(named.map((w, i) => {
-    // The step counter comes as a fresh int32 scalar; the weight files hold float32 (exact up to 2^24 steps).
-    const tensor = w.name === 'iter' ? tf.tidy(() => tf.cast(w.tensor, 'float32')) : w.tensor;
-    if (tensor !== w.tensor) w.tensor.dispose();
-    return [`${String(i).padStart(5, '0')}:${w.name}`, tensor];
-  }));
+  const powers = adamPowers(optimizer);
+  return Object.fromEntries([
+    ...named.map((w, i): [string, Tensor] => {
+      // The step counter comes as a fresh int32 scalar; the weight files hold float32 (exact up to 2^24 steps).
+      const tensor = w.name === 'iter' ? tf.tidy(() => tf.cast(w.tensor, 'float32')) : w.tensor;
+      if (tensor !== w.tensor) w.tensor.dispose();
+      return [`${String(i).padStart(5, '0')}:${w.name}`, tensor];
+    }),
+    ...(powers ? POWERS.map((k): [string, Tensor] => [`${POWER_PREFIX}${k}`, powers[k]]) : []),
+  ]);
+}
+
+const LEFTOVER_SUFFIX = /^(?:tmp|old)-/;
+
+/** The step a checkpoint folder records, or null unless it is complete (both JSON files are written after their weights). */
+async function completeCheckpointStep(dir: string): Promise<number | null> {
+  try {
+    const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { metadata?: { training?: { step?: unknown } } };
+    JSON.parse(await readFile(join(dir, 'optimizer.json'), 'utf8'));
+    const step = json.metadata?.training?.step;
+    return typeof step === 'number' ? step : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Puts the newest complete checkpoint of `dir` back at `dir` after a crash during a save (a save
+ * moves `dir` aside to `<dir>.old-*` before renaming `<dir>.tmp-*` into place) and removes the other
+ * `<dir>.tmp-*` and `<dir>.old-*` folders. Nothing to do when no save was interrupted.
+ */
+export async function recoverCheckpoint(dir: string): Promise<void> {
+  const parent = dirname(dir);
+  const prefix = `${basename(dir)}.`;
+  const names = await readdir(parent).catch(() => [] as string[]);
+  const leftovers = names.filter((n) => n.startsWith(prefix) && LEFTOVER_SUFFIX.test(n.slice(prefix.length))).map((n) => join(parent, n));
+  if (leftovers.length === 0) return;
+  let newest: { path: string; step: number } | null = null;
+  for (const path of [dir, ...leftovers]) {
+    const step = existsSync(path) ? await completeCheckpointStep(path) : null;
+    if (step !== null && (newest === null || step > newest.step)) newest = { path, step };
+  }
+  if (newest && newest.path !== dir) {
+    await rm(dir, { recursive: true, force: true });
+    await rename(newest.path, dir);
+  }
+  for (const path of leftovers) if (path !== newest?.path) await rm(path, { recursive: true, force: true });
+}
+
+/** recoverCheckpoint for each kind of checkpoint of a run. */
+export async function recoverCheckpoints(runDir: string): Promise<void> {
+  for (const kind of CHECKPOINT_KINDS) await recoverCheckpoint(join(runDir, kind));
 }
 
 export async function saveCheckpoint(
   dir: string, model: SudoRmRf, optimizer: tf.Optimizer, state: TrainerState, card: Record<string, unknown> = {},
 ): Promise<void> {
-  const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;
+  await recoverCheckpoint(dir);
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = `${dir}.tmp-${stamp}`;
   const weights = await optimizerTensors(optimizer);
   try {
-    await saveModel(model, tmp, { ...card, stems: state.stems, training: state });
+    await saveModel(model, tmp, { ...card, stems: state.stems, slots: state.config.slots, training: state });
     await saveTensors(tmp, 'optimizer', weights);
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
   } finally {
     // getWeights returns the optimizer's live variables except `iter`, a fresh scalar.
     for (const [name, t] of Object.entries(weights)) if (name.endsWith(':iter')) t.dispose();
   }
-  const old = `${dir}.old-${process.pid}-${Date.now()}`;
+  // Between these renames there is no `dir`: recoverCheckpoint finds the complete `tmp` and puts it there.
+  const old = `${dir}.old-${stamp}`;
   if (existsSync(dir)) await rename(dir, old);
   await rename(tmp, dir);
   await rm(old, { recursive: true, force: true });
@@ -93,11 +176,18 @@ export async function loadCheckpoint(dir: string, optimizer?: tf.Optimizer): Pro
 
 export async function restoreOptimizer(dir: string, optimizer: tf.Optimizer): Promise<void> {
   const tensors = await loadTensors(dir, 'optimizer');
-  const ordered = Object.keys(tensors).sort().map((key) => ({ name: key.slice(key.indexOf(':') + 1), tensor: tensors[key]! }));
+  const keys = Object.keys(tensors).sort();
+  const ordered = keys.filter((k) => !k.startsWith(POWER_PREFIX)).map((key) => ({ name: key.slice(key.indexOf(':') + 1), tensor: tensors[key]! }));
   try {
     // setWeights copies these into new variables and does not dispose moments it already held:
     // restore only into a fresh optimizer.
     await optimizer.setWeights(ordered);
+    // Checkpoints from before the powers were saved keep setWeights' recomputed ones.
+    const powers = adamPowers(optimizer);
+    for (const k of POWERS) {
+      const saved = tensors[`${POWER_PREFIX}${k}`];
+      if (powers && saved) powers[k].assign(saved);
+    }
   } finally {
     tf.dispose(Object.values(tensors));
   }

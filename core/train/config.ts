@@ -1,8 +1,12 @@
 // The training config (JSON): model, data, optimisation, reweighting and validation. Every field is
 // checked, and every problem is reported with its path and the reason.
-import { MIXTURE_TYPES } from '../types';
+import { MIXTURE_TYPES, MODEL_RATE } from '../types';
+import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment';
+import { expandHome } from '../data/folders';
+import { PACKAGE_SETS, type PackageSet } from '../data/packages';
+import type { SlotAssignment } from './step';
 import type { MixtureType } from '../types';
-import { PRESETS } from '../models/sudormrf';
+import { encoderStride, PRESETS } from '../models/sudormrf';
 import type { PresetName, SudoRmRfConfig } from '../models/sudormrf';
 import { parseReweightConfig } from '../reweighting';
 import type { ReweightConfig } from '../reweighting';
@@ -17,10 +21,13 @@ export type LrSchedule =
 
 export interface DataConfig {
   /** Built-in real-recordings corpus package set, or none when only user folders are used. */
-  corpus: 'ci' | 'full' | null;
+  corpus: PackageSet | null;
   /** Corpus cache folder; the default cache when null. */
   cacheDir: string | null;
-  /** User data: folders of speech (one sub-folder per speaker) and of environmental sound. */
+  /**
+   * User data: folders of speech and of environmental sound, flat or with sub-folders (speakers for
+   * speech, labels for env). `~` names the home folder.
+   */
   speechDirs: string[];
   envDirs: string[];
   /** ESC-50 layout (audio/ + meta/esc50.csv): environmental sound. */
@@ -29,6 +36,8 @@ export interface DataConfig {
   snrDb: [number, number];
   /** Prior of each mixture type (normalised). */
   mixtureTypes: Partial<Record<MixtureType, number>>;
+  /** Per-source augmentation; null: plain crops. `{}` in JSON gives DEFAULT_AUGMENT. */
+  augment: AugmentConfig | null;
 }
 
 export interface TrainConfig {
@@ -45,6 +54,12 @@ export interface TrainConfig {
   validation: { mixtures: number; batchSize: number; seed: number };
   /** Consecutive non-finite steps after which training rolls back to the last good checkpoint. */
   rollbackAfter: number;
+  /**
+   * How the loss pairs outputs with sources: 'fixed' scores output s against source s in mixtures
+   * of different classes (stems named by what they hold, speech first) and uses PIT only within a
+   * class; 'pit' searches every mixture's best permutation.
+   */
+  slots: SlotAssignment;
 }
 
 export const DEFAULT_DATA: DataConfig = {
@@ -56,9 +71,10 @@ export const DEFAULT_DATA: DataConfig = {
   segmentSeconds: 4,
   snrDb: [-5, 5],
   mixtureTypes: { 'speech+env': 1 },
+  augment: null,
 };
 
-const TOP_FIELDS = ['name', 'seed', 'model', 'data', 'batchSize', 'epochs', 'stepsPerEpoch', 'optimizer', 'reweighting', 'validation', 'rollbackAfter'];
+const TOP_FIELDS = ['name', 'seed', 'model', 'data', 'batchSize', 'epochs', 'stepsPerEpoch', 'optimizer', 'reweighting', 'validation', 'rollbackAfter', 'slots'];
 const SIZE_FIELDS: (keyof SudoRmRfConfig)[] = ['nSources', 'nBlocks', 'upsamplingDepth', 'encBasis', 'encKernel', 'bottleneck', 'hidden', 'dwKernel'];
 
 function stringList(v: Validator, value: unknown, path: string): string[] {
@@ -79,9 +95,28 @@ function optionalString(v: Validator, value: unknown, path: string): string | nu
   return value;
 }
 
-function int(v: Validator, value: unknown, path: string, fallback: number, min: number): number {
+const folder = (path: string | null): string | null => (path === null ? null : expandHome(path));
+
+function int(v: Validator, value: unknown, path: string, fallback: number, min: number, max?: number): number {
   if (value === undefined) return fallback;
-  return v.number(value, path, { integer: true, min }) ? value : fallback;
+  return v.number(value, path, { integer: true, min, max }) ? value : fallback;
+}
+
+/** Largest value of each size field: beyond these a model cannot train within the wasm backend's 4 GiB heap on any batch. */
+const SIZE_LIMITS: Record<keyof SudoRmRfConfig, [number, number]> = {
+  nSources: [2, 8], nBlocks: [1, 64], upsamplingDepth: [1, 8], encBasis: [2, 4096], encKernel: [3, 1023],
+  bottleneck: [1, 2048], hidden: [1, 4096], dwKernel: [1, 63],
+};
+
+// Activations kept during a training step, with per-block checkpointing: one block's tape
+// (about 28 tensors of [rows, hidden]), every block's input [rows, bottleneck], and the encoder's
+// and masks' tensors (a few of [rows, encBasis] per source). Past MAX_STEP_BYTES the wasm heap (4 GiB,
+// shared with the weights and Adam's moments) runs out mid-step.
+const MAX_STEP_BYTES = 3 * 2 ** 30;
+
+function stepBytes(c: SudoRmRfConfig, batchSize: number, segmentSeconds: number): number {
+  const rows = batchSize * Math.ceil((segmentSeconds * MODEL_RATE) / encoderStride(c));
+  return 4 * rows * (28 * c.hidden + c.nBlocks * c.bottleneck + (4 + 3 * c.nSources) * c.encBasis);
 }
 
 function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
@@ -90,7 +125,7 @@ function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
   if (!v.object(raw, 'model', ['preset', 'overrides', 'from'])) return fallback;
   if (raw.from !== undefined) {
     if (raw.preset !== undefined || raw.overrides !== undefined) v.fail('model', 'takes either "from" (a saved model to fine-tune) or "preset"/"overrides", not both');
-    const from = optionalString(v, raw.from, 'model.from');
+    const from = folder(optionalString(v, raw.from, 'model.from'));
     return from ? { from } : fallback;
   }
   const preset = raw.preset === undefined ? '0.25x' : raw.preset;
@@ -99,7 +134,8 @@ function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
   if (raw.overrides !== undefined && v.object(raw.overrides, 'model.overrides', SIZE_FIELDS)) {
     for (const key of SIZE_FIELDS) {
       const value = raw.overrides[key];
-      if (value !== undefined && v.number(value, `model.overrides.${key}`, { integer: true, min: 1 })) overrides[key] = value;
+      const [min, max] = SIZE_LIMITS[key];
+      if (value !== undefined && v.number(value, `model.overrides.${key}`, { integer: true, min, max })) overrides[key] = value;
     }
   }
   return { preset, overrides };
@@ -111,12 +147,12 @@ function parseData(v: Validator, raw: unknown): DataConfig {
   const data = structuredClone(DEFAULT_DATA);
   if (raw.corpus !== undefined) {
     if (raw.corpus === null) data.corpus = null;
-    else if (v.oneOf(raw.corpus, 'data.corpus', ['ci', 'full'] as const)) data.corpus = raw.corpus;
+    else if (v.oneOf(raw.corpus, 'data.corpus', Object.keys(PACKAGE_SETS) as PackageSet[])) data.corpus = raw.corpus;
   }
-  data.cacheDir = optionalString(v, raw.cacheDir, 'data.cacheDir');
-  data.speechDirs = stringList(v, raw.speechDirs, 'data.speechDirs');
-  data.envDirs = stringList(v, raw.envDirs, 'data.envDirs');
-  data.esc50 = optionalString(v, raw.esc50, 'data.esc50');
+  data.cacheDir = folder(optionalString(v, raw.cacheDir, 'data.cacheDir'));
+  data.speechDirs = stringList(v, raw.speechDirs, 'data.speechDirs').map(expandHome);
+  data.envDirs = stringList(v, raw.envDirs, 'data.envDirs').map(expandHome);
+  data.esc50 = folder(optionalString(v, raw.esc50, 'data.esc50'));
   if (raw.segmentSeconds !== undefined && v.number(raw.segmentSeconds, 'data.segmentSeconds', { above: 0, below: 61 })) {
     data.segmentSeconds = raw.segmentSeconds;
   }
@@ -135,10 +171,41 @@ function parseData(v: Validator, raw: unknown): DataConfig {
     if (Object.values(priors).every((w) => !w)) v.fail('data.mixtureTypes', 'must give at least one mixture type a prior > 0');
     data.mixtureTypes = priors;
   }
+  if (raw.augment !== undefined && raw.augment !== null) data.augment = parseAugment(v, raw.augment);
   if (data.corpus === null && data.speechDirs.length + data.envDirs.length === 0 && !data.esc50) {
     v.fail('data', 'has no audio: set "corpus" or give speechDirs / envDirs / esc50');
   }
   return data;
+}
+
+function range(v: Validator, value: unknown, path: string, lo: number, hi: number, fallback: [number, number]): [number, number] {
+  if (value === undefined) return fallback;
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((x) => typeof x === 'number' && x >= lo && x <= hi) || value[0] > value[1]) {
+    v.fail(path, `must be [low, high] with ${lo} <= low <= high <= ${hi} (got ${JSON.stringify(value)})`);
+    return fallback;
+  }
+  return [value[0], value[1]];
+}
+
+const PROBABILITIES = ['eq', 'bandLimit', 'codec', 'reverb', 'speed', 'pause', 'bed'] as const;
+const RANGES: Record<'reverbSeconds' | 'reverbDrrDb' | 'speedRange' | 'pauseFraction' | 'envLayers' | 'layerGainDb' | 'bedGainDb', [number, number]> = {
+  reverbSeconds: [0.05, 3], reverbDrrDb: [-20, 40], speedRange: [0.5, 2], pauseFraction: [0, 0.9],
+  envLayers: [0, 4], layerGainDb: [-40, 10], bedGainDb: [-40, 10],
+};
+
+function parseAugment(v: Validator, raw: unknown): AugmentConfig | null {
+  if (!v.object(raw, 'data.augment', Object.keys(DEFAULT_AUGMENT))) return null;
+  const out = structuredClone(DEFAULT_AUGMENT);
+  for (const key of PROBABILITIES) {
+    const p = raw[key];
+    if (p !== undefined && v.number(p, `data.augment.${key}`, { min: 0, max: 1 })) out[key] = p;
+  }
+  if (raw.eqDb !== undefined && v.number(raw.eqDb, 'data.augment.eqDb', { min: 0, max: 24 })) out.eqDb = raw.eqDb;
+  for (const [key, [lo, hi]] of Object.entries(RANGES) as [keyof typeof RANGES, [number, number]][]) {
+    out[key] = range(v, raw[key], `data.augment.${key}`, lo, hi, out[key]);
+  }
+  if (raw.envLayers !== undefined && !out.envLayers.every(Number.isInteger)) v.fail('data.augment.envLayers', `must be whole numbers (got ${JSON.stringify(raw.envLayers)})`);
+  return out;
 }
 
 function parseSchedule(v: Validator, raw: unknown): LrSchedule {
@@ -182,8 +249,8 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   let validation = { mixtures: 64, batchSize: 8, seed: 1234 };
   if (c.validation !== undefined && v.object(c.validation, 'validation', ['mixtures', 'batchSize', 'seed'])) {
     validation = {
-      mixtures: int(v, c.validation.mixtures, 'validation.mixtures', 64, 1),
-      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, 1),
+      mixtures: int(v, c.validation.mixtures, 'validation.mixtures', 64, 1, 100_000),
+      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, 1, 256),
       seed: int(v, c.validation.seed, 'validation.seed', 1234, 0),
     };
   }
@@ -192,14 +259,22 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
     seed: int(v, c.seed, 'seed', 0, 0),
     model: parseModel(v, c.model),
     data: parseData(v, c.data),
-    batchSize: int(v, c.batchSize, 'batchSize', 4, 1),
-    epochs: int(v, c.epochs, 'epochs', 10, 1),
-    stepsPerEpoch: int(v, c.stepsPerEpoch, 'stepsPerEpoch', 200, 1),
+    batchSize: int(v, c.batchSize, 'batchSize', 4, 1, 256),
+    epochs: int(v, c.epochs, 'epochs', 10, 1, 100_000),
+    stepsPerEpoch: int(v, c.stepsPerEpoch, 'stepsPerEpoch', 200, 1, 1_000_000),
     optimizer,
     reweighting,
     validation,
     rollbackAfter: int(v, c.rollbackAfter, 'rollbackAfter', 3, 1),
+    slots: c.slots === undefined ? 'fixed' : v.oneOf(c.slots, 'slots', ['fixed', 'pit'] as const) ? c.slots : 'fixed',
   };
+  if ('preset' in config.model && v.issues.length === 0) {
+    const model = presetModelConfig(config.model);
+    const bytes = stepBytes(model, config.batchSize, config.data.segmentSeconds);
+    if (bytes > MAX_STEP_BYTES) {
+      v.fail('batchSize', `${config.batchSize} x ${config.data.segmentSeconds} s with this model needs about ${(bytes / 2 ** 30).toFixed(1)} GiB of activations per step, over the ${MAX_STEP_BYTES / 2 ** 30} GiB that fit: lower batchSize, data.segmentSeconds or the model size`);
+    }
+  }
   v.throwIfAny();
   return config;
 }

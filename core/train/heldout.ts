@@ -13,8 +13,17 @@ export interface HeldOutOptions {
   batchSize?: number;
 }
 
-export async function heldOutBatches(opts: HeldOutOptions): Promise<MixerBatch[]> {
+export interface HeldOutSet {
+  batches: MixerBatch[];
+  /** Clip id (the batches' clipIds: file paths) to the corpus package or user folder it came from. */
+  packageOf: ReadonlyMap<string, string>;
+}
+
+export async function heldOutSet(opts: HeldOutOptions): Promise<HeldOutSet> {
   const { entries, cacheDir } = await dataEntries(opts.data);
   const mixer = await splitMixer(opts.data, entries, cacheDir, opts.split, opts.seed);
-  return fixedBatches(mixer, opts.mixtures, opts.batchSize ?? 8, opts.split);
+  return {
+    batches: fixedBatches(mixer, opts.mixtures, opts.batchSize ?? 8, opts.split),
+    packageOf: new Map(entries.map((e) => [e.file, e.package])),
+  };
 }

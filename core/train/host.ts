@@ -1,6 +1,9 @@
-// Runs training in a worker thread and exposes it as a job: events, pause, resume, cancel.
+// Runs training, and the check of a run's data, in a worker thread and exposes each as a job: events,
+// pause, resume, cancel.
 import { startWorker } from '../worker';
-import type { FromTrainWorker, ToTrainWorker, WorkerCount } from './protocol';
+import type { DataCheck } from './check';
+import type { PhaseProgress } from './progress';
+import type { FromCheckWorker, FromTrainWorker, StartDataCheck, ToCheckWorker, ToTrainWorker, WorkerCount } from './protocol';
 
 export interface TrainingJobOptions {
   /** Training config as JSON (validated in the worker; errors reject `done`). */
@@ -52,5 +55,39 @@ export class TrainingJob {
   /** Stops after the current step, saving a `last` checkpoint that `resume` continues from. */
   cancel(): void {
     this.post({ type: 'cancel' });
+  }
+}
+
+export interface DataCheckOptions {
+  /** A training config's `data` section as JSON (validated in the worker). */
+  data: unknown;
+  /** The training worker script (TrainingJob's default when absent). */
+  workerUrl?: URL;
+}
+
+/** checkData in a worker thread: `done` is the check, or null when cancelled. */
+export class DataCheckJob {
+  readonly done: Promise<DataCheck | null>;
+  private readonly worker;
+
+  constructor(opts: DataCheckOptions, onPhase: (p: PhaseProgress) => void = () => {}) {
+    this.worker = startWorker(opts.workerUrl ?? new URL('./worker.ts', import.meta.url));
+    this.done = new Promise<DataCheck | null>((resolve, reject) => {
+      this.worker.on('message', (m: FromCheckWorker) => {
+        if (m.type === 'phase') return onPhase(m.progress);
+        if (m.type === 'checked') resolve(m.check);
+        else if (m.type === 'cancelled') resolve(null);
+        else reject(new Error(m.message));
+        void this.worker.terminate();
+      });
+      this.worker.on('error', reject);
+      this.worker.on('exit', (code) => reject(new Error(`the data check worker exited (code ${code})`)));
+    });
+    this.worker.postMessage({ type: 'check-data', data: opts.data } satisfies StartDataCheck);
+  }
+
+  /** Stops between files; `done` then resolves null. */
+  cancel(): void {
+    this.worker.postMessage({ type: 'cancel' } satisfies ToCheckWorker);
   }
 }

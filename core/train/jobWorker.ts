@@ -1,10 +1,15 @@
-// The training job side of the training worker: runs a Trainer off the caller's thread so UIs and
-// servers never block, and answers pause, resume and cancel.
+// The training job side of the training worker: loads the data (download and decoding reported as
+// phases with the time left), runs a Trainer off the caller's thread so UIs and servers never block,
+// finishes the run (before/after scores, model card), and answers pause, resume and cancel in every phase.
 import type { MessagePort } from 'node:worker_threads';
 import { initBackend, describeBackend } from '../backend';
 import { parseTrainConfig } from './config';
 import { Trainer } from './trainer';
-import { mixtureSourceFor } from './data';
+import type { TrainOutcome } from './trainer';
+import { trainingData } from './data';
+import type { TrainingData } from './data';
+import { finishRun } from './finish';
+import { PhaseClock, throttled } from './progress';
 import { PROGRESS_INTERVAL_MS } from './protocol';
 import type { FromTrainWorker, StartTraining, ToTrainWorker } from './protocol';
 
@@ -33,23 +38,43 @@ export function runTrainingJob(port: MessagePort, start: StartTraining, script: 
     paused = null;
   }
 
+  const clock = new PhaseClock();
+  const phase = throttled((progress) => post({ type: 'phase', progress }), PROGRESS_INTERVAL_MS);
+  const cancelled = (runDir: string): FromTrainWorker => ({ type: 'done', outcome: 'cancelled', runDir, best: null, beforeAfter: null, card: null });
+
   async function train(msg: StartTraining): Promise<void> {
     const config = parseTrainConfig(msg.config);
     const backend = await initBackend();
-    const source = await mixtureSourceFor(config);
-    const trainer = await Trainer.create(config, source, msg.runDir, { resume: msg.resume, workers: msg.workers, workerScript: script });
+    post({ type: 'status', message: 'loading the training data (a corpus is fetched and decoded on first use: this can take minutes)' });
+    let data: TrainingData;
+    try {
+      data = await trainingData(config, {
+        signal: abort.signal,
+        onProgress: (p) => {
+          const progress = clock.prepare(p);
+          if (progress) phase(progress);
+        },
+      });
+    } catch (e) {
+      if (abort.signal.aborted) return post(cancelled(msg.runDir));
+      throw e;
+    }
+    if (abort.signal.aborted) return post(cancelled(msg.runDir));
+    const trainer = await Trainer.create(config, data.source, msg.runDir, { resume: msg.resume, workers: msg.workers, workerScript: script });
+    let outcome: TrainOutcome;
     try {
       post({
         type: 'started', backend: describeBackend(backend), params: trainer.model.paramCount(), workers: trainer.workers,
         step: trainer.trainerState.step, totalSteps: trainer.totalSteps,
       });
       let lastProgress = 0;
-      const outcome = await trainer.run({
+      outcome = await trainer.run({
         progress: (progress) => {
+          const { etaSeconds } = clock.at('training', progress.step / progress.totalSteps, '');
           const now = performance.now();
           if (now - lastProgress < PROGRESS_INTERVAL_MS && progress.step < progress.totalSteps) return;
           lastProgress = now;
-          post({ type: 'progress', progress });
+          post({ type: 'progress', progress, etaSeconds });
         },
         epoch: (record) => post({ type: 'epoch', record }),
         checkpoint: (kind, dir) => post({ type: 'checkpoint', kind, dir }),
@@ -61,13 +86,21 @@ export function runTrainingJob(port: MessagePort, start: StartTraining, script: 
             if (!paused.announced) post({ type: 'paused' });
             paused.announced = true;
             await paused.promise;
+            // Time spent paused is no part of the step rate.
+            clock.restart();
           }
         },
       });
-      post({ type: 'done', outcome, runDir: msg.runDir, best: trainer.trainerState.best });
     } finally {
       trainer.dispose();
     }
+    const state = trainer.trainerState;
+    const end = await finishRun({
+      runDir: msg.runDir, state, outcome, data, signal: abort.signal,
+      onScoring: (f) => phase(clock.at('scoring', f, 'base and fine-tuned models on held-out mixtures')),
+    });
+    if (end.warning) post({ type: 'warning', message: end.warning });
+    post({ type: 'done', outcome, runDir: msg.runDir, best: state.best, beforeAfter: end.beforeAfter, card: end.card });
   }
 
   port.on('message', (msg: ToTrainWorker) => {

@@ -5,7 +5,11 @@ import type { SudoRmRfConfig } from '../models/sudormrf';
 import type { ReweightConfig, TrainingProgress } from '../reweighting';
 import type { MixtureBatch } from '../types';
 import type { EpochRecord, CheckpointKind } from './checkpoint';
+import type { SlotAssignment } from './step';
 import type { StepProgress, TrainOutcome } from './trainer';
+import type { PhaseProgress } from './progress';
+import type { BeforeAfterSummary } from './beforeAfter';
+import type { DataCheck } from './check';
 
 /**
  * Threads that compute each step's gradients. 'auto': min(cores, batch size, 4) on the wasm backend
@@ -49,14 +53,40 @@ export interface TrainingStarted {
 }
 
 export type FromTrainWorker =
+  /** Work before the first step that can take minutes (fetching and decoding a corpus on first use). */
+  | { type: 'status'; message: string }
+  /** Downloading and decoding the data before training, scoring before/after at the end. */
+  | { type: 'phase'; progress: PhaseProgress }
   | TrainingStarted
-  | { type: 'progress'; progress: StepProgress }
+  /** `etaSeconds`: time left in training, from the step rate since the run (re)started. */
+  | { type: 'progress'; progress: StepProgress; etaSeconds: number | null }
   | { type: 'epoch'; record: EpochRecord }
   | { type: 'checkpoint'; kind: CheckpointKind; dir: string }
   | { type: 'warning'; message: string }
   | { type: 'paused' }
   | { type: 'resumed' }
-  | { type: 'done'; outcome: TrainOutcome; runDir: string; best: { epoch: number; siSdri: number } | null }
+  | {
+    type: 'done'; outcome: TrainOutcome; runDir: string; best: { epoch: number; siSdri: number } | null;
+    /** A finished fine-tune's scores on held-out mixtures, base model against tuned; null otherwise. */
+    beforeAfter: BeforeAfterSummary | null;
+    /** The model card written with the run's model; null when the run stopped before its first checkpoint. */
+    card: string | null;
+  }
+  | { type: 'error'; message: string };
+
+/** The first message to a thread started from the training worker's script that checks a data section. */
+export interface StartDataCheck {
+  type: 'check-data';
+  /** A training config's `data` section as JSON; validated in the worker. */
+  data: unknown;
+}
+
+export type ToCheckWorker = { type: 'cancel' };
+
+export type FromCheckWorker =
+  | { type: 'phase'; progress: PhaseProgress }
+  | { type: 'checked'; check: DataCheck }
+  | { type: 'cancelled' }
   | { type: 'error'; message: string };
 
 /** Progress events go out at most this often (the last step of a run always does). */
@@ -84,6 +114,7 @@ export interface ShardRequest {
   classes: MixtureBatch['classes'];
   mixtureTypes: MixtureBatch['mixtureTypes'];
   progress: TrainingProgress;
+  slots: SlotAssignment | undefined;
   /** Where the shards' losses meet (see core/train/parallel.ts). */
   exchange: SharedArrayBuffer;
   workers: number;

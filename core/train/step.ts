@@ -8,7 +8,7 @@ import { tf } from '../tf';
 import type { NamedTensorMap, Tensor1D, Tensor2D, Tensor3D, Variable } from '../tf';
 import type { Separator } from '../models/types';
 import type { MixtureBatch, MixtureType, SoundClass } from '../types';
-import { negPitSiSdrPerSource_BST } from '../losses/siSdr';
+import { crossClassRows, negPitSiSdrPerSource_BST } from '../losses/siSdr';
 import { exampleLossesOf, makeReweightContext } from '../reweighting/context';
 import type { TrainingProgress } from '../reweighting/context';
 import { createReweighter } from '../reweighting/reweighter';
@@ -34,7 +34,15 @@ export interface StepOptions {
   /** Global-norm clipping threshold (> 0); Infinity turns clipping off. Default 5. */
   clipNorm?: number;
   progress: TrainingProgress;
+  /**
+   * 'fixed': in mixtures of sources of different classes, output s is scored against source s (the
+   * stems are named by what they hold); same-class mixtures still use PIT. 'pit' (default): every
+   * mixture takes its best permutation.
+   */
+  slots?: SlotAssignment;
 }
+
+export type SlotAssignment = 'fixed' | 'pit';
 
 export interface LossReport {
   /** sum_u p_u L_u, the objective that was differentiated. */
@@ -128,7 +136,8 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Grad
     const { mixture, sources } = batchTensors(batch, model.nSources);
     const { grads } = tf.variableGrads(() => {
       const est = model.apply(mixture); // [shard, nSrc, time]
-      const perSource = negPitSiSdrPerSource_BST(est, sources).loss; // [shard, nSrc]
+      const fixedRows = opts.slots === 'fixed' ? crossClassRows(batch.classes) : undefined;
+      const perSource = negPitSiSdrPerSource_BST(est, sources, undefined, fixedRows).loss; // [shard, nSrc]
       const perExample = tf.mean(perSource, 1) as Tensor1D; // [shard]
       const meanLoss = tf.mean(perExample) as tf.Scalar;
       let sourceValues: Float32Array; // [batch * nSrc]

@@ -18,7 +18,7 @@ import { parallelSteps, resolveWorkers } from './parallel';
 import { checkWorkerCount } from './protocol';
 import type { WorkerCount } from './protocol';
 import { scoreBatches, stemClassAssignment, summarizeScores } from './metrics';
-import { loadCheckpoint, restoreOptimizer, saveCheckpoint } from './checkpoint';
+import { loadCheckpoint, recoverCheckpoints, restoreOptimizer, saveCheckpoint } from './checkpoint';
 import type { CheckpointKind, EpochRecord, TrainerState } from './checkpoint';
 
 /** Where the mixtures come from. Batches depend only on the step, so a resumed run sees the same data. */
@@ -118,6 +118,7 @@ export class Trainer {
   static async create(config: TrainConfig, source: MixtureSource, runDir: string, opts: TrainerOptions = {}): Promise<Trainer> {
     checkWorkerCount(opts.workers ?? 1);
     const last = checkpointDir(runDir, 'last');
+    await recoverCheckpoints(runDir);
     if (opts.resume) {
       if (!existsSync(last)) throw new Error(`nothing to resume: ${last} does not exist`);
       const optimizer = tf.train.adam(config.optimizer.lr);
@@ -127,7 +128,7 @@ export class Trainer {
       const base = 'from' in state.config.model ? state.config.model.from : null;
       return new Trainer(model, state, source, runDir, base, optimizer, opts);
     }
-    if (existsSync(last)) throw new Error(`${runDir} already holds a run: resume it, or choose another output folder`);
+    if (existsSync(last) || existsSync(checkpointDir(runDir, 'best'))) throw new Error(`${runDir} already holds a run: resume it, or choose another output folder`);
     const { model } = await initialModel(config);
     const base = 'from' in config.model ? config.model.from : null;
     return new Trainer(model, freshState(config), source, runDir, base, tf.train.adam(config.optimizer.lr), opts);
@@ -204,12 +205,14 @@ export class Trainer {
 
   private async train(runner: StepRunner, events: TrainerEvents, control: TrainerControl): Promise<TrainOutcome> {
     const { config } = this.state;
-    let consecutiveSkips = 0;
-    let epochLoss = 0;
-    let epochWeighted = 0;
-    let epochSteps = 0;
-    let epochSkipped = 0;
-    let epochStart = performance.now();
+    // A run resumed mid-epoch picks up the epoch's sums where the interrupted run left them.
+    const soFar = this.state.epochSoFar;
+    let consecutiveSkips = this.state.consecutiveSkips ?? 0;
+    let epochLoss = soFar?.loss ?? 0;
+    let epochWeighted = soFar?.weightedLoss ?? 0;
+    let epochSteps = soFar?.steps ?? 0;
+    let epochSkipped = soFar?.skippedSteps ?? 0;
+    let epochStart = performance.now() - (soFar?.seconds ?? 0) * 1000;
     let segmentStart = performance.now();
     const addWall = () => {
       const now = performance.now();
@@ -224,6 +227,10 @@ export class Trainer {
       }
       if (control.signal?.aborted) {
         addWall();
+        this.state.consecutiveSkips = consecutiveSkips;
+        this.state.epochSoFar = {
+          loss: epochLoss, weightedLoss: epochWeighted, steps: epochSteps, skippedSteps: epochSkipped, seconds: (performance.now() - epochStart) / 1000,
+        };
         await this.save('last', events);
         return 'cancelled';
       }
@@ -233,6 +240,7 @@ export class Trainer {
       const result = await runner.step(this.optimizer, this.source.trainBatch(step, config.batchSize), {
         clipNorm: config.optimizer.clipNorm,
         progress: { step, epoch, totalSteps: this.totalSteps },
+        slots: config.slots,
       });
       this.state.step++;
       if (result.skipped) {
@@ -268,6 +276,8 @@ export class Trainer {
         };
         this.state.history.push(record);
         this.updateSchedule(epoch + 1, improved);
+        delete this.state.epochSoFar;
+        this.state.consecutiveSkips = consecutiveSkips;
         addWall();
         await this.save('last', events);
         if (improved) await this.save('best', events);

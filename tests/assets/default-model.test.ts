@@ -59,7 +59,7 @@ test('separates real held-out speech+env mixtures into the stems it names, with 
   const heldOut = JSON.parse(await readFile(join(MODEL_DIR, 'heldout.json'), 'utf8')) as { clips: HeldOutClip[] };
   const keys = new Set(heldOut.clips.map((c) => `${c.package}/${c.path}`));
   // Manifests record absolute paths; compare from the package folder on.
-  const keyOf = (file: string, pkg: string) => file.slice(file.lastIndexOf(`/${pkg}/`) + 1);
+  const keyOf = (file: string, pkg: string) => file.slice(file.indexOf(`/packages/${pkg}/`) + "/packages/".length);
   // The CI corpus splits its clips differently from the full corpus the model trained on: keep only
   // the clips that the model's own split held out, whatever split the CI corpus put them in.
   const entries = manifest.entries.filter((e) => keys.has(keyOf(e.file, e.package))).map((e) => ({ ...e, split: 'test' as const }));

@@ -7,14 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAudioFile } from '../../core/io/audio';
 import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { makeUserFolders } from '../fixtures/user-folders';
+import { saveTinyModel } from '../e2e/fixtures';
 
 const BIN = join(import.meta.dirname, '../../bin/tilt.mjs');
 let work: string;
 const env = () => ({ ...process.env, TILT_HOME: join(work, 'home') });
 
-function tilt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function tilt(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: env(), cwd: work });
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...env(), ...extraEnv }, cwd: work });
     let stdout = '';
     let stderr = '';
     p.stdout.on('data', (d) => (stdout += d));
@@ -23,7 +25,7 @@ function tilt(args: string[]): Promise<{ code: number; stdout: string; stderr: s
   });
 }
 
-// A 48 kHz Ogg Vorbis recording: exporting at the input's rate must resample back up.
+// A 48 kHz Ogg Vorbis recording: the stems come back at its rate and channel count by default.
 const WATER = pkgFile('minetest-data', 'usr/share/games/minetest/games/minetest_game/mods/env_sounds/sounds/env_sounds_water.3.ogg');
 
 before(async () => {
@@ -85,7 +87,7 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
   assert.ok(Number.isFinite(report.overall.p[50]));
 
   const out = join(work, 'stems');
-  const separated = await tilt(['separate', WATER, join(work, 'missing.wav'), '--model', 'tiny', '--out', out, '--format', 'wav24', '--rate', 'input', '--json']);
+  const separated = await tilt(['separate', WATER, join(work, 'missing.wav'), '--model', 'tiny', '--out', out, '--format', 'wav24', '--json']);
   assert.equal(separated.code, 1, 'a failed file makes the exit code non-zero');
   const result = JSON.parse(separated.stdout);
   assert.equal(result.failed.length, 1);
@@ -97,13 +99,94 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
   for (const f of files) {
     const bytes = await readFile(join(out, f));
     const stem = await readAudioFile(join(out, f));
-    const header = bytes.length - stem.channels[0]!.length * 3;
+    const header = bytes.length - stem.channels[0]!.length * 3 * stem.channels.length;
     assert.ok(header >= 44 && header <= 80, `24-bit PCM: ${bytes.length} bytes for ${stem.channels[0]!.length} frames`);
     assert.equal(input.sampleRate, 48000);
     assert.equal(stem.sampleRate, 48000);
-    assert.ok(Math.abs(stem.channels[0]!.length - input.channels[0]!.length) <= 2);
+    assert.equal(stem.channels.length, input.channels.length);
+    assert.equal(stem.channels[0]!.length, input.channels[0]!.length);
   }
   const again = await tilt(['separate', WATER, '--model', 'tiny', '--out', out, '--format', 'wav24']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists; pass overwrite/);
+});
+
+test('train announces the data loading before the first step; Ctrl-C saves a checkpoint and exits 130, not 0', async () => {
+  const config = join(work, 'long.json');
+  await writeFile(config, JSON.stringify({
+    name: 'long', seed: 1,
+    model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } },
+    data: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, segmentSeconds: 0.5 },
+    batchSize: 2, epochs: 100, stepsPerEpoch: 100, validation: { mixtures: 2, batchSize: 2 },
+  }));
+  const runDir = join(work, 'runs', 'long');
+  const p = spawn(process.execPath, [BIN, 'train', '--config', config, '--out', runDir, '--workers', '1', '--json'], { env: env(), cwd: work });
+  let stdout = '';
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => p.on('close', resolve));
+  await new Promise<void>((resolve) => p.stdout.on('data', (d) => {
+    stdout += d;
+    if (stdout.includes('"type":"progress"')) resolve();
+  }));
+  p.kill('SIGINT');
+  const code = await exited;
+  assert.equal(code, 130, stderr);
+  const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; message?: string; outcome?: string });
+  assert.deepEqual(events.slice(0, 2).map((e) => e.type), ['data-check', 'status'], 'the data is checked first');
+  assert.match(events[1]!.message!, /loading the training data/);
+  assert.equal(events.find((e) => e.type === 'done')?.outcome, 'cancelled');
+  assert.ok((await readdir(join(runDir, 'last'))).includes('optimizer.bin'), 'the checkpoint was saved');
+});
+
+test('data check: what flat folders named with ~ hold, per class and split, the files left out and why; a missing class is a problem', async () => {
+  const home = join(work, 'user');
+  await makeUserFolders(home);
+  const config = join(work, 'check.json');
+  await writeFile(config, JSON.stringify({ data: { corpus: null, speechDirs: ['~/voices'], envDirs: ['~/sounds'], cacheDir: join(work, 'cache') } }));
+  const checked = await tilt(['data', 'check', '--config', config], { HOME: home });
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(checked.stdout, /\/user\/voices +speech +flat \(files only\) +16 /);
+  assert.match(checked.stdout, /\/user\/sounds +env +flat \(files only\) +16 /);
+  assert.match(checked.stdout, /class +train clips +train audio +validation clips +validation audio +test clips +test audio/);
+  assert.match(checked.stdout, /left out: 2 files\n.*empty\.wav: empty file\n.*notes\.txt: not a format Tilt reads \(\.txt\)/);
+  assert.match(checked.stdout, /before\/after scores come from the test split/);
+  const json = JSON.parse((await tilt(['data', 'check', '--config', config, '--json'], { HOME: home })).stdout);
+  assert.equal(json.clips.speech.train + json.clips.speech.validation + json.clips.speech.test, 16);
+
+  await writeFile(config, JSON.stringify({ data: { corpus: null, speechDirs: ['~/voices'], cacheDir: join(work, 'cache') } }));
+  const missing = await tilt(['data', 'check', '--config', config], { HOME: home });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stdout, /problem: no env clips to train on/);
+});
+
+test('train will not download the built-in recordings unasked: without a terminal it needs --yes, and says how much', async () => {
+  const config = join(work, 'corpus.json');
+  await writeFile(config, JSON.stringify({ data: { corpus: 'ci', cacheDir: join(work, 'no-corpus') }, epochs: 1, stepsPerEpoch: 1 }));
+  const refused = await tilt(['train', '--config', config]);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /built-in recordings \(ci\) +both +to download: \d+ MB \(3 packages\)/);
+  assert.match(refused.stderr, /need a download of \d+ MB \(3 Debian packages\)[^\n]*run again with --yes/);
+  assert.deepEqual(await readdir(work).then((names) => names.filter((n) => n === 'no-corpus')), [], 'nothing was fetched');
+});
+
+test('a fine-tune of a saved model on flat folders prints the data check, then the before/after table, and writes the model card', async () => {
+  const home = join(work, 'user');
+  await makeUserFolders(home);
+  await saveTinyModel(join(work, 'tiny-base'));
+  const config = join(work, 'tune.json');
+  await writeFile(config, JSON.stringify({
+    name: 'tune', seed: 2, model: { from: join(work, 'tiny-base') },
+    data: { corpus: null, speechDirs: ['~/voices'], envDirs: ['~/sounds'], cacheDir: join(work, 'cache'), segmentSeconds: 0.5 },
+    batchSize: 2, epochs: 1, stepsPerEpoch: 2, validation: { mixtures: 4, batchSize: 2 },
+  }));
+  const tuned = await tilt(['train', '--config', config, '--workers', '1'], { HOME: home });
+  assert.equal(tuned.code, 0, tuned.stderr);
+  assert.match(tuned.stderr, /voices +speech +flat \(files only\) +16 /);
+  assert.match(tuned.stdout, /before\/after on 4 held-out mixtures of the test split \(\d+ speech and \d+ env clips;/);
+  assert.match(tuned.stdout, /SI-SDRi \(dB\) +n +base +fine-tuned +change\n[- ]+\nall mixtures +4 +-?\d+\.\d\d +-?\d+\.\d\d +[+-]\d/);
+  assert.match(tuned.stdout, /speech stem +4 /);
+  const card = join(work, 'runs', 'tune', 'best', 'MODEL_CARD.md');
+  assert.ok(tuned.stdout.includes(`model card: ${card}`));
+  assert.match(await readFile(card, 'utf8'), /## Before \/ after/);
 });

@@ -4,21 +4,24 @@
 // recording with the real engine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
 import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, modelsDirWithTestModel, realSpeechWav, ROOT, saveTinyModel, wavInfo } from './fixtures';
-import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { makeUserFolders } from '../fixtures/user-folders';
+import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 
 const SHOTS = join(ROOT, 'test-results', 'e2e');
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
 let root: string;
+let rendererDir: string;
 
 before(async () => {
-  const rendererDir = await buildRenderer();
+  rendererDir = await buildRenderer();
   const m = await modelsDirWithTestModel();
   root = m.root;
   await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
@@ -91,6 +94,58 @@ test('separate a real recording: waveforms load, play runs the transport, export
     assert.equal(info.frames, input.frames, `${d.name} has as many frames as the input`);
   }
   await page.locator('.exported li').nth(1).waitFor();
+});
+
+test('a 44.1 kHz stereo recording: stems shown, played and exported at 44.1 kHz stereo; the model rate is stated', async () => {
+  // Real speech (8 kHz prompt, brought to 44.1 kHz) and a real fire recording, panned apart.
+  const speech = await resample((await readAudioFile(realSpeechWav())).channels[0]!, 8000, 44100, 'fast');
+  const fire = (await readAudioFile(pkgFile('minetest-data', 'usr/share/games/minetest/games/minetest_game/mods/fire/sounds/fire_large.ogg'))).channels[0]!;
+  const n = Math.min(speech.length, fire.length);
+  const path = join(root, 'street-44k.wav');
+  await writeAudioFile(path, [0.8, 0.3].map((g) => Float32Array.from({ length: n }, (_, t) => g * speech[t]! + (1.1 - g) * 0.5 * fire[t]!)), 44100, 'wav16');
+  await page.getByRole('tab', { name: 'Separate' }).click();
+  await page.getByTestId('file-input').setInputFiles(path);
+  await page.locator('.item button.item-main', { hasText: 'street-44k.wav' }).click();
+  await page.getByRole('heading', { name: 'street-44k.wav' }).waitFor({ timeout: 90_000 });
+  await page.locator('section.player[data-ready="true"]').waitFor({ timeout: 90_000 });
+  assert.equal(await page.getByTestId('stem-shape').textContent(), '44.1 kHz stereo');
+  assert.match((await page.getByTestId('model-rate').textContent())!, /model worked at 8 kHz mono/);
+  assert.match((await page.locator('.track[data-track="env"] .track-name small').textContent())!, /stereo/);
+  // What the player plays: the browser decodes each track as two channels at the file's length.
+  const decoded = await page.evaluate(async () => {
+    // wavesurfer keeps each track's media element in its container, perhaps inside a shadow root.
+    const roots: (Document | ShadowRoot)[] = [document, ...[...document.querySelectorAll('.wave *')].flatMap((e) => (e.shadowRoot ? [e.shadowRoot] : []))];
+    const sources = roots.flatMap((r) => [...r.querySelectorAll('audio')]).map((a) => a.currentSrc || a.src);
+    const ctx = new OfflineAudioContext(2, 1, 44100);
+    return Promise.all(sources.map(async (src) => {
+      const buf = await ctx.decodeAudioData(await (await fetch(src)).arrayBuffer());
+      return { channels: buf.numberOfChannels, seconds: buf.duration };
+    }));
+  });
+  assert.equal(decoded.length, 3);
+  for (const d of decoded) {
+    assert.equal(d.channels, 2);
+    assert.ok(Math.abs(d.seconds - n / 44100) < 0.01, `${d.seconds} s`);
+  }
+  await page.screenshot({ path: join(SHOTS, 'separate-stereo.png') });
+  assert.equal(await page.getByLabel('Export sample rate').inputValue(), 'input', 'the file\'s own rate is the default');
+  const downloads: string[] = [];
+  const got = new Promise<void>((resolve) => {
+    page.on('download', async (d) => {
+      const saved = join(root, 'downloads-stereo', d.suggestedFilename());
+      await d.saveAs(saved);
+      downloads.push(saved);
+      if (downloads.length === 2) resolve();
+    });
+  });
+  await page.getByLabel('Export format').selectOption('wav16');
+  await page.getByRole('button', { name: 'Export all 2 stems' }).click();
+  await got;
+  for (const d of downloads) {
+    const info = wavInfo(await readFile(d));
+    assert.deepEqual([info.sampleRate, info.channels, info.frames], [44100, 2, n], d);
+  }
+  await page.locator('.exported li small', { hasText: '44.1 kHz stereo' }).first().waitFor();
 });
 
 test('a broken file shows a readable error naming it, and the queue carries on', async () => {
@@ -189,4 +244,93 @@ test('Train view: a real run toward speech streams charts and weights, cancels, 
     return !!m && Number(m[1]) > after;
   }, stoppedAt);
   await page.screenshot({ path: join(SHOTS, 'train-unfinished.png') });
+});
+
+test('Train view: flat folders are checked before a fine-tune, which shows its phases and ends with before/after scores', async () => {
+  const folders = await makeUserFolders(join(root, 'my-audio'));
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await page.getByLabel('My folders').check();
+  await page.getByLabel('Folder path').fill(folders.speech);
+  await page.getByRole('button', { name: '+ Speech' }).click();
+  await page.getByLabel('Folder path').fill(folders.env);
+  await page.getByRole('button', { name: '+ Env' }).click();
+  await page.getByRole('button', { name: 'Check data' }).click();
+  await page.getByTestId('check-ok').waitFor({ timeout: 60_000 });
+  const clips = async (cls: string, split: string) => Number(await page.locator(`.splits tr[data-class="${cls}"] td[data-split="${split}"] b`).textContent());
+  for (const cls of ['speech', 'env']) {
+    const counts = [await clips(cls, 'train'), await clips(cls, 'validation'), await clips(cls, 'test')];
+    assert.equal(counts.reduce((a, b) => a + b, 0), 16, `${cls}: ${counts}`);
+    assert.ok(counts.every((n) => n > 0), `${cls}: ${counts}`);
+  }
+  assert.equal(await page.locator('.checked-folders li', { hasText: 'flat · 16 clips' }).count(), 2);
+  await page.locator('details.skipped summary', { hasText: '2 files left out' }).click();
+  await page.locator('details.skipped li', { hasText: 'notes.txt' }).filter({ hasText: 'not a format Tilt reads (.txt)' }).waitFor();
+  await page.locator('p.note', { hasText: 'speakers of the files directly in it are unknown' }).waitFor();
+  await page.screenshot({ path: join(SHOTS, 'train-check.png') });
+
+  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
+  await page.getByLabel('New model name').fill('Folder tune');
+  await page.getByRole('button', { name: 'Uniform' }).click();
+  await page.getByLabel('Steps', { exact: true }).fill('4');
+  await page.getByLabel('Batch size', { exact: true }).fill('2');
+  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
+  await page.getByLabel('Validate every', { exact: true }).fill('2');
+  await page.getByRole('button', { name: 'Start training' }).click();
+  await page.getByTestId('run-phase').waitFor({ timeout: 60_000 });
+  const table = page.getByTestId('before-after');
+  await table.waitFor({ timeout: 120_000 });
+  await page.locator('.status[data-status="done"]').waitFor();
+  assert.deepEqual(await table.locator('tbody th').allTextContents(), ['all mixtures', 'speech stem', 'env stem']);
+  for (const cells of await table.locator('tbody tr').evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => td.textContent ?? '')))) {
+    assert.match(cells.join(' '), /^-?\d+\.\d\d -?\d+\.\d\d [+-]\d+\.\d\d$/);
+  }
+  await page.screenshot({ path: join(SHOTS, 'train-before-after.png') });
+  await page.getByRole('tab', { name: 'Models' }).click();
+  await page.getByRole('button', { name: /Folder tune/ }).first().click();
+  await page.locator('.card-text', { hasText: '## Before / after' }).waitFor();
+});
+
+test('Train view: the built-in recordings download only after the user agrees to their size; the download shows its progress and Cancel stops it', async () => {
+  // A stand-in apt-get that writes its .deb slowly, as over a network: nothing is really downloaded.
+  const bin = join(root, 'bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(join(bin, 'apt-get'), '#!/bin/sh\nf="$2_1.0_all.deb"\nfor i in $(seq 1 400); do head -c 100000 /dev/zero >> "$f"; sleep 0.05; done\n');
+  await chmod(join(bin, 'apt-get'), 0o755);
+  const path = process.env.PATH;
+  process.env.PATH = `${bin}:${path}`;
+  const cacheDir = join(root, 'corpus-not-yet');
+  const fresh = await startServer({
+    port: 0, rendererDir,
+    engine: {
+      modelsDir: join(root, 'models'), settingsFile: join(root, 'settings-fresh.json'), workDir: join(root, 'work-fresh'), exportDir: join(root, 'exports'),
+      builtinModelsDirs: [], training: { corpus: 'ci', cacheDir },
+    },
+  });
+  const p = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  try {
+    await p.goto(fresh.openUrl);
+    await p.getByRole('tab', { name: 'Train' }).click();
+    await p.getByLabel('Model to fine-tune').selectOption('tiny-base');
+    await p.getByRole('button', { name: 'Start training' }).click();
+    const ask = p.getByRole('alertdialog', { name: 'Download the built-in recordings?' });
+    await ask.waitFor({ timeout: 60_000 });
+    assert.match((await ask.textContent())!, /\d+ MB in 3 Debian packages/);
+    await p.locator('.checked-folders li', { hasText: /Real recordings \(ci\).*MB to download/ }).waitFor();
+    await p.getByRole('button', { name: 'Not now' }).click();
+    await ask.waitFor({ state: 'detached' });
+    assert.equal(await p.locator('.status').textContent(), '', 'nothing started');
+
+    await p.getByRole('button', { name: 'Start training' }).click();
+    await p.getByRole('button', { name: /^Download \d+ MB and train$/ }).click();
+    const phase = p.locator('[data-testid="run-phase"][data-stage="downloading"]');
+    await phase.filter({ hasText: /Downloading the built-in recordings [1-9]\d*%/ }).waitFor({ timeout: 60_000 });
+    await p.screenshot({ path: join(SHOTS, 'train-downloading.png') });
+    await p.getByRole('button', { name: 'Cancel' }).click();
+    await p.locator('.status[data-status="cancelled"]').waitFor({ timeout: 30_000 });
+    assert.deepEqual((await readdir(join(cacheDir, 'debs'))).filter((f) => f.endsWith('.deb')), [], 'no partial download left as a package');
+  } finally {
+    process.env.PATH = path;
+    await p.close();
+    await fresh.close();
+  }
 });

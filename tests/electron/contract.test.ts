@@ -8,7 +8,7 @@ test('CHANNELS lists every channel of the invoke map exactly once', () => {
   // A Record over Channel fails to compile when the map gains a channel this list lacks.
   const all: Record<Channel, true> = {
     'app:info': true, 'backend:describe': true, 'separate:start': true, 'separate:export': true, 'separate:discard': true,
-    'job:cancel': true, 'train:start': true, 'train:continue': true, 'train:pause': true, 'train:resume': true, 'train:cancel': true,
+    'job:cancel': true, 'train:check': true, 'train:start': true, 'train:continue': true, 'train:pause': true, 'train:resume': true, 'train:cancel': true,
     'train:preview-weights': true, 'models:list': true, 'models:rename': true, 'models:delete': true, 'models:activate': true,
     'models:import': true, 'models:export': true, 'files:recent': true, 'dialog:open-audio': true, 'dialog:open-folder': true,
   };
@@ -30,6 +30,9 @@ test('hostile or malformed arguments are rejected with the field named', () => {
     ['job:cancel', { jobId: 42 }, /jobId/],
     ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'folders', folders: [{ path: '/s', class: 'speech' }] }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }, /speech folder and one env folder/],
     ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [{ class: { music: 3 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }, /music/],
+    ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5, download: 'yes' }, /download must be true or false/],
+    ['train:check', { data: { kind: 'folders', folders: [] } }, /1 to 256 folders/],
+    ['train:check', { data: { kind: 'corpus' }, steps: 5 }, /unexpected field steps/],
     ['train:preview-weights', { reweighting: [], step: 11, totalSteps: 10 }, /step/],
     ['train:continue', { modelId: '../other-folder' }, /modelId/],
     ['train:continue', { modelId: 'run', steps: 5 }, /unexpected field steps/],
@@ -45,6 +48,8 @@ test('well-formed arguments pass unchanged', () => {
     ['separate:start', { input: { kind: 'upload', id: UUID, name: 'take 1.wav' } }],
     ['separate:export', { resultId: UUID, stems: ['speech'], format: 'flac', rate: 'input', outDir: '/tmp/x' }],
     ['train:start', { name: 'x', baseModelId: 'default', data: { kind: 'folders', folders: [{ path: '/s', class: 'speech' }, { path: '/e', class: 'env' }] }, reweighting: [{ robust: { alpha: 0.2 } }, { class: { speech: 3, env: 0 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }],
+    ['train:start', { name: 'x', baseModelId: 'default', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5, download: true }],
+    ['train:check', { data: { kind: 'folders', folders: [{ path: '~/voices', class: 'speech' }] } }],
     ['train:continue', { modelId: 'my-fine-tune-2' }],
     ['train:preview-weights', { reweighting: [{ curriculum: { beta0: -0.5, schedule: 'cosine' } }], step: 3, totalSteps: 10 }],
   ];

@@ -15,7 +15,7 @@ test('electron-builder.yml passes electron-builder schema validation and package
   const { DebugLogger } = await import('builder-util' as string) as { DebugLogger: new (enabled: boolean) => unknown };
   const cfg = await getConfig(ROOT, 'electron-builder.yml', null) as {
     linux: { target: string[] }; mac: { target: string[] }; win: { target: string[] }; asarUnpack: string[];
-    extraResources: { from: string; to: string }[]; files: { filter: string[] }[];
+    extraResources: { from: string; to: string }[]; files: { filter: string[] }[]; electronFuses: Record<string, boolean>;
   };
   await validateConfiguration(cfg, new DebugLogger(false));
   await assert.rejects(validateConfiguration({ ...cfg, linux: { ...cfg.linux, nonsense: true } }, new DebugLogger(false)), /linux/, 'the validator does reject bad configs');
@@ -24,6 +24,11 @@ test('electron-builder.yml passes electron-builder schema validation and package
   assert.deepEqual(cfg.win.target, ['nsis']);
   assert.ok(cfg.asarUnpack.includes('node_modules/@tensorflow/tfjs-node/**'));
   assert.ok(cfg.extraResources.some((r) => r.from === 'assets/models' && r.to === 'assets/models'));
+  // The packaged binary cannot be run as plain Node or inspected to act with the app's identity.
+  assert.deepEqual(cfg.electronFuses, {
+    runAsNode: false, enableNodeOptionsEnvironmentVariable: false, enableNodeCliInspectArguments: false, enableCookieEncryption: true,
+    enableEmbeddedAsarIntegrityValidation: true, onlyLoadAppFromAsar: true, grantFileProtocolExtraPrivileges: false,
+  });
   const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };
   const patterns = cfg.files.flatMap((f) => f.filter);
   assert.ok(patterns.some((f) => pkg.main.startsWith(f.replace('/**', ''))), `files include ${pkg.main}`);

@@ -7,11 +7,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../server/server';
+import { badFrames, get, openEventSocket, rawRequest, sendAndWaitClose, statusOf, upgradeRequest } from './hostile';
 
 let server: RunningServer;
 let root: string;
+/** Exceptions nobody caught. The test runner survives them; `tilt serve` would have ended. */
+const uncaught: unknown[] = [];
+const recordUncaught = (e: unknown) => uncaught.push(e);
 
 before(async () => {
+  process.on('uncaughtException', recordUncaught);
   root = await mkdtemp(join(tmpdir(), 'tilt-server-'));
   const rendererDir = join(root, 'renderer');
   await mkdir(rendererDir);
@@ -26,6 +31,7 @@ before(async () => {
 });
 
 after(async () => {
+  process.off('uncaughtException', recordUncaught);
   await server.close();
   await rm(root, { recursive: true, force: true });
 });
@@ -45,26 +51,26 @@ function http(path: string, opts: { method?: string; headers?: Record<string, st
 
 const auth = { authorization: 'Bearer test-token-123' };
 
-test('every route needs the token: 401 without it or with a wrong one', async () => {
-  for (const path of ['/', '/index.html', '/api/media/x/y.wav', '/api/download/x']) {
+test('every API route needs the token: 401 without it or with a wrong one; the app shell itself holds no data', async () => {
+  for (const path of ['/api/media/x/y.wav', '/api/download/x', '/api/invoke/models:list']) {
     assert.equal((await http(path)).status, 401, path);
   }
+  assert.equal((await http('/')).status, 200);
   const wrong = await http('/api/invoke/models:list', { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
   assert.equal(wrong.status, 401);
   assert.equal(JSON.parse(wrong.body).error.code, 'unauthorized');
 });
 
-test('the token in the URL serves the app with a strict CSP and turns into a same-site HttpOnly cookie', async () => {
+test('the app is served with a strict CSP; the token never rides in a cookie, which 127.0.0.1 would send to every port', async () => {
   const r = await http('/?token=test-token-123');
   assert.equal(r.status, 200);
   assert.match(String(r.headers['content-security-policy']), /script-src 'self'(;|$)/);
   assert.match(String(r.headers['content-security-policy']), /frame-ancestors 'none'/);
-  const cookie = String(r.headers['set-cookie']);
-  assert.match(cookie, new RegExp(`^tilt_token_${server.port}=test-token-123;`));
-  assert.match(cookie, /HttpOnly/);
-  assert.match(cookie, /SameSite=Strict/);
+  assert.equal(r.headers['set-cookie'], undefined);
   const withCookie = await http('/api/invoke/models:list', { method: 'POST', headers: { cookie: `tilt_token_${server.port}=test-token-123` }, body: '{}' });
-  assert.deepEqual(JSON.parse(withCookie.body), { ok: true, value: [] });
+  assert.equal(withCookie.status, 401);
+  const withQuery = await http('/api/invoke/models:list?token=test-token-123', { method: 'POST', body: '{}' });
+  assert.deepEqual(JSON.parse(withQuery.body), { ok: true, value: [] });
 });
 
 test('DNS rebinding and cross-site requests are refused even with the token', async () => {
@@ -136,4 +142,78 @@ test('the event socket needs the token and a same-origin Origin', async () => {
   assert.equal(await open(base), 401);
   assert.equal(await open(`${base}?token=test-token-123`, { origin: 'https://evil.example' }), 403);
   assert.equal(await open(`${base}?token=test-token-123`, { origin: `http://127.0.0.1:${server.port}` }), 101);
+});
+
+/** Nothing went uncaught (it would have ended the server process), and the server still answers. */
+async function stillServes(): Promise<void> {
+  assert.deepEqual(uncaught, []);
+  const r = await http('/api/invoke/models:list', { method: 'POST', headers: auth, body: '{}' });
+  assert.deepEqual(JSON.parse(r.body), { ok: true, value: [] });
+}
+
+test('a WebSocket upgrade with a malformed cookie or request target is refused, and the server goes on', async () => {
+  const port = server.port;
+  // Any local page can plant such a cookie: browsers share 127.0.0.1's cookies across ports.
+  assert.equal(statusOf(await rawRequest(port, upgradeRequest(port, '/api/events', { cookie: 'junk=%E0%A4%A' }))), 401);
+  for (const target of ['//[', '//[?token=test-token-123', '/%E0%A4%A?token=test-token-123', 'http://evil.example/api/events', '*']) {
+    const status = statusOf(await rawRequest(port, upgradeRequest(port, target)));
+    assert.ok(status >= 400 && status < 500, `${target}: ${status}`);
+  }
+  await stillServes();
+  // The malformed cookie does not stand in the way of a socket that has the token.
+  const opened = await new Promise<boolean>((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/events?token=test-token-123`, { headers: { cookie: 'junk=%E0%A4%A' } });
+    ws.on('open', () => { ws.close(); resolve(true); });
+    ws.on('error', () => resolve(false));
+  });
+  assert.ok(opened);
+});
+
+test('a bad frame on an authenticated socket closes that socket, not the server', async () => {
+  for (const { name, bytes } of badFrames()) {
+    const socket = await openEventSocket(server.port, 'test-token-123');
+    assert.ok(await sendAndWaitClose(socket, bytes), `${name}: the server closes the socket`);
+    await stillServes();
+  }
+});
+
+test('malformed paths, cookies and upload names are 400s that reveal no path of the server', async () => {
+  assert.equal((await http('/%E0%A4%A', { headers: auth })).status, 400);
+  assert.equal((await http('/api/media/%E0%A4%A/x.wav', { headers: auth })).status, 400);
+  assert.notEqual(statusOf(await rawRequest(server.port, get(server.port, '//[', auth))), 500);
+  assert.equal(statusOf(await rawRequest(server.port, get(server.port, '*', auth))), 400);
+  const cookie = `junk=%E0%A4%A; tilt_token_${server.port}=test-token-123`;
+  const withJunkCookie = await http('/api/invoke/models:list', { method: 'POST', headers: { ...auth, cookie }, body: '{}' });
+  assert.equal(withJunkCookie.status, 200);
+  for (const name of ['.', '..', '...', ' ', '/..']) {
+    const r = await http(`/api/upload?name=${encodeURIComponent(name)}`, { method: 'POST', headers: { ...auth, 'content-length': '4' }, body: 'RIFF' });
+    assert.equal(r.status, 400, `upload named "${name}"`);
+    assert.equal(JSON.parse(r.body).error.code, 'bad-request');
+    assert.ok(!r.body.includes(root), `upload named "${name}" reveals a path: ${r.body}`);
+  }
+  await stillServes();
+});
+
+test('listening beyond 127.0.0.1 keeps the Host check: only the names the user allowed pass', async () => {
+  // 127.0.0.2 is loopback too, but not a name the server knows as such: the --host 0.0.0.0 case.
+  const other = await startServer({
+    port: 0, host: '127.0.0.2', token: 't', allowedHosts: ['tilt.lan'], rendererDir: join(root, 'renderer'),
+    engine: { modelsDir: join(root, 'models2'), settingsFile: join(root, 'settings2.json'), workDir: join(root, 'work2'), exportDir: join(root, 'exports2'), builtinModelsDirs: [] },
+  });
+  try {
+    const status = (host: string) => new Promise<number>((resolve, reject) => {
+      const req = request({ host: '127.0.0.2', port: other.port, path: '/api/invoke/models:list', method: 'POST', headers: { host: `${host}:${other.port}`, authorization: 'Bearer t' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+    assert.equal(await status('evil.example'), 421);
+    assert.equal(await status('tilt.lan'), 200);
+    assert.equal(await status('127.0.0.2'), 200);
+    assert.deepEqual([...other.hosts].sort(), ['127.0.0.1', '127.0.0.2', '::1', '[::1]', 'localhost', 'tilt.lan'].sort());
+  } finally {
+    await other.close();
+  }
 });

@@ -7,7 +7,7 @@ function callerFor(t: PreloadApi, channel: Channel): Caller {
   const table: Record<Channel, Caller> = {
     'app:info': t.info, 'backend:describe': t.backend, 'separate:start': t.separate, 'separate:export': t.exportStems,
     'separate:discard': t.discardResult, 'job:cancel': t.cancelJob,
-    'train:start': t.train.start, 'train:continue': t.train.continue, 'train:pause': t.train.pause, 'train:resume': t.train.resume, 'train:cancel': t.train.cancel,
+    'train:check': t.train.check, 'train:start': t.train.start, 'train:continue': t.train.continue, 'train:pause': t.train.pause, 'train:resume': t.train.resume, 'train:cancel': t.train.cancel,
     'train:preview-weights': t.train.previewWeights,
     'models:list': t.models.list, 'models:rename': t.models.rename, 'models:delete': t.models.delete,
     'models:activate': t.models.activate, 'models:import': t.models.import, 'models:export': t.models.export,

@@ -1,22 +1,29 @@
 // Serve mode: the same Api over HTTP (calls, uploads, media) and a WebSocket (events). The token
-// came in the page URL once; the server turned it into an HttpOnly cookie, which every request
-// and the socket carry. The token is removed from the address bar so it is not bookmarked.
+// comes in the page URL once and is kept in sessionStorage, which, unlike a cookie, belongs to this
+// server's port alone; calls send it in a header, the socket, media and downloads in their URLs.
+// It is removed from the address bar so it is not bookmarked.
 import type { ArgsOf, Channel, EngineEvent, EventMap, EventName, InputRef, Reply, ResultOf } from '../../../electron/contract';
 import { type Api, ApiError, unwrap } from './api';
 
 type Listener = (payload: never) => void;
 
+const TOKEN_KEY = 'tilt-token';
+
 export function webApi(): Api {
   const listeners = new Map<EventName, Set<Listener>>();
   const url = new URL(location.href);
-  if (url.searchParams.has('token')) {
+  const given = url.searchParams.get('token');
+  if (given !== null) {
+    sessionStorage.setItem(TOKEN_KEY, given);
     url.searchParams.delete('token');
     history.replaceState(null, '', url);
   }
+  const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
+  const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 
   let retry = 500;
   function connect(): void {
-    const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`);
+    const ws = new WebSocket(withToken(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`));
     ws.onopen = () => (retry = 500);
     ws.onmessage = (m) => {
       const { event, payload } = JSON.parse(String(m.data)) as { event: EventName; payload: never };
@@ -39,7 +46,7 @@ export function webApi(): Api {
   async function request<T>(path: string, init: RequestInit): Promise<T> {
     let res: Response;
     try {
-      res = await fetch(path, { ...init, credentials: 'same-origin' });
+      res = await fetch(path, { ...init, headers: { ...init.headers as Record<string, string>, authorization: `Bearer ${token}` }, credentials: 'omit' });
     } catch {
       throw new ApiError({ message: 'Cannot reach the Tilt server: is `tilt serve` still running?', code: 'offline' });
     }
@@ -65,12 +72,12 @@ export function webApi(): Api {
       }
       return out;
     },
-    mediaUrl: (resultId, trackId) => `/api/media/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`,
+    mediaUrl: (resultId, trackId) => withToken(`/api/media/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`),
     deliver(files) {
       for (const f of files) {
         if (!f.url) continue;
         const a = document.createElement('a');
-        a.href = f.url;
+        a.href = withToken(f.url);
         a.download = f.fileName;
         document.body.append(a);
         a.click();

@@ -24,7 +24,8 @@ class SeparateState {
   results = $state.raw<Record<string, SeparationResult>>({});
   selectedKey = $state<string | null>(null);
   format = $state<StemFormat>('wav16');
-  rate = $state<ExportRate>('model');
+  /** Stems at the file's own rate and channels unless the model's rate is asked for. */
+  rate = $state<ExportRate>('input');
   exporting = $state(false);
   lastExport = $state.raw<ExportResult | null>(null);
   modelId = $state<string | undefined>(undefined);

@@ -1,7 +1,9 @@
-// The Train view: the run's settings (reweighting terms built from presets and controls), the live
-// metrics the engine streams, and the run's controls.
+// The Train view: the run's settings (reweighting terms built from presets and controls), the check of
+// its data before it starts (and the question before a download), the live metrics and phases the
+// engine streams, the before/after scores at the end, and the run's controls.
 import type {
-  CheckpointInfo, EngineEvent, ReweightTerm, SoundClass, TrainParams, ValidationMetrics, WeightsDiagnostics, WeightsPreview,
+  BeforeAfterSummary, CheckpointInfo, DataCheck, EngineEvent, ReweightTerm, SoundClass, TrainData, TrainParams, ValidationMetrics,
+  WeightsDiagnostics, WeightsPreview,
 } from '../../../electron/contract';
 import { messageOf } from '../lib/api';
 import { api, app } from './app.svelte';
@@ -20,6 +22,13 @@ export const PRESETS: { id: PresetName; label: string; hint: string }[] = [
 export interface Point {
   step: number;
   value: number;
+}
+
+/** Where a job stands: the engine's progress events (stage, fraction, time left). */
+export interface Phase {
+  stage: string;
+  fraction: number | null;
+  etaSec?: number;
 }
 
 class TrainState {
@@ -54,6 +63,22 @@ class TrainState {
   lastValidation = $state.raw<ValidationMetrics | null>(null);
   lastWeights = $state.raw<(EngineEvent & { type: 'train-step' }) & { weights: WeightsDiagnostics } | null>(null);
   checkpoints = $state.raw<CheckpointInfo[]>([]);
+  /** The run's current stage (downloading, decoding, training, scoring) while it is going. */
+  phase = $state.raw<Phase | null>(null);
+  beforeAfter = $state.raw<BeforeAfterSummary | null>(null);
+
+  /** The last data check, and the data it was for (a check of other data does not count). */
+  check = $state.raw<DataCheck | null>(null);
+  private checkedData = $state('');
+  checkError = $state<string | null>(null);
+  /** While a check runs: its progress. */
+  checking = $state.raw<Phase | null>(null);
+  private checkJobId: string | null = null;
+  private checkSettled: ((check: DataCheck | null) => void) | null = null;
+  /** Results that arrived before the check's job id did. */
+  private readonly settledEarly = new Map<string, DataCheck | null>();
+  /** The download the user is being asked about before Start goes on. */
+  askDownload = $state.raw<{ mb: number; packages: number } | null>(null);
 
   terms: ReweightTerm[] = $derived.by(() => {
     const t: ReweightTerm[] = [];
@@ -71,17 +96,24 @@ class TrainState {
 
   active = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
 
+  /** The check on screen is of the data chosen now. */
+  checkCurrent = $derived(this.check !== null && this.checkedData === JSON.stringify(this.dataParam()));
+
   applyPreset(id: PresetName): void {
     this.robust = { on: id === 'robust', alpha: 0.2 };
     this.curriculum = { on: id === 'curriculum', beta0: -0.5, schedule: 'linear' };
     this.gamma = { on: id === 'speech' || id === 'env', speech: id === 'speech' ? 3 : 0, env: id === 'env' ? 3 : 0 };
   }
 
+  dataParam(): TrainData {
+    return this.dataKind === 'corpus' ? { kind: 'corpus' } : { kind: 'folders', folders: $state.snapshot(this.folders) };
+  }
+
   params(): TrainParams {
     return {
       name: this.name.trim() || 'fine-tune',
       baseModelId: this.baseModelId,
-      data: this.dataKind === 'corpus' ? { kind: 'corpus' } : { kind: 'folders', folders: $state.snapshot(this.folders) },
+      data: this.dataParam(),
       reweighting: $state.snapshot(this.terms) as ReweightTerm[],
       steps: this.steps,
       batchSize: this.batchSize,
@@ -102,8 +134,66 @@ class TrainState {
     }
   }
 
-  start(): Promise<void> {
-    return this.launch(() => api().call('train:start', this.params()), this.steps);
+  /** Checks the chosen data (decoding the folders in the engine); null when it failed or was cancelled. */
+  async runCheck(): Promise<DataCheck | null> {
+    const data = this.dataParam();
+    this.checkError = null;
+    this.askDownload = null;
+    this.checking = { stage: 'checking', fraction: null };
+    try {
+      const { jobId } = await api().call('train:check', { data });
+      const settled = new Promise<DataCheck | null>((resolve) => (this.checkSettled = resolve));
+      this.checkJobId = jobId;
+      if (this.settledEarly.has(jobId)) this.settleCheck(jobId, this.settledEarly.get(jobId)!);
+      const check = await settled;
+      if (check) {
+        this.check = check;
+        this.checkedData = JSON.stringify(data);
+      }
+      return check;
+    } catch (e) {
+      this.checkError = messageOf(e);
+      return null;
+    } finally {
+      this.checking = null;
+      this.checkJobId = null;
+      this.settledEarly.clear();
+    }
+  }
+
+  private settleCheck(jobId: string, check: DataCheck | null): void {
+    if (jobId !== this.checkJobId) {
+      // Ours may end before its id arrives; other windows' checks are none of this one's business.
+      if (this.checking) this.settledEarly.set(jobId, check);
+      return;
+    }
+    this.checkSettled?.(check);
+    this.checkSettled = null;
+  }
+
+  /**
+   * Checks the data unless the check on screen is of it, stops at its problems, and asks before a
+   * download (answered with agreeDownload); then starts the run.
+   */
+  async start(download = false): Promise<void> {
+    this.error = null;
+    const check = this.checkCurrent ? this.check : await this.runCheck();
+    if (!check) return;
+    if (check.problems.length) {
+      this.error = 'The data check found problems (listed under Data): fix them to start.';
+      return;
+    }
+    const pending = check.corpus?.download;
+    if (pending && !download) {
+      this.askDownload = { mb: pending.mb, packages: pending.packages.length };
+      return;
+    }
+    this.askDownload = null;
+    await this.launch(() => api().call('train:start', { ...this.params(), ...(download ? { download } : {}) }), this.steps);
+  }
+
+  agreeDownload(): Promise<void> {
+    return this.start(true);
   }
 
   /** Continues a cancelled or interrupted run; the engine replays its validations and checkpoints so far. */
@@ -121,6 +211,8 @@ class TrainState {
     this.lastValidation = null;
     this.checkpoints = [];
     this.lastWeights = null;
+    this.phase = null;
+    this.beforeAfter = null;
     this.step = 0;
     this.totalSteps = totalSteps;
     try {
@@ -135,8 +227,12 @@ class TrainState {
   }
 
   async control(what: 'pause' | 'resume' | 'cancel'): Promise<void> {
-    if (!this.jobId) return;
     try {
+      if (what === 'cancel' && this.checking && this.checkJobId) {
+        await api().call('job:cancel', { jobId: this.checkJobId });
+        return;
+      }
+      if (!this.jobId) return;
       if (what === 'pause') await api().call('train:pause', { jobId: this.jobId });
       else if (what === 'resume') await api().call('train:resume', { jobId: this.jobId });
       else await api().call('train:cancel', { jobId: this.jobId });
@@ -146,8 +242,13 @@ class TrainState {
   }
 
   handle(e: EngineEvent): void {
+    if ('kind' in e && e.kind === 'check') return this.handleCheck(e);
+    if (e.type === 'train-data-check') return this.settleCheck(e.jobId, e.check);
     if (e.jobId !== this.jobId) return;
     switch (e.type) {
+      case 'progress':
+        this.phase = { stage: e.stage, fraction: e.fraction, ...(e.etaSec === undefined ? {} : { etaSec: e.etaSec }) };
+        break;
       case 'train-state':
         this.status = e.state;
         break;
@@ -180,15 +281,30 @@ class TrainState {
         break;
       case 'train-done':
         this.status = 'done';
+        this.phase = null;
         this.checkpoints = e.checkpoints;
+        this.beforeAfter = e.beforeAfter;
         break;
       case 'job-cancelled':
         this.status = 'cancelled';
+        this.phase = null;
         break;
       case 'job-failed':
         this.status = 'failed';
+        this.phase = null;
         this.error = e.error.message;
         break;
+    }
+  }
+
+  private handleCheck(e: Extract<EngineEvent, { kind: unknown }>): void {
+    if (e.type === 'progress' && e.jobId === this.checkJobId) {
+      this.checking = { stage: e.stage, fraction: e.fraction, ...(e.etaSec === undefined ? {} : { etaSec: e.etaSec }) };
+    } else if (e.type === 'job-cancelled') {
+      this.settleCheck(e.jobId, null);
+    } else if (e.type === 'job-failed') {
+      if (e.jobId === this.checkJobId) this.checkError = e.error.message;
+      this.settleCheck(e.jobId, null);
     }
   }
 }

@@ -1,8 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, writeFile, copyFile, rm } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile, copyFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { ensureTestAudio, pkgFile } from '../../fixtures/test-audio';
 import { loadEsc50, loadSpeechFolders, loadClassFolders } from '../../../core/data/loaders';
 import { readAudioFile, encodeAudio } from '../../../core/io/audio';
@@ -90,4 +90,67 @@ test('class folders: folder name is the label, "speech" is speech unless mapped 
   assert.equal(dogs[0]!.split, dogs[1]!.split); // numbered variants of one recording stay together
   const mapped = await loadClassFolders(cf, { cacheDir, classOf: (f) => (f === 'music' ? null : f === 'speech' ? 'speech' : 'env') });
   assert.ok(!mapped.entries.some((e) => e.label === 'music'), 'music folder left out');
+});
+
+const PROMPTS = ['activated', 'added', 'agent-alreadyon', 'agent-incorrect', 'agent-loggedoff', 'agent-loginok', 'agent-newlocation', 'agent-pass', 'agent-user', 'auth-thankyou'];
+
+test('a flat speech folder: every file is its own split unit, in seeded order; other files are reported, hidden ones ignored', async () => {
+  const flat = join(root, 'flat-speech');
+  await mkdir(flat, { recursive: true });
+  for (const p of PROMPTS) await copyFile(allison(p), join(flat, `${p}.wav`));
+  await writeFile(join(flat, 'notes.txt'), 'recorded at home');
+  await writeFile(join(flat, '.DS_Store'), 'x');
+  await writeFile(join(flat, '._activated.wav'), 'AppleDouble');
+  const { entries, skipped, layout } = await loadSpeechFolders(flat, { cacheDir });
+  assert.deepEqual(layout, { subfolders: [], looseFiles: 10 });
+  assert.equal(entries.length, 10);
+  assert.ok(entries.every((e) => e.class === 'speech' && e.label === 'flat-speech'));
+  assert.equal(new Set(entries.map((e) => e.group)).size, 10, 'one split unit per file');
+  assert.deepEqual(skipped.map((s) => [s.file.endsWith('notes.txt'), /not a format Tilt reads \(\.txt\)/.test(s.reason)]), [[true, true]]);
+  const count = (s: string) => entries.filter((e) => e.split === s).length;
+  assert.ok(count('train') >= 6 && count('validation') >= 1 && count('test') >= 1, JSON.stringify(entries.map((e) => e.split)));
+  const again = await loadSpeechFolders(flat, { cacheDir });
+  assert.deepEqual(again.entries.map((e) => e.split), entries.map((e) => e.split), 'the same seed gives the same split');
+  const seeds = await Promise.all([1, 2, 3].map((seed) => loadSpeechFolders(flat, { cacheDir, seed })));
+  assert.ok(seeds.some((r) => r.entries.some((e, i) => e.split !== entries[i]!.split)), 'the seed decides the split');
+});
+
+test('speakers in sub-folders and files beside them: sub-folders name speakers, loose files stay apart', async () => {
+  const mixed = join(root, 'mixed-speech');
+  await mkdir(join(mixed, 'anna'), { recursive: true });
+  await mkdir(join(mixed, 'ben', 'take2'), { recursive: true });
+  await copyFile(allison('activated'), join(mixed, 'anna', 'a.wav'));
+  await copyFile(allison('added'), join(mixed, 'ben', 'take2', 'b.wav'));
+  await copyFile(allison('agent-pass'), join(mixed, 'loose.wav'));
+  const { entries, layout } = await loadSpeechFolders(mixed, { cacheDir });
+  assert.deepEqual(layout, { subfolders: ['anna', 'ben'], looseFiles: 1 });
+  assert.deepEqual(entries.map((e) => [e.label, e.group]), [['anna', 'speaker:anna'], ['ben', 'speaker:ben'], ['mixed-speech', 'file:mixed-speech/loose.wav']]);
+});
+
+test('a flat env folder: files labelled with the folder, numbered variants of a recording in one split', async () => {
+  const env = join(root, 'street');
+  await mkdir(env, { recursive: true });
+  await copyFile(scratch('Animal/Dog1.wav'), join(env, 'dog.1.wav'));
+  await copyFile(scratch('Animal/Dog2.wav'), join(env, 'dog.2.wav'));
+  await copyFile(scratch('Animal/Duck.wav'), join(env, 'duck.wav'));
+  await copyFile(mt('default/sounds/default_grass_footstep.1.ogg'), join(env, 'grass.ogg'));
+  await writeFile(join(env, 'playlist.m3u'), '#EXTM3U');
+  const { entries, skipped, layout } = await loadClassFolders(env, { cacheDir, classOf: () => 'env' });
+  assert.deepEqual(layout, { subfolders: [], looseFiles: 4 });
+  assert.deepEqual(entries.map((e) => [e.label, e.class]), Array(4).fill(['street', 'env']));
+  const dogs = entries.filter((e) => e.file.includes('dog.'));
+  assert.equal(dogs[0]!.split, dogs[1]!.split);
+  assert.match(skipped[0]!.reason, /\.m3u/);
+});
+
+test('a moved folder keeps its splits: files are split by their paths inside it', async () => {
+  const a = join(root, 'first-home', 'voices');
+  await mkdir(a, { recursive: true });
+  for (const p of PROMPTS) await copyFile(allison(p), join(a, `${p}.wav`));
+  const before = await loadSpeechFolders(a, { cacheDir });
+  const b = join(root, 'second-home', 'recordings', 'voices');
+  await mkdir(join(root, 'second-home', 'recordings'), { recursive: true });
+  await rename(a, b);
+  const after = await loadSpeechFolders(b, { cacheDir });
+  assert.deepEqual(after.entries.map((e) => [basename(e.file), e.split]), before.entries.map((e) => [basename(e.file), e.split]));
 });

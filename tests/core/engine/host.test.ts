@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Engine } from '../../../core/engine/host';
-import { readAudioFile } from '../../../core/io/audio';
+import { readAudioFile, resample, writeAudioFile } from '../../../core/io/audio';
 import type { EngineEvent, SeparationResult } from '../../../core/engine/types';
 import { modelsDirWithTestModel, realSpeechWav } from '../../e2e/fixtures';
 import { waitForEvent } from './events';
+import { ensureTestAudio, pkgFile } from '../../fixtures/test-audio';
 
 let engine: Engine;
 let root: string;
@@ -58,14 +59,43 @@ test('separates a real recording in the worker: the mixture track is the input, 
     assert.ok(Math.abs(mix[i]! - input.channels[0]![i]!) < 1e-6);
     maxDiff = Math.max(maxDiff, Math.abs(speech[i]! + env[i]! - mix[i]!));
   }
-  assert.ok(maxDiff < 1e-4, `stems sum back to the mixture (max diff ${maxDiff})`);
-  // Peaks are the max-abs envelope of each track.
+  assert.ok(maxDiff < 1e-6, `stems sum back to the mixture (max diff ${maxDiff})`);
+  // Peaks are the max-abs envelope of each channel of each track.
   const t = result.tracks[0]!;
-  const hop = 8000 / t.peaksPerSecond;
+  assert.equal(t.channels, 1);
+  assert.equal(t.peaks.length, 1);
+  const hop = input.sampleRate / t.peaksPerSecond;
   const k = 50;
   let m = 0;
   for (let i = Math.round(k * hop); i < Math.round((k + 1) * hop); i++) m = Math.max(m, Math.abs(mix[i]!));
-  assert.ok(Math.abs(t.peaks[k]! - m) < 1e-4);
+  assert.ok(Math.abs(t.peaks[0]![k]! - m) < 1e-4);
+});
+
+test('a stereo file at 44.1 kHz gives stereo tracks at 44.1 kHz that add up to it; the model worked at 8 kHz', async () => {
+  const stereo = join(root, 'stereo.wav');
+  const x = (await readAudioFile(realSpeechWav())).channels[0]!;
+  const up = await resample(x, 8000, 44100, 'fast');
+  const channels = [up.map((v, i) => 0.8 * v + 0.05 * Math.sin(i / 3)), up.map((v, i) => 0.3 * v + 0.1 * Math.sin(i / 3))];
+  await writeAudioFile(stereo, channels, 44100, 'wav16');
+  const input = await readAudioFile(stereo);
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: stereo } });
+  const done = await waitFor(jobId, ['separate-done', 'job-failed']);
+  assert.equal(done.type, 'separate-done', JSON.stringify(done));
+  const r = (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  assert.deepEqual([r.inputRate, r.inputChannels, r.modelRate], [44100, 2, 8000]);
+  assert.ok(r.tracks.every((t) => t.channels === 2 && t.peaks.length === 2));
+  const tracks = await Promise.all(['mixture', 'speech', 'env'].map(async (id) => readAudioFile(engine.trackFile(r.resultId, id)!)));
+  for (const t of tracks) assert.deepEqual([t.sampleRate, t.channels.length, t.channels[0]!.length], [44100, 2, input.channels[0]!.length]);
+  for (let c = 0; c < 2; c++) {
+    let maxDiff = 0;
+    for (let i = 0; i < input.channels[c]!.length; i++) maxDiff = Math.max(maxDiff, Math.abs(tracks[1]!.channels[c]![i]! + tracks[2]!.channels[c]![i]! - input.channels[c]![i]!));
+    assert.ok(maxDiff < 1e-6, `channel ${c}: stems sum to the input within ${maxDiff}`);
+  }
+  const out = await engine.exportStems({ resultId: r.resultId, stems: ['env'], format: 'wav16', rate: 'input', outDir: join(root, 'stereo-out') });
+  assert.deepEqual([out.files[0]!.sampleRate, out.files[0]!.channels, out.files[0]!.frames], [44100, 2, input.channels[0]!.length]);
+  const model = await engine.exportStems({ resultId: r.resultId, stems: ['env'], format: 'wav16', rate: 'model', outDir: join(root, 'stereo-model') });
+  assert.deepEqual([model.files[0]!.sampleRate, model.files[0]!.channels], [8000, 2]);
+  await engine.discard(r.resultId);
 });
 
 test('progress events for a job are ordered, throttled and end at 1', () => {
@@ -76,6 +106,17 @@ test('progress events for a job are ordered, throttled and end at 1', () => {
   for (let i = 1; i < sep.length; i++) assert.ok(sep[i]! >= sep[i - 1]!);
   assert.deepEqual(progress.at(-1), { type: 'progress', jobId, kind: 'separate', stage: 'done', fraction: 1 });
   assert.equal(events.filter((e) => e.jobId === jobId && e.type === 'job-started').length, 1);
+});
+
+test('a file at another rate reports its resampling before separating (long files take minutes there)', async () => {
+  await ensureTestAudio();
+  const ogg = pkgFile('minetest-data', 'usr/share/games/minetest/games/minetest_game/mods/fire/sounds/fire_large.ogg');
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: ogg } });
+  assert.equal((await waitFor(jobId, ['separate-done', 'job-failed'])).type, 'separate-done');
+  const stages = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.jobId === jobId).map((e) => [e.stage, e.fraction]);
+  const resampling = stages.filter(([stage]) => stage === 'resampling');
+  assert.ok(resampling.length > 0 && resampling.at(-1)![1] === 1, JSON.stringify(stages));
+  assert.ok(stages.findIndex(([stage]) => stage === 'resampling') < stages.findIndex(([stage]) => stage === 'separating'));
 });
 
 test('export writes <name>.<stem> files, refuses to overwrite unless asked, and rejects unknown stems', async () => {

@@ -12,11 +12,13 @@ import type { EngineEvent, TrainParams } from '../../../core/engine/types';
 import { parseTrainConfig } from '../../../core/train/config';
 import { loadModel } from '../../../core/models/io';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
+import { makeUserFolders, type UserFolders } from '../../fixtures/user-folders';
 import { saveTinyModel } from '../../e2e/fixtures';
 import { waitForEvent } from './events';
 
 let engine: Engine;
 let root: string;
+let folders: UserFolders;
 const events: EngineEvent[] = [];
 
 const PARAMS: TrainParams = {
@@ -31,6 +33,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'tilt-train-'));
   const modelsDir = join(root, 'models');
   await saveTinyModel(join(modelsDir, 'tiny'));
+  folders = await makeUserFolders(root);
   engine = new Engine({
     modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'),
     training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
@@ -107,12 +110,22 @@ test('a run toward speech trains the tiny model on real audio; its best checkpoi
   assert.ok(best && last, JSON.stringify(done.checkpoints));
   assert.equal(last.step, 4);
   assert.equal(best.valSiSdri, Math.max(...vals.map((v) => v.metrics.mean)));
+  // Scored at the end on the corpus's held-out test mixtures, base model against the tuned one.
+  const ba = done.beforeAfter!;
+  assert.equal(ba.split, 'test');
+  assert.deepEqual(ba.rows.map((r) => r.label).slice(0, 3), ['all mixtures', 'speech stem', 'env stem']);
+  assert.ok(ba.rows.every((r) => Number.isFinite(r.before) && Number.isFinite(r.after)));
+  const scoring = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.jobId === jobId && e.type === 'progress' && e.stage === 'scoring');
+  assert.equal(scoring.at(-1)?.fraction, 1);
 
   assert.equal((await engine.models.active()).id, 'tiny', 'a new model does not take over separation by itself');
   const model = await engine.models.get('speech-tilt');
   assert.equal(model.name, 'Speech tilt');
   assert.equal(model.dir, best.dir);
   assert.equal(model.metrics?.valSiSdri, best.valSiSdri);
+  assert.equal(model.metrics?.heldOutSiSdriBase, ba.rows[0]!.before);
+  assert.equal(model.metrics?.heldOutSiSdri, ba.rows[0]!.after);
+  assert.match(model.card ?? '', /^# speech-tilt\n[^]*- \*\*Base model\*\*: Tiny base[^]*## Before \/ after/);
   const loaded = await loadModel(model.dir);
   try {
     assert.ok(Array.isArray(loaded.metadata?.stems));
@@ -163,7 +176,9 @@ test('a cancelled run continues from its last checkpoint: its validations and ch
   await assert.rejects(engine.continueTraining('resumable'), /already going/);
   const step = await until(again.jobId, ['train-step']);
   assert.ok(step.step > stoppedAt && step.totalSteps === 10_000, JSON.stringify(step));
-  assert.equal(ofJob(again.jobId, 'progress')[0]?.fraction, stoppedAt / 10_000, 'the worker starts at the step the run stopped at');
+  const progress = ofJob(again.jobId, 'progress');
+  assert.deepEqual([progress[0]?.stage, progress[0]?.fraction], ['loading data', null], 'loading the data is announced first');
+  assert.equal(progress.find((p) => p.stage === 'training')?.fraction, stoppedAt / 10_000, 'the worker starts at the step the run stopped at');
   const strip = (v: { step: number; metrics: unknown }) => ({ step: v.step, metrics: v.metrics });
   assert.deepEqual(ofJob(again.jobId, 'train-validation').map(strip), ofJob(jobId, 'train-validation').map(strip), 'the run so far is replayed');
   const replayed = ofJob(again.jobId, 'train-checkpoint').map((e) => e.checkpoint);
@@ -181,4 +196,42 @@ test('only a training run with steps left can be continued', async () => {
   await assert.rejects(engine.continueTraining('speech-tilt'), /trained all its 4 steps/);
   await assert.rejects(engine.continueTraining('tiny'), /nothing to continue/);
   await assert.rejects(engine.continueTraining('missing'), /No model named/);
+});
+
+test('a data check of flat folders runs in the engine with progress, and a check can be cancelled', async () => {
+  const data = { kind: 'folders' as const, folders: [{ path: folders.speech, class: 'speech' as const }, { path: folders.env, class: 'env' as const }] };
+  const { jobId } = engine.checkData(data);
+  const checked = await until(jobId, ['train-data-check', 'job-failed']);
+  assert.equal(checked.type, 'train-data-check', JSON.stringify(checked));
+  const { check } = checked as Extract<EngineEvent, { type: 'train-data-check' }>;
+  assert.deepEqual(check.problems, []);
+  assert.deepEqual(check.folders.map((f) => [f.kind, f.layout, f.clips]), [['speech', 'flat', 16], ['env', 'flat', 16]]);
+  assert.deepEqual(check.skipped.map((s) => s.file.split('/').pop()).sort(), ['empty.wav', 'notes.txt']);
+  assert.ok(events.some((e) => e.jobId === jobId && e.type === 'job-started' && e.kind === 'check'));
+  const decoding = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.jobId === jobId && e.type === 'progress');
+  assert.ok(decoding.length > 0 && decoding.every((e) => e.kind === 'check' && e.stage === 'decoding'));
+
+  const again = engine.checkData({ kind: 'folders', folders: [{ path: join(root, 'nowhere'), class: 'speech' }] });
+  assert.equal(engine.cancel(again.jobId), true);
+  const end = await until(again.jobId, ['job-cancelled', 'train-data-check', 'job-failed']);
+  // The check may have finished before the cancel arrived; either way it ends, and a missing folder is named.
+  if (end.type === 'train-data-check') assert.match(end.check.problems.join('\n'), /nowhere: no such folder/);
+  else assert.equal(end.type, 'job-cancelled');
+});
+
+test('a run on built-in recordings not yet downloaded is refused until the user agrees, telling the size', async () => {
+  const fresh = new Engine({
+    modelsDir: join(root, 'models'), settingsFile: join(root, 'settings.json'), workDir: join(root, 'work-fresh'), exportDir: join(root, 'exports'),
+    training: { corpus: 'ci', cacheDir: join(root, 'no-corpus-yet') },
+  });
+  try {
+    await assert.rejects(fresh.train({ ...PARAMS, name: 'Needs download' }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'needs-download');
+      assert.match(e.message, /not downloaded yet: \d+ MB in 3 packages/);
+      return true;
+    });
+    assert.equal(await fresh.models.has('needs-download'), false, 'no model folder is left behind');
+  } finally {
+    await fresh.close();
+  }
 });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import {
-  decodeAudio, readAudioFile, downmix, resample, loadMono, encodeAudio, writeAudioFile, decodeMany,
+  decodeAudio, readAudioFile, downmix, resample, resampleFile, loadMono, encodeAudio, writeAudioFile, decodeMany,
   AudioFileError, type AudioData,
 } from '../../../core/io/audio';
 import { encodeWav } from '../../../core/io/wav';
@@ -219,6 +219,59 @@ test('resampling 44.1k -> 8k keeps a 1 kHz tone and removes a 6 kHz one (band-li
   const same = tone(1000);
   assert.equal(await resample(same, 44100, 44100), same);
   await assert.rejects(resample(same, 0, 8000), /invalid sample rate/);
+});
+
+test('resampling works at any rate and length: 95 s at 11,025 Hz, 5 Hz, 384 kHz, up to 768 kHz, with progress', async () => {
+  const cases: [from: number, to: number, seconds: number, hz: number][] = [
+    [11025, 8000, 95, 440], [5, 8000, 20, 1], [384000, 8000, 1, 440], [352800, 16000, 1, 440], [8000, 768000, 0.5, 440], [44100, 48000, 1, 1000],
+  ];
+  for (const [from, to, seconds, hz] of cases) {
+    const x = Float32Array.from({ length: Math.round(from * seconds) }, (_, i) => 0.5 * Math.sin((2 * Math.PI * hz * i) / from));
+    const fractions: number[] = [];
+    const y = await resample(x, from, to, 'medium', (f) => fractions.push(f));
+    const what = `${from} -> ${to} Hz`;
+    assert.equal(y.length, Math.round((x.length * to) / from), what);
+    assert.ok(Math.abs(toneAmplitude(y, hz, to, Math.floor(y.length / 20)) - 0.5) < 5e-3, `${what}: the tone's amplitude is kept`);
+    assert.ok(fractions.length > 0 && fractions.at(-1) === 1, `${what}: progress reaches 1`);
+    assert.deepEqual(fractions, [...fractions].sort((a, b) => a - b), `${what}: progress only grows`);
+  }
+  await assert.rejects(resample(new Float32Array(10), 8000, 768001), /invalid sample rate 768001/);
+});
+
+test('a long 11,025 Hz file loads; an unreadable rate and a failed resampling name the file', async () => {
+  const tmp = await mkdtemp(join(tmpdir(), 'tilt-rates-'));
+  try {
+    const long = join(tmp, 'long-11025.wav');
+    const n = 11025 * 95;
+    await writeFile(long, encodeWav([Float32Array.from({ length: n }, (_, i) => 0.5 * Math.sin((2 * Math.PI * 300 * i) / 11025))], 11025, { bits: 16, float: false }));
+    const fractions: number[] = [];
+    const mono = await loadMono(long, 8000, { quality: 'medium', onProgress: (f) => fractions.push(f) });
+    assert.equal(mono.length, Math.round((n * 8000) / 11025));
+    assert.equal(fractions.at(-1), 1);
+    const tooFast = encodeWav([new Float32Array(1000).fill(0.1)], 8000, { bits: 16, float: false });
+    new DataView(tooFast.buffer, tooFast.byteOffset).setUint32(24, 1_000_000, true);
+    await expectError(tooFast, 'fast.wav', /unsupported sample rate 1000000 Hz/);
+    await assert.rejects(resampleFile('x.wav', new Float32Array(10), 8000, 0), (e: unknown) => e instanceof AudioFileError && /^x\.wav: cannot resample 8000 Hz to 0 Hz/.test(e.message));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+});
+
+test('a damaged Ogg Vorbis or MP3 stream is an error naming the file and where the audio is lost, not a shorter file', async () => {
+  const ogg = new Uint8Array(await readFile(OGG()));
+  const mp3 = new Uint8Array(await readFile(MP3()));
+  const damaged = (b: Uint8Array, at: number, n: number) => {
+    const c = b.slice();
+    for (let i = 0; i < n; i++) c[Math.floor(b.length * at) + i] = (i * 31 + 7) & 0xff;
+    return c;
+  };
+  // 64 bytes inside the stream: the decoders skip them and report nothing.
+  await expectError(damaged(ogg, 0.3, 64), 'hit.ogg', /^corrupt Ogg page at byte \d+ \(checksum mismatch; audio after \d+\.\d+ s is damaged\)$/);
+  await expectError(damaged(mp3, 0.3, 64), 'hit.mp3', /^corrupt MP3 data: \d+ bytes unreadable at byte \d+ \(audio after \d+\.\d+ s damaged\)$/);
+  const holed = (b: Uint8Array) => Uint8Array.from([...b.subarray(0, Math.floor(b.length * 0.3)), ...b.subarray(Math.floor(b.length * 0.5))]);
+  await expectError(holed(ogg), 'hole.ogg', /corrupt Ogg/);
+  await expectError(holed(mp3), 'hole.mp3', /corrupt MP3 data/);
+  await expectError(mp3.subarray(0, mp3.length - 300), 'cut.mp3', /truncated: the MPEG frame at byte \d+ is incomplete/);
 });
 
 test('writeAudioFile never overwrites unless asked; decodeMany goes on past failures', async () => {

@@ -5,7 +5,7 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor } from '../../../core/tf';
 import {
-  negPitSiSdrPerSource_BST, negPitSiSdr_BST, pairwiseSiSdr_BST, permutations, pitSiSdr, siSdr, siSdr_BST, siSdr_BT, siSdri, siSdri_BST,
+  crossClassRows, negPitSiSdrPerSource_BST, negPitSiSdr_BST, pairwiseSiSdr_BST, permutations, pitSiSdr, siSdr, siSdr_BST, siSdr_BT, siSdri, siSdri_BST,
 } from '../../../core/losses';
 
 before(async () => {
@@ -104,6 +104,30 @@ test('PIT: swapped estimates give the same loss and the swapped permutation', ()
   const ps = values(perSource.loss);
   assert.ok(Math.abs(ps[0]! + 15) < 2e-3 && Math.abs(ps[1]! + 5) < 2e-3, `${ps}`);
   perSource.perm.dispose();
+});
+
+test('fixed rows are scored in the given order: a swapped estimate keeps its (bad) loss, other rows still search', () => {
+  const a = knownSdr(800, 1, 15, 31);
+  const b = knownSdr(800, 0.8, 5, 32);
+  const ref = tf.tensor3d([[a.ref, b.ref], [a.ref, b.ref]]);
+  const est = tf.tensor3d([[b.est, a.est], [b.est, a.est]]); // both rows swapped
+  const { loss, perm } = negPitSiSdrPerSource_BST(est, ref, undefined, [true, false]);
+  const l = values(loss);
+  const pairs = values(pairwiseSiSdr_BST(est, ref)); // [2, est, ref]
+  // Row 0 (fixed): estimate s against reference s, whatever fits better.
+  near(l[0]!, -pairs[0]!, 1e-4, 'fixed row, source 0');
+  near(l[1]!, -pairs[3]!, 1e-4, 'fixed row, source 1');
+  assert.ok(l[0]! > 0 && l[1]! > 0, `a swapped fixed row scores below 0 dB: ${l.slice(0, 2)}`);
+  // Row 1 (searched): the swap is undone.
+  near(l[2]!, -15, 2e-3, 'searched row, source 0');
+  near(l[3]!, -5, 2e-3, 'searched row, source 1');
+  assert.deepEqual(values(perm), [0, 1, 1, 0]);
+  assert.throws(() => negPitSiSdrPerSource_BST(est, ref, undefined, [true]), /fixedRows has 1 entries for a batch of 2/);
+  tf.dispose([ref, est]);
+});
+
+test('crossClassRows marks mixtures whose sources all differ in class', () => {
+  assert.deepEqual(crossClassRows([['speech', 'env'], ['speech', 'speech'], ['env', 'env'], ['env', 'speech']]), [true, false, false, true]);
 });
 
 test('PIT over three sources finds the same assignment and values as a brute-force search', () => {

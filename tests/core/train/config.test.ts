@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { parseTrainConfig, trainConfigJson } from '../../../core/train/config';
+import { mixtureSourceFor, splitMixer } from '../../../core/train/data';
+import { DEFAULT_AUGMENT } from '../../../core/data/augment';
+import { ReweightConfigError } from '../../../core/reweighting/validate';
+import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
 
 test('a parsed config written back as JSON parses to the same config (what continuing a run starts from)', () => {
   const raws: unknown[] = [
@@ -17,4 +23,96 @@ test('a parsed config written back as JSON parses to the same config (what conti
   }
   // The parsed form itself does not parse (its schedule has another shape): the conversion is needed.
   assert.throws(() => parseTrainConfig(JSON.parse(JSON.stringify(parseTrainConfig(raws[2])))), /optimizer\.schedule/);
+});
+
+function issuesOf(raw: unknown): string[] {
+  try {
+    parseTrainConfig(raw);
+  } catch (e) {
+    assert.ok(e instanceof ReweightConfigError, String(e));
+    return e.issues.map((i) => `${i.path} ${i.message}`);
+  }
+  assert.fail(`parsed: ${JSON.stringify(raw)}`);
+}
+
+test('data.augment: absent or null is off, {} is DEFAULT_AUGMENT, fields override one by one', () => {
+  assert.equal(parseTrainConfig({}).data.augment, null);
+  assert.equal(parseTrainConfig({ data: { augment: null } }).data.augment, null);
+  const defaults = parseTrainConfig({ data: { augment: {} } }).data.augment;
+  assert.deepEqual(defaults, DEFAULT_AUGMENT);
+  assert.notEqual(defaults, DEFAULT_AUGMENT, 'a copy');
+  defaults!.speedRange[0] = 0.1;
+  assert.equal(DEFAULT_AUGMENT.speedRange[0], 0.9, 'editing a parsed config leaves the defaults alone');
+  const custom = parseTrainConfig({
+    data: { augment: { reverb: 0.5, eqDb: 3, speedRange: [0.8, 1.25], envLayers: [1, 3], pauseFraction: [0.2, 0.2], bed: 0, codec: 1 } },
+  }).data.augment;
+  assert.deepEqual(custom, {
+    ...DEFAULT_AUGMENT, reverb: 0.5, eqDb: 3, speedRange: [0.8, 1.25], envLayers: [1, 3], pauseFraction: [0.2, 0.2], bed: 0, codec: 1,
+  });
+  // A parsed config with augmentation writes back to JSON that parses to the same config.
+  const withAug = parseTrainConfig({ data: { augment: { reverb: 0.1, layerGainDb: [-20, -6] } }, slots: 'pit' });
+  assert.deepEqual(parseTrainConfig(JSON.parse(JSON.stringify(trainConfigJson(withAug))) as unknown), withAug);
+});
+
+test('data.augment: every bad field is named with its path and what it got', () => {
+  assert.deepEqual(issuesOf({ data: { augment: { reverb: 2 } } }), ['data.augment.reverb must be <= 1 (got 2)']);
+  assert.deepEqual(issuesOf({ data: { augment: { eq: -0.1 } } }), ['data.augment.eq must be >= 0 (got -0.1)']);
+  assert.deepEqual(issuesOf({ data: { augment: { bed: '1' } } }), ['data.augment.bed must be a finite number (got "1")']);
+  assert.deepEqual(issuesOf({ data: { augment: { eqDb: 30 } } }), ['data.augment.eqDb must be <= 24 (got 30)']);
+  assert.deepEqual(issuesOf({ data: { augment: { speedRange: [1.2, 0.8] } } }),
+    ['data.augment.speedRange must be [low, high] with 0.5 <= low <= high <= 2 (got [1.2,0.8])']);
+  assert.deepEqual(issuesOf({ data: { augment: { reverbSeconds: [0.2, 5] } } }),
+    ['data.augment.reverbSeconds must be [low, high] with 0.05 <= low <= high <= 3 (got [0.2,5])']);
+  assert.match(issuesOf({ data: { augment: { pauseFraction: 0.3 } } })[0]!, /^data\.augment\.pauseFraction must be \[low, high\].*\(got 0\.3\)$/);
+  assert.match(issuesOf({ data: { augment: { layerGainDb: [-6] } } })[0]!, /^data\.augment\.layerGainDb must be \[low, high\]/);
+  assert.deepEqual(issuesOf({ data: { augment: { envLayers: [0.5, 2] } } }), ['data.augment.envLayers must be whole numbers (got [0.5,2])']);
+  assert.match(issuesOf({ data: { augment: { reverbs: 1 } } })[0]!, /^data\.augment\.reverbs is not a known field \(expected "eq", .*"bedGainDb"\)$/);
+  assert.deepEqual(issuesOf({ data: { augment: 3 } }), ['data.augment must be an object (got 3)']);
+  assert.deepEqual(issuesOf({ data: { augment: true } }), ['data.augment must be an object (got true)']);
+  // All problems at once, each with its own path.
+  const all = issuesOf({ data: { augment: { reverb: 2, speedRange: [1.2, 0.8], bedGainDb: [-3, -15] } }, slots: 'perm' });
+  assert.equal(all.length, 4, all.join('; '));
+  assert.deepEqual(all.map((i) => i.split(' ')[0]), ['data.augment.reverb', 'data.augment.speedRange', 'data.augment.bedGainDb', 'slots']);
+});
+
+test('slots defaults to fixed, takes pit, rejects anything else', () => {
+  assert.equal(parseTrainConfig({}).slots, 'fixed');
+  assert.equal(parseTrainConfig({ slots: 'fixed' }).slots, 'fixed');
+  assert.equal(parseTrainConfig({ slots: 'pit' }).slots, 'pit');
+  assert.deepEqual(issuesOf({ slots: 'perm' }), ['slots must be one of "fixed", "pit" (got "perm")']);
+  assert.deepEqual(issuesOf({ slots: 1 }), ['slots must be one of "fixed", "pit" (got 1)']);
+  assert.deepEqual(issuesOf({ slots: null }), ['slots must be one of "fixed", "pit" (got null)']);
+});
+
+test('data.corpus "heldout" parses (for evaluation) but is never trained on; unknown sets are named', async () => {
+  const config = parseTrainConfig({ data: { corpus: 'heldout' } });
+  assert.equal(config.data.corpus, 'heldout');
+  await assert.rejects(mixtureSourceFor(config), /heldout.*never trained/);
+  assert.equal(parseTrainConfig({ data: { corpus: 'full' } }).data.corpus, 'full');
+  assert.deepEqual(issuesOf({ data: { corpus: 'huge' } }), ['data.corpus must be one of "ci", "full", "heldout" (got "huge")']);
+});
+
+test('the config augments the training split only: validation mixtures stay plain', async () => {
+  const m = await ensureTestAudio();
+  const data = parseTrainConfig({ data: { corpus: 'ci', segmentSeconds: 1, augment: {} } }).data;
+  const plain = { ...data, augment: null };
+  const validation = await splitMixer(data, m.entries, TEST_AUDIO_DIR, 'validation', 3);
+  const validationPlain = await splitMixer(plain, m.entries, TEST_AUDIO_DIR, 'validation', 3);
+  assert.deepEqual(validation.fixed(6, 'v'), validationPlain.fixed(6, 'v'));
+  const trainMixer = await splitMixer(data, m.entries, TEST_AUDIO_DIR, 'train', 3);
+  const trainPlain = await splitMixer(plain, m.entries, TEST_AUDIO_DIR, 'train', 3);
+  assert.notDeepEqual(trainMixer.fixed(6, 't').sources, trainPlain.fixed(6, 't').sources);
+});
+
+test('folder paths may start with ~, the home folder (config files and text fields get no shell to expand it)', () => {
+  const c = parseTrainConfig({
+    model: { from: '~/models/base' },
+    data: { corpus: null, speechDirs: ['~/voices', '/data/~speech'], envDirs: ['~'], esc50: '~/ESC-50', cacheDir: '~/.cache/tilt-x' },
+  });
+  const home = homedir();
+  assert.deepEqual(c.model, { from: join(home, 'models/base') });
+  assert.deepEqual(c.data.speechDirs, [join(home, 'voices'), '/data/~speech']);
+  assert.deepEqual(c.data.envDirs, [home]);
+  assert.equal(c.data.esc50, join(home, 'ESC-50'));
+  assert.equal(c.data.cacheDir, join(home, '.cache/tilt-x'));
 });

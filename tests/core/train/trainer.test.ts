@@ -104,6 +104,29 @@ test('a run stopped after one epoch and resumed ends with exactly the weights of
   assert.equal(maxDiff(await weightsOf(join(straight, 'last')), await weightsOf(join(split, 'last'))), 0);
 });
 
+test('a run cancelled mid-epoch and resumed ends bit for bit with an uninterrupted run, with the same history', async () => {
+  const straight = await Trainer.create(tinyConfig(), source, join(workDir, 'mid-straight'));
+  await straight.run();
+  const expected = straight.trainerState.history;
+  straight.dispose();
+  // Steps 2 and 4: inside the first and the second epoch (Adam's bias correction differs from step 1 on).
+  for (const stopAt of [2, 4]) {
+    const runDir = join(workDir, `mid-${stopAt}`);
+    const abort = new AbortController();
+    const first = await Trainer.create(tinyConfig(), source, runDir);
+    assert.equal(await first.run({ progress: (p) => { if (p.step === stopAt) abort.abort(); } }, { signal: abort.signal }), 'cancelled');
+    first.dispose();
+    const resumed = await Trainer.create(tinyConfig(), source, runDir, { resume: true });
+    assert.equal(resumed.trainerState.step, stopAt);
+    assert.equal(await resumed.run(), 'finished');
+    const history = resumed.trainerState.history;
+    resumed.dispose();
+    assert.equal(maxDiff(await weightsOf(join(workDir, 'mid-straight', 'last')), await weightsOf(join(runDir, 'last'))), 0, `stopped at step ${stopAt}`);
+    const comparable = (h: typeof history) => h.map(({ seconds: _, ...r }) => r);
+    assert.deepEqual(comparable(history), comparable(expected), `history after stopping at step ${stopAt}`);
+  }
+});
+
 test('cancel stops after the current step and leaves a checkpoint that resume continues from', async () => {
   const runDir = join(workDir, 'cancel');
   const abort = new AbortController();

@@ -1,0 +1,63 @@
+// `tilt evaluate` as a user runs it: the shipped model next to the baselines on real CI test mixtures.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+
+const BIN = join(import.meta.dirname, '../../bin/tilt.mjs');
+const MODEL = join(import.meta.dirname, '../../assets/models/tilt-default');
+let home: string;
+
+function tilt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TILT_HOME: home } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+before(async () => {
+  await ensureTestAudio();
+  home = await mkdtemp(join(tmpdir(), 'tilt-evaluate-'));
+  process.on('exit', () => void rm(home, { recursive: true, force: true }));
+});
+
+const ARGS = ['evaluate', '--model', MODEL, '--data', 'ci', '--cache', TEST_AUDIO_DIR, '--mixtures', '4', '--seconds', '2'];
+
+test('--baselines --json: the model, RNNoise and the mixture scored by stem name on the same mixtures', async () => {
+  const r = await tilt([...ARGS, '--baselines', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  const reports = [out.report, ...out.baselines];
+  assert.deepEqual(reports.map((x) => x.system), ['Tilt', 'RNNoise', 'mixture']);
+  for (const x of reports) {
+    assert.equal(x.overall.count, 4);
+    assert.deepEqual([x.byClass.speech.count, x.byClass.env.count], [4, 4]);
+    assert.equal(x.swaps.of, 4);
+    assert.deepEqual(Object.keys(x.bySnr), ['[-5, -2)', '[-2, 2)', '[2, 5]']);
+    assert.equal(Object.values(x.bySnr).reduce((n: number, s) => n + (s as { count: number }).count, 0), 4);
+    // Every source comes from one of the CI packages.
+    assert.ok(Object.keys(x.byPackage).every((p) => ['asterisk-core-sounds-en-wav', 'minetest-data', 'scratch'].includes(p)), Object.keys(x.byPackage).join());
+    assert.equal(Object.values(x.byPackage).reduce((n: number, s) => n + (s as { count: number }).count, 0), 8);
+  }
+  const [model, rnnoise, mixture] = reports;
+  assert.deepEqual([mixture.overall.mean, mixture.overall.std, mixture.swaps.count], [0, 0, 0]);
+  assert.ok(model.overall.mean > 5, `Tilt ${model.overall.mean} dB`);
+  assert.ok(rnnoise.overall.mean > 0, `RNNoise ${rnnoise.overall.mean} dB`);
+  assert.ok(model.pit.overall.mean >= model.overall.mean - 1e-9);
+});
+
+test('the table puts the systems side by side and reports the swaps', async () => {
+  const r = await tilt([...ARGS, '--mixtures', '2', '--baselines']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /\nSI-SDRi \(dB\) +system +n +mean +std +p1 /);
+  for (const system of ['Tilt', 'RNNoise', 'mixture']) assert.match(r.stdout, new RegExp(`\\nall mixtures +${system} +2 `));
+  assert.match(r.stdout, /\nspeech stem +RNNoise +2 /);
+  assert.match(r.stdout, /stem swaps .*: Tilt \d of 2, RNNoise \d of 2, mixture 0 of 2/);
+});
