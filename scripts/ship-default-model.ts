@@ -5,7 +5,7 @@
 // and the list of held-out clips the tests use).
 //
 //   node --import tsx scripts/ship-default-model.ts [--run training/default-model/run] [--mixtures 500]
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend, describeBackend } from '../core/backend';
@@ -35,11 +35,15 @@ const { values } = parseArgs({
   },
 });
 const runDir = resolve(values.run!);
+const runPath = relative(process.cwd(), runDir);
+const configPath = relative(process.cwd(), join(runDir, '..', 'config.json'));
 const outDir = resolve('assets/models', values.id!);
 const mixtures = Number(values.mixtures);
 const seconds = Number(values.seconds);
 /** The test set's seed: fixed, so every shipped model is scored on the same mixtures. */
 const TEST_SEED = 4242;
+/** The test mixtures' SNR range (speech over env, dB): fixed, whatever range a model trained on. */
+const TEST_SNR: [number, number] = [-5, 5];
 /** Mixtures of one class, off the training distribution, scored for the model alone. */
 const OTHER_TYPES: MixtureType[] = ['speech+speech', 'env+env'];
 const OTHER_SHARE = 0.2;
@@ -56,7 +60,7 @@ model.inputStd = expectedMixtureStd(train.data.snrDb);
 const systems = [modelSystem('Tilt', model, state.stems), await rnnoiseSystem(), MIXTURE_SYSTEM];
 async function score(corpus: string | null, type: MixtureType, count: number, scored: SeparationSystem[]): Promise<SystemReport[]> {
   const data = parseTrainConfig({
-    data: { corpus, cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: train.data.snrDb, mixtureTypes: { [type]: 1 } },
+    data: { corpus, cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: TEST_SNR, mixtureTypes: { [type]: 1 } },
   }).data;
   console.error(`scoring ${scored.map((x) => x.name).join(', ')} on ${count} ${type} mixtures of ${corpus} (${seconds} s)`);
   const set = await heldOutSet({ data, split: 'test', mixtures: count, seed: TEST_SEED });
@@ -71,6 +75,12 @@ const otherReports: { type: MixtureType; report: SystemReport }[] = [];
 for (const type of OTHER_TYPES) otherReports.push({ type, report: (await score(corpus, type, otherCount, systems.slice(0, 1)))[0]! });
 const main = testReports[0]!.overall;
 
+// A fine-tune from a model shipped here also saw that model's training clips: only what both held out
+// is held out (the previous heldout.json, read before the folder is replaced).
+const baseModel = typeof metadata?.baseModel === 'string' ? metadata.baseModel : null;
+const baseHeldOut = baseModel
+  ? new Set((JSON.parse(await readFile(join(outDir, 'heldout.json'), 'utf8')) as { clips: { package: string; path: string }[] }).clips.map((c) => `${c.package}/${c.path}`))
+  : null;
 await rm(outDir, { recursive: true, force: true });
 await mkdir(outDir, { recursive: true });
 const bestRecord = state.history.find((r) => r.epoch === state.best?.epoch);
@@ -92,10 +102,11 @@ const manifest = await readManifest(cacheDir);
 const corpusPackages = train.data.corpus ? PACKAGE_SETS[train.data.corpus] : [];
 const heldOut = manifest.entries
   .filter((e) => PACKAGE_SETS.ci.includes(e.package) && e.split !== 'train')
+  .filter((e) => !baseHeldOut || baseHeldOut.has(`${e.package}/${relative(packageRoot(cacheDir, e.package), e.file)}`))
   .map((e) => ({ package: e.package, path: relative(packageRoot(cacheDir, e.package), e.file), class: e.class, split: e.split }));
 const results = {
   note: 'SI-SDRi (dB) of test mixtures, each source scored against the stem named after its class (one-class mixtures: best permutation); NaN is null',
-  seed: TEST_SEED, seconds, snrDb: train.data.snrDb, mixtures,
+  seed: TEST_SEED, seconds, snrDb: TEST_SNR, mixtures,
   test: { corpus, reports: testReports },
   ...(heldOutReports ? { heldout: { corpus: 'heldout', reports: heldOutReports } } : {}),
   otherTypes: Object.fromEntries(otherReports.map(({ type, report }) => [type, report])),
@@ -153,7 +164,7 @@ starting point for fine-tuning (\`"model": { "from": "assets/models/${values.id}
 
 ## Held-out test results
 ${mixtures} speech+env mixtures of ${seconds} s from the corpus's **test split**: voices and sound
-sources never used in training or model selection. SNR uniform in [${train.data.snrDb.join(', ')}] dB
+sources never used in training or model selection${baseModel ? ' by this run (a fine-tune: its base model split the corpus before packages were added, so some of these voices and sounds may have been in the base\'s training data; the held-out packages below are the clean test)' : ''}. SNR uniform in [${TEST_SNR.join(', ')}] dB
 (speech over env), seed ${TEST_SEED}; scored on ${describeBackend(backend)}. The test split holds the
 voices ${testVoices.join(', ')} and ${testEnvFiles} environmental recordings: a small test set, so read the
 percentiles with that in mind.
@@ -181,10 +192,13 @@ ${summaryHeader.join('\n')}
 ${otherReports.map(({ type, report }) => summaryRow(type, report.overall)).join('\n')}
 
 ## Training
-- Config: [\`training/default-model/config.json\`](../../../training/default-model/config.json), reproduced with
-  \`npx tilt train --config training/default-model/config.json --out training/default-model/run\`
-  (add \`--resume\` to continue a run), then \`node --import tsx scripts/ship-default-model.ts\`.
-- Checkpoints with the Adam state are kept in \`training/default-model/run/{last,best}\`.
+- Config: [\`${configPath}\`](../../../${configPath}), reproduced with
+  \`npx tilt train --config ${configPath} --out ${runPath}\`
+  (add \`--resume\` to continue a run), then \`node --import tsx scripts/ship-default-model.ts --run ${runPath}\`.
+- Checkpoints with the Adam state are kept in \`${runPath}/{last,best}\`.${baseModel ? `
+- Fine-tuned from \`${baseModel}\` (the previous default model; its own config and curve are in that run's folder).` : ''}
+- Output slots: ${train.slots === 'fixed' ? 'fixed (output 0 is scored against speech, output 1 against env: the stems are named by what they hold, no permutation search)' : 'permutation-invariant'}.
+- Augmentation: ${train.data.augment ? `per source, on the fly (see [docs/training-data.md](../../../docs/training-data.md)): \`${JSON.stringify(train.data.augment)}\`` : 'none'}.
 - Shipped checkpoint: epoch ${(state.best?.epoch ?? 0) + 1} of ${state.history.length} run so far, after ${stepsDone} steps of ${train.batchSize} × ${train.data.segmentSeconds} s
   (${hours(stepsDone * train.batchSize * train.data.segmentSeconds)} h of mixtures); wall time ${hours(state.wallSeconds)} h in all (${f(perStep)} s per step, validation included).
 - Adam, lr ${train.optimizer.lr} (${JSON.stringify(train.optimizer.schedule)}), gradient clipping at global norm ${train.optimizer.clipNorm}, uniform weights
@@ -215,9 +229,11 @@ ${dataRows.join('\n')}
 ${totals.join('\n')}
 
 ## Limitations
-- Trained on game, telephony-prompt and synthesis voices and game / toy sound effects; real-world
-  recordings (music, reverberant rooms, crowds) are outside its training data. Fine-tune on your own audio.
-- 8 kHz: the stems are band-limited to 4 kHz (export at the input rate resamples them back).
+- Trained on game, telephony-prompt and read voices and game / toy sound effects${train.data.augment ? ', with simulated rooms,\n  EQ, band limits and codecs' : ''}; music, crowds and real rooms are outside its training data. Fine-tune on
+  your own audio.
+- 8 kHz mono: the model separates the band below 3.6 kHz of the channels' mean; Tilt carries its stems to the
+  input's full band and channels with time-frequency masks (docs/full-band.md), so above 3.6 kHz the split is
+  only as good as the masks' rule, not the model's.
 `;
 await writeFile(join(outDir, 'MODEL_CARD.md'), card);
 console.log(JSON.stringify({ outDir, testSpeechEnv: { mean: main.mean, std: main.std, p5: main.p[5] }, steps: stepsDone, wallSeconds: state.wallSeconds }));

@@ -116,3 +116,25 @@ test('folder paths may start with ~, the home folder (config files and text fiel
   assert.equal(c.data.esc50, join(home, 'ESC-50'));
   assert.equal(c.data.cacheDir, join(home, '.cache/tilt-x'));
 });
+
+test('sizes that cannot train are rejected before any work, each naming its field', () => {
+  const message = (raw: unknown) => {
+    try {
+      parseTrainConfig(raw);
+      return 'accepted';
+    } catch (e) {
+      assert.ok(e instanceof ReweightConfigError);
+      return e.message;
+    }
+  };
+  assert.match(message({ batchSize: 100000 }), /^batchSize must be <= 256 \(got 100000\)$/);
+  assert.match(message({ model: { overrides: { encBasis: 1e8 } } }), /^model\.overrides\.encBasis must be <= 4096 \(got 100000000\)$/);
+  assert.match(message({ model: { overrides: { nBlocks: 1e5 } } }), /^model\.overrides\.nBlocks must be <= 64/);
+  assert.match(message({ model: { overrides: { nSources: 1 } } }), /^model\.overrides\.nSources must be >= 2 \(got 1\)$/);
+  assert.match(message({ epochs: 1e9 }), /^epochs must be <= 100000/);
+  assert.match(message({ validation: { mixtures: 1e7 } }), /^validation\.mixtures must be <= 100000/);
+  // Each field within its bounds, but together past the wasm heap: named with the estimate.
+  assert.match(message({ batchSize: 200, data: { segmentSeconds: 30 } }), /^batchSize 200 x 30 s with this model needs about [\d.]+ GiB of activations per step, over the 3 GiB that fit/);
+  // The paper's largest model on a batch of 4 x 4 s fits.
+  assert.equal(message({ model: { preset: '1.0x' }, batchSize: 4, data: { segmentSeconds: 4 } }), 'accepted');
+});
