@@ -1,8 +1,9 @@
 // The corpus manifest: every usable clip with its class, label, source package, licence, duration
 // and split, plus the clip's audio cached at the model's rate (mono float32) so that training loads
 // it in one read instead of decoding and resampling again.
+import { writeFileAtomic } from '../io/atomic';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile, rename, access } from 'node:fs/promises';
+import { mkdir, readdir, readFile, access } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { loadMono, AudioFileError } from '../io/audio';
 import { MODEL_RATE, type SoundClass } from '../types';
@@ -59,9 +60,7 @@ async function exists(p: string): Promise<boolean> {
 }
 
 export async function writePcm(path: string, x: Float32Array): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
-  await rename(tmp, path);
+  await writeFileAtomic(path, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
 }
 
 export async function readPcm(path: string): Promise<Float32Array> {
@@ -190,8 +189,7 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
   };
   const path = join(cacheDir, MANIFEST_FILE);
   const portable = { ...manifest, entries: manifest.entries.map((e) => ({ ...e, file: relative(cacheDir, e.file) })) };
-  await writeFile(`${path}.tmp`, JSON.stringify(portable, null, 1));
-  await rename(`${path}.tmp`, path);
+  await writeFileAtomic(path, JSON.stringify(portable, null, 1));
   return manifest;
 }
 
