@@ -1,12 +1,12 @@
 // `node --import tsx scripts/eval-fullband.ts --root DIR [--speech klettres|fillets] [--field stereo|centre]
-// [--mixtures N] [--seconds S] [--seed S] [--json]`: how well stems at the input's quality hold up,
-// on held-out 44.1 kHz stereo mixtures built from real recordings. Speech: klettres-data (44.1 kHz,
-// a package the training corpus does not use) or, with --speech fillets, the corpus's test-split
-// voices of fillets-ng-data-nl (22.05 kHz, never trained or validated on). Environmental sound: the
-// 44.1 kHz effects of openttd-opensfx and openarena-data (the held-out packages). Each source gets
-// its own pan and inter-channel delay (--field centre puts both in the middle). DIR holds the
-// unpacked packages (klettres-data/usr/..., openttd-opensfx/tilt-unpacked/...,
-// openarena-data/tilt-unpacked/...). The numbers in docs/full-band.md come from this script.
+// [--mixtures N] [--seconds S] [--seed S] [--model DIR] [--json]`: how well stems at the input's
+// quality hold up, on held-out 44.1 kHz stereo mixtures built from real recordings. Speech: the
+// voices of the corpus's test split (never trained or validated on) of klettres-data (44.1 kHz) or,
+// with --speech fillets, of fillets-ng-data-nl (22.05 kHz). Environmental sound: the 44.1 kHz effects
+// of openttd-opensfx and openarena-data, packages held out of training whole, unpacked under DIR
+// (openttd-opensfx/tilt-unpacked/..., openarena-data/tilt-unpacked/...). Each source gets its own
+// pan and inter-channel delay (--field centre puts both in the middle). The numbers in
+// docs/full-band.md come from this script.
 import { readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,13 +46,13 @@ async function walk(dir: string, ext: RegExp): Promise<string[]> {
   return out.sort();
 }
 
-/** Mono clips at 44.1 kHz from files at `rate`; files at other rates or that do not decode are left out. */
-async function clips(files: string[], rate = RATE): Promise<Float32Array[]> {
+/** Mono clips at 44.1 kHz from files at `minRate` or more; other files and files that do not decode are left out. */
+async function clips(files: string[], minRate: number): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (const f of files) {
     try {
       const a = await readAudioFile(f);
-      if (a.sampleRate === rate) out.push(await resample(Float32Array.from(downmix(a)), rate, RATE));
+      if (a.sampleRate >= minRate) out.push(await resample(Float32Array.from(downmix(a)), a.sampleRate, RATE));
     } catch {
       // Damaged files in the packages (truncated Ogg streams) are skipped.
     }
@@ -179,23 +179,17 @@ const VARIANTS: { name: string; opts: Partial<FullBandOptions> }[] = [
 async function main(): Promise<void> {
   await initBackend();
   const root = values.root!;
-  let speechByLang: Float32Array[][];
-  if (values.speech === 'fillets') {
-    // The corpus's test split of fillets-ng-data-nl: voices never trained or validated on, 22.05 kHz.
-    const cache = defaultCacheDir();
-    const test = (await readManifest(cache)).entries.filter((e) => e.package === 'fillets-ng-data-nl' && e.split === 'test');
-    const labels = [...new Set(test.map((e) => e.label))].sort();
-    speechByLang = await Promise.all(labels.map((l) => clips(test.filter((e) => e.label === l).map((e) => resolve(cache, e.file)).sort().slice(0, 200), 22050)));
-  } else {
-    const speechRoot = join(root, 'klettres-data/usr/share/klettres');
-    const langs = (await readdir(speechRoot, { withFileTypes: true })).filter((e) => e.isDirectory() && e.name !== 'icons' && e.name !== 'pics').map((e) => e.name).sort();
-    speechByLang = await Promise.all(langs.map(async (l) => clips(await walk(join(speechRoot, l), /\.ogg$/))));
-  }
+  // Voices of the corpus's test split: never trained or validated on.
+  const cache = defaultCacheDir();
+  const pkg = values.speech === 'fillets' ? 'fillets-ng-data-nl' : 'klettres-data';
+  const test = (await readManifest(cache)).entries.filter((e) => e.package === pkg && e.split === 'test');
+  const voices = [...new Set(test.map((e) => e.label))].sort();
+  let speechByLang = await Promise.all(voices.map((v) => clips(test.filter((e) => e.label === v).map((e) => resolve(cache, e.file)).sort().slice(0, 200), 22050)));
   speechByLang = speechByLang.filter((c) => c.length >= 5);
   const env = await clips([
     ...(await walk(join(root, 'openttd-opensfx/tilt-unpacked'), /\.wav$/)),
     ...(await walk(join(root, 'openarena-data/tilt-unpacked'), /\.wav$/)),
-  ]);
+  ], RATE);
   const { model, metadata } = await loadModel(values.model!);
   const names = metadata?.stems as string[];
   const order = [names.indexOf('speech'), names.indexOf('env')];

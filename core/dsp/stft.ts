@@ -10,10 +10,10 @@ export interface Spectrum {
 }
 
 /**
- * Called once per frame with the spectra of every input and one spectrum per output to fill
- * (zeroed beforehand). `frame` counts from 0; frame j covers samples [(j - 3) * hop, (j + 1) * hop).
+ * Called once per frame, in order, with the spectra of every input and one spectrum per output to
+ * fill (zeroed beforehand). Frame j covers samples [(j - 3) * hop, (j + 1) * hop).
  */
-export type SpectralFn = (inputs: readonly Spectrum[], outputs: Spectrum[], frame: number) => void;
+export type SpectralFn = (inputs: readonly Spectrum[], outputs: Spectrum[]) => void;
 
 /** A power of two near 40 ms: bins of about 20 Hz at 44.1/48 kHz and 31 Hz at 8 kHz. */
 export function stftSize(rate: number): number {
@@ -53,7 +53,6 @@ export class StftStream {
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private fill: number;
-  private frame = 0;
   /** Output samples still owed to the zeros in front of the signal. */
   private skip: number;
   private pushed = 0;
@@ -142,7 +141,7 @@ export class StftStream {
       s.re.fill(0);
       s.im.fill(0);
     }
-    this.fn(this.inSpec, this.outSpec, this.frame++);
+    this.fn(this.inSpec, this.outSpec);
     const ws = this.win.synthesis;
     for (let o = 0; o < this.nOut; o += 2) {
       const sa = this.outSpec[o]!;

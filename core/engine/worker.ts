@@ -84,7 +84,6 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });
-      progress('writing', 1);
       for (const w of writers) await w.close();
       const tracks: TrackInfo[] = ids.map((id, i) => ({ id, label: trackLabel(id), kind: id === 'mixture' ? 'mixture' : 'stem', channels: input.channels, ...meters[i]!.result() }));
       const result: WorkerSeparation = {

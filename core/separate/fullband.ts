@@ -1,7 +1,7 @@
 // Stems at the input's quality from a model that works at 8 kHz mono: the model's stems, brought
 // back to the input's rate, become time-frequency masks that are applied to every channel of the
 // original recording; above the model's band each stem's mask is its share of the energy at the top
-// of that band. One stem (the residual, environmental sound) is the input minus the others, so the
+// of that band, weighted toward the residual. One stem (the residual, environmental sound) is the input minus the others, so the
 // stems add up to the input at full band in every channel. docs/full-band.md has the method and the
 // numbers that chose it.
 import { StftStream, stftSize, type Spectrum } from '../dsp/stft';
@@ -9,7 +9,8 @@ import { MODEL_RATE } from '../types';
 
 /**
  * Fraction of the model's Nyquist frequency that reaches it intact: the downsampling to MODEL_RATE
- * ('medium' quality, as for the training corpus) passes 90% of the band and rolls off above.
+ * (a sinc that passes 90% of the band, like the libsamplerate 'medium' the training corpus was
+ * made with) rolls off above.
  */
 export const MODEL_PASSBAND = 0.9;
 
@@ -20,18 +21,6 @@ export interface FullBandOptions {
   nStems: number;
   /** The stem that takes whatever the others leave: the input minus the other stems. */
   residual: number;
-  /** STFT size; default stftSize(rate). */
-  size?: number;
-  /** Upper edge of the band the model separated; default modelBand(rate). */
-  modelBandHz?: number;
-  /** Bottom of the band, below modelBandHz, whose stem energies set the masks above it; default 2 kHz. */
-  followFromHz?: number;
-  /**
-   * Largest mask magnitude in the model's band, for more than one channel (where stems partly cancel
-   * a mask may exceed 1, and another channel need not cancel alike). Default 2. A single channel is
-   * never limited: its masks give back the model's stems exactly.
-   */
-  maxGain?: number;
   /**
    * Above the model's band, up to `sharedUpToHz`, each stem's mask is its share of the energy at the
    * top of the model's band, with the residual's energy counted `residualWeight` times; above
@@ -55,6 +44,14 @@ export function modelBand(rate: number): number {
 
 // Relative floor of |X|² in the mask's denominator: keeps silent bins finite without biasing the others.
 const FLOOR = 1e-9;
+/**
+ * Largest mask magnitude in the model's band with more than one channel: where stems partly cancel
+ * a mask may exceed 1, and another channel need not cancel alike. A single channel is never limited:
+ * its masks give back the model's stems exactly.
+ */
+const MAX_GAIN = 2;
+/** Bottom of the band, below the model's band edge, whose stem energies set the masks above it. */
+const FOLLOW_FROM_HZ = 2000;
 
 /**
  * Streaming splitter. `push` takes one block of every input channel and the same stretch of every
@@ -80,14 +77,14 @@ export class FullBandSplitter {
     this.residual = residual;
     const masked = Array.from({ length: nStems }, (_, j) => j).filter((j) => j !== residual);
     this.masked = masked;
-    const size = opts.size ?? stftSize(rate);
+    const size = stftSize(rate);
     const binHz = rate / size;
     const bins = size / 2 + 1;
-    const band = opts.modelBandHz ?? modelBand(rate);
+    const band = modelBand(rate);
     // The Nyquist bin too when the model heard the whole band.
     const kBand = band >= rate / 2 ? bins : Math.min(bins, Math.ceil(band / binHz));
-    const kFollow = Math.min(kBand - 1, Math.max(1, Math.floor((opts.followFromHz ?? 2000) / binHz)));
-    const maxGain = channels > 1 ? opts.maxGain ?? 2 : Infinity;
+    const kFollow = Math.min(kBand - 1, Math.max(1, Math.floor(FOLLOW_FROM_HZ / binHz)));
+    const maxGain = channels > 1 ? MAX_GAIN : Infinity;
     const nMasked = masked.length;
     const residualWeight = opts.residualWeight ?? HIGH_BAND.residualWeight;
     const kShared = Math.max(kBand, Math.min(bins, Math.floor((opts.sharedUpToHz ?? HIGH_BAND.sharedUpToHz) / binHz) + 1));
