@@ -15,7 +15,9 @@ import { formatNumber, formatTable, ProgressBar } from './format';
 /** Skipped files printed before "and N more" (--json lists them all). */
 const SKIPPED_SHOWN = 10;
 
-const PHASE_LABELS: Record<PhaseProgress['phase'], string> = { download: 'downloading', decode: 'decoding', training: 'training', scoring: 'scoring' };
+const PHASE_LABELS: Record<PhaseProgress['phase'], string> = {
+  download: 'downloading', decode: 'decoding', baseline: 'scoring the starting model', training: 'training', scoring: 'scoring',
+};
 
 /** "decoding 45% · 3 min left" */
 export function phaseLine(p: PhaseProgress): string {

@@ -1,10 +1,5 @@
+import type { Command } from './command';
 import { UsageError } from './format';
-
-export interface Command {
-  summary: string;
-  usage: string;
-  run(args: string[]): Promise<number>;
-}
 
 // Lazy so that `tilt --help` and argument errors return without loading TensorFlow.
 const commands: Record<string, () => Promise<Command>> = {

@@ -4,7 +4,7 @@
 // the menu, the dock or the recent list, for what each was picked for (read, or write into).
 import { resolve, sep } from 'node:path';
 
-export type Access = 'read' | 'write';
+import type { Access } from '../app/dispatch';
 
 export class PathGrants {
   private readonly granted: Record<Access, Set<string>> = { read: new Set(), write: new Set() };

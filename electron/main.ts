@@ -6,10 +6,10 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Engine } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
-import { APP_SCHEME, CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type Channel, type EventMap, type InputRef, type RecentFile, type View } from './contract';
-import { createDispatcher } from './dispatch';
+import { APP_SCHEME, CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type EventMap, type InputRef, type RecentFile, type View } from '../app/contract';
+import { createDispatcher } from '../app/dispatch';
 import { PathGrants } from './grants';
-import { desktopCsp } from './csp';
+import { desktopCsp } from '../app/csp';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const RENDERER_DIR = resolve(HERE, '..', 'renderer');
@@ -195,7 +195,7 @@ app.on('open-file', (e, path) => {
   openPaths([path]);
 });
 
-app.whenReady().then(async () => {
+void app.whenReady().then(async () => {
   // The app needs no browser permission (camera, notifications, clipboard, HID...): refuse them all.
   session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
   session.defaultSession.setPermissionCheckHandler(() => false);
@@ -223,7 +223,7 @@ app.whenReady().then(async () => {
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (e, args: unknown) => {
       if (!trustedSender(e)) return { ok: false, error: { message: 'Refused: the request did not come from the Tilt window', code: 'forbidden' } };
-      return dispatch(channel as Channel, args);
+      return dispatch(channel, args);
     });
   }
   registerProtocols();

@@ -6,10 +6,10 @@
 // load without it. Nothing a client sends may take the server down: a request or frame that cannot
 // be parsed is answered 400 or its socket closed.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import { extname, join, resolve, sep } from 'node:path';
+import { basename, extname, join, resolve, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { pipeline } from 'node:stream/promises';
@@ -17,10 +17,10 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { Engine, type EngineConfig } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
 import { EngineError } from '../core/engine/errors';
-import { createDispatcher } from '../electron/dispatch';
-import { DESKTOP_ONLY, type ExportResult, type EventMap, type RecentFile } from '../electron/contract';
-import { isChannel } from '../electron/validate';
-import { webCsp } from './csp';
+import { createDispatcher } from '../app/dispatch';
+import { DESKTOP_ONLY, isChannel, type ExportResult, type EventMap, type RecentFile, type ResultOf } from '../app/contract';
+import { webCsp } from '../app/csp';
+import { zipFolder } from '../core/io/zip';
 
 export interface ServeOptions {
   port?: number;
@@ -56,7 +56,8 @@ export interface RunningServer {
 export const DEFAULT_PORT = 7788;
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const DEFAULT_RENDERER_DIR = join(ROOT, 'dist', 'renderer');
-const VERSION = '0.1.0';
+/** The app's version, as the desktop app reports it (Electron reads the same package.json). */
+const { version: VERSION } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 const MAX_JSON = 1 << 20;
 
 const TYPES: Record<string, string> = {
@@ -106,8 +107,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     version: VERSION,
     recentFiles: () => recent,
   });
-  /** Exported files the browser may download: id -> path. */
-  const downloads = new Map<string, { path: string; name: string }>();
+  /** Exported files the browser may download: id -> path; `zip`: a folder, sent zipped. */
+  const downloads = new Map<string, { path: string; name: string; zip?: true }>();
   let port = opts.port ?? DEFAULT_PORT;
   // Listening beyond loopback does not lift the DNS-rebinding check: only names the user gave pass.
   const hostNames = new Set([
@@ -223,6 +224,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       }
       const reply = await dispatch(a, args);
       if (reply.ok && a === 'separate:export' && reply.value) addDownloadUrls(reply.value as ExportResult);
+      if (reply.ok && a === 'models:export' && reply.value) addFolderDownload(reply.value as ResultOf<'models:export'> & object);
       return send(res, 200, reply);
     }
     if (route === 'upload' && req.method === 'POST') {
@@ -257,9 +259,22 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     if (route === 'download' && req.method === 'GET' && a) {
       const d = downloads.get(a);
       if (!d) return fail(res, 404, 'No such export', 'not-found');
-      return sendFile(req, res, d.path, { 'content-disposition': `attachment; filename="${d.name.replace(/["\\\r\n]/g, '_')}"`, 'cache-control': 'no-store' });
+      const disposition = `attachment; filename="${d.name.replace(/["\\\r\n]/g, '_')}"`;
+      if (d.zip) {
+        const body = await zipFolder(d.path, basename(d.path));
+        res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(body.length), 'content-disposition': disposition, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
+        return void res.end(body);
+      }
+      return sendFile(req, res, d.path, { 'content-disposition': disposition, 'cache-control': 'no-store' });
     }
     return fail(res, 404, 'not found', 'not-found');
+  }
+
+  /** A model folder the export wrote: downloaded as `<folder>.zip`. */
+  function addFolderDownload(r: { dir: string; url?: string }): void {
+    const id = randomUUID();
+    downloads.set(id, { path: r.dir, name: `${basename(r.dir)}.zip`, zip: true });
+    r.url = `/api/download/${id}`;
   }
 
   function addDownloadUrls(r: ExportResult): void {

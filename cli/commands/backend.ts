@@ -1,6 +1,6 @@
 import { initBackend, describeBackend } from '../../core/backend';
 import { parseCommandArgs } from '../args';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const backendCommand: Command = {
   summary: 'Show which TensorFlow.js backend runs here and why the faster ones do not',

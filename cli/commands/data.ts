@@ -7,7 +7,7 @@ import { parseTrainConfig } from '../../core/train/config';
 import { printDataCheck, runDataCheck } from '../dataCheck';
 import { parseCommandArgs } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const dataCommand: Command = {
   summary: 'Fetch the real-recordings corpus from Debian packages, list what is cached, or check a training config\'s data',

@@ -12,7 +12,7 @@ import { MIXTURE_TYPES } from '../../core/types';
 import { parseCommandArgs, parseNumberOption } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export function reportRows(report: EvaluationReport): (string | number)[][] {
   const row = (name: string, s: Summary) => [name, s.count, s.mean, s.std, ...PERCENTILES.map((q) => s.p[q]!)];

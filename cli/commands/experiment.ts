@@ -4,7 +4,7 @@ import { EXPERIMENTS, SCALES, SCALE_SPECS, checkClaims, experimentPlan, runExper
 import type { ExperimentName, Scale } from '../../core/experiments';
 import { parseCommandArgs } from '../args';
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const experimentCommand: Command = {
   summary: "Run one of the paper's reweighting experiments (robust, curriculum, class) and write a report folder",

@@ -3,7 +3,7 @@ import { initBackend } from '../../core/backend';
 import { parseCommandArgs } from '../args';
 import { formatTable, UsageError } from '../format';
 import { modelStore, resolveModel } from '../models';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const modelsCommand: Command = {
   summary: 'List the installed models, or show one model\'s configuration and card',

@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
 import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
-import { separateFiles, defaultStemNames } from '../../core/separate/files';
+import { separateFiles } from '../../core/separate/files';
+import { stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseCommandArgs } from '../args';
 import { ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const separateCommand: Command = {
   summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
@@ -24,7 +25,7 @@ export const separateCommand: Command = {
     const backend = await initBackend();
     const { dir, label } = await resolveModel(values.model);
     const { model, metadata } = await loadModel(dir);
-    const stems = Array.isArray(metadata?.stems) ? (metadata.stems as string[]) : defaultStemNames(model.nSources);
+    const stems = stemNamesOf(metadata, model.nSources);
     if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);
     const bar = new ProgressBar('separating');
     const t0 = performance.now();

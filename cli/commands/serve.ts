@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DEFAULT_PORT, DEFAULT_RENDERER_DIR, startServer } from '../../server/server';
 import { parseCommandArgs, parseNumberOption } from '../args';
 import { UsageError } from '../format';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 /** A fresh clone has no built UI: build it once with the project's own Vite config. */
 async function ensureRenderer(): Promise<void> {

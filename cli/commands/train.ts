@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TrainingJob } from '../../core/train/host';
 import { parseTrainConfig } from '../../core/train/config';
-import { parseWorkerCount } from '../../core/train/protocol';
-import type { WorkerCount } from '../../core/train/protocol';
+import { parseWorkerCount, type WorkerCount } from '../../core/train/workerCount';
 import { checkData } from '../../core/train/check';
 import { formatDuration } from '../../core/train/progress';
 import type { JobPhase, PhaseProgress } from '../../core/train/progress';
@@ -13,7 +12,7 @@ import { agreeToDownload, BEFORE_AFTER_HEADER, beforeAfterRows, phaseLine, print
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
 import { modelStore } from '../models';
 import { REPORT_HEADER, reportRows } from './evaluate';
-import type { Command } from '../main';
+import type { Command } from '../command';
 
 export const trainCommand: Command = {
   summary: 'Train or fine-tune a separator with a reweighting scheme (checks the data first; trains in a worker; Ctrl-C saves a checkpoint)',

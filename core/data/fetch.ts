@@ -2,10 +2,11 @@
 // `dpkg-deb -x`. A marker file per package makes the fetch idempotent and resumable.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { mkdir, readdir, readFile, writeFile, rm, rename, access, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile, rm, rename, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { summariseLicence } from './licence';
+import { exists } from '../io/fs';
 
 const run = promisify(execFile);
 
@@ -37,10 +38,6 @@ export interface FetchedPackage {
 
 interface Marker { name: string; version: string; debBytes: number; licence: string }
 const MARKER = '.tilt-extracted.json';
-
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
-}
 
 async function debIn(dir: string, pkg: string): Promise<string | undefined> {
   return (await readdir(dir)).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));

@@ -3,7 +3,7 @@
 // it in one read instead of decoding and resampling again.
 import { writeFileAtomic } from '../io/atomic';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, access } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { loadMono, AudioFileError } from '../io/audio';
 import { MODEL_RATE, type SoundClass } from '../types';
@@ -11,6 +11,7 @@ import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
 import { fetchPackages, defaultCacheDir, missingPackages, type FetchProgress } from './fetch';
 import { parseDep5, licenceForPath } from './licence';
 import { assignSplits, type Split, type SplitOptions } from './split';
+import { exists } from '../io/fs';
 
 export interface CorpusEntry {
   /** Absolute path of the original file (stored relative to the cache folder in manifest.json). */
@@ -53,10 +54,6 @@ async function walk(dir: string): Promise<string[]> {
     else if (d.isFile()) out.push(p);
   }
   return out.sort();
-}
-
-async function exists(p: string): Promise<boolean> {
-  return access(p).then(() => true, () => false);
 }
 
 export async function writePcm(path: string, x: Float32Array): Promise<void> {

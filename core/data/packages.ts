@@ -112,6 +112,20 @@ const ZERO_AD_NAMES = new Map(Object.entries({
   'day temperate gen': 'temperate daytime', 'day tropical': 'tropical daytime',
 }));
 
+// FlightGear's sounds that are recordings of engines, weather, water and cockpit mechanics. Left out:
+// spoken callouts (mk-viii, tcas, the checklists) and synthesised warning tones, beeps and noise.
+const FLIGHTGEAR_SKIP = /^(checklist|beep|avionics|gear hrn|overspeed|stall|whine|radionoise|wind 8khz)/;
+
+// Red Eclipse ambience beds that are field recordings, by name without its number, with their label.
+// The rest (jump pads, teleporters, hums, electric zaps, the "morph" set's machines) are synthesised.
+const REDECLIPSE_AMBIENCE = new Map(Object.entries({
+  blowwind: 'wind', cavedrip: 'water drops', creek: 'creek', cycadas: 'cicadas', distant_cars: 'distant traffic',
+  fire: 'fire', forest: 'forest', hollowwind: 'wind', lava: 'bubbling', lavarumble: 'rumble', nightcrickets: 'crickets',
+  river: 'river', vapour: 'steam', wastewind: 'wind', water: 'water', waterfall: 'waterfall', waterfall_indoor: 'waterfall',
+  waterfall_medium: 'waterfall', waterfall_deep: 'waterfall', waterfall_huge: 'waterfall', wind: 'wind', door: 'door',
+  'morph/rain': 'rain', 'morph/stormrain': 'rain', 'morph/stormwind': 'wind', 'morph/stormbolts': 'thunder', 'morph/wind': 'wind',
+}));
+
 export const PACKAGES: Record<string, CorpusPackage> = Object.fromEntries(([
   asterisk('en', 18.3), asterisk('es', 23.8), asterisk('fr', 18.5), asterisk('it', 18.3), asterisk('ru', 18.8),
   fillets('cs', 39.0), fillets('nl', 32.6),
@@ -174,6 +188,22 @@ export const PACKAGES: Record<string, CorpusPackage> = Object.fromEntries(([
     label: (rel) => /\.ogg$/.test(rel) && !/\/music\//.test(rel) && /\/(sound|world|tribes)\//.test(rel)
       ? env(soundName(stem(rel)), rel) : null,
   },
+  {
+    name: 'flightgear-data-base', sizeMB: 1339.3,
+    label: (rel) => {
+      if (!/flightgear\/(Sounds|Aircraft\/c172p\/Sounds)\/[^/]+\.wav$/.test(rel)) return null;
+      const name = soundName(stem(rel));
+      return FLIGHTGEAR_SKIP.test(name) ? null : env(name, rel);
+    },
+  },
+  {
+    name: 'redeclipse-data', sizeMB: 862.3,
+    label: (rel) => {
+      const m = /redeclipse\/data\/sounds\/ambience\/((?:morph\/)?[a-z_]+?)\d*\.ogg$/.exec(rel);
+      const label = m && REDECLIPSE_AMBIENCE.get(m[1]!);
+      return label ? env(label, rel) : null;
+    },
+  },
   contained('beneath-a-steel-sky', 66.0, /sky\/(?:intro\/([a-z]+)|section-(\d))\/(\d+)\.wav/,
     // CD intro lines name their speaker (from the intro script). In-game lines only carry their game
     // section, so they are labelled by section and grouped in blocks of 100 file numbers, as
@@ -233,7 +263,7 @@ export const PACKAGE_SETS: Record<'ci' | 'full' | 'heldout', string[]> = {
     'asterisk-core-sounds-it-wav', 'asterisk-core-sounds-ru-wav', 'festvox-ru',
     'klettres-data', 'ktuberling-data', 'gcin-voice',
     'megaglest-data', 'tuxpaint-stamps-default', 'scratch', 'minetest-data', 'widelands-data',
-    'gcompris-qt-data', '0ad-data',
+    'gcompris-qt-data', '0ad-data', 'flightgear-data-base', 'redeclipse-data',
   ],
   heldout: ['beneath-a-steel-sky', 'openttd-opensfx', 'openarena-data'],
 };

@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { startWorker } from '../worker';
 import { EngineError, toErrorInfo } from './errors';
+import { JobClock } from './eta';
 import { ModelStore } from './models';
 import { removeStaleWorkDirs } from './paths';
 import { previewWeights } from './preview';
@@ -18,7 +19,7 @@ import { parseTrainConfig } from '../train/config';
 import type { RunSoFar, TrainingDefaults } from './training';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type {
-  BackendDescription, EngineEvent, ExportParams, ExportResult, InputRef, ReweightTerm,
+  BackendDescription, EngineErrorInfo, EngineEvent, ExportParams, ExportResult, InputRef, JobsSnapshot, ModelInfo, ReweightTerm,
   SeparateParams, SeparationResult, TrainData, TrainParams, WeightsPreview,
 } from './types';
 
@@ -51,9 +52,14 @@ interface SepJob {
   jobId: string;
   path: string;
   fileName: string;
-  model: { id: string; name: string; dir: string };
+  model: SeparationResult['model'] & { dir: string };
   fromUpload: boolean;
   state: 'queued' | 'running';
+  /** The last progress, for windows that attach while it runs. */
+  stage: string;
+  fraction: number | null;
+  /** From when it started running: elapsed time and time left. */
+  clock?: JobClock;
   cancelRequested?: boolean;
   cancelTimer?: NodeJS.Timeout;
 }
@@ -67,6 +73,27 @@ interface StoredResult {
 
 type Listener = (e: EngineEvent) => void;
 
+/** What a separation records of its model: for a training run, the checkpoint and the step of its weights. */
+function modelOfJob(m: ModelInfo): SepJob['model'] {
+  const step = m.checkpoints?.find((c) => c.kind === m.checkpoint)?.step;
+  return { id: m.id, name: m.name, dir: m.dir, ...(m.checkpoint && step !== undefined ? { checkpoint: { kind: m.checkpoint, step } } : {}) };
+}
+
+/** A model's part of export names: a run's last checkpoint carries its step, so it never takes its best's names. */
+function modelTag(model: SeparationResult['model']): string {
+  return model.checkpoint?.kind === 'last' ? `${model.id}.step-${model.checkpoint.step}` : model.id;
+}
+
+/**
+ * A failed separation as the user should read it: the file's own name instead of the path of its
+ * upload copy, no header bytes, and what to do about it.
+ */
+function readableFailure(job: SepJob, error: EngineErrorInfo): EngineErrorInfo {
+  let message = error.message.split(job.path).join(job.fileName).replace(/\s*\(starts with [0-9a-f ]+\)/, '');
+  if (error.code === 'bad-input') message += '. Tilt reads WAV, FLAC, Ogg Vorbis and MP3: check that the file plays, or convert it to WAV or FLAC and add it again.';
+  return { message, code: error.code, ...(job.fromUpload ? {} : { file: job.path }) };
+}
+
 export class Engine {
   readonly models: ModelStore;
   private readonly listeners = new Set<Listener>();
@@ -79,6 +106,8 @@ export class Engine {
   private readonly lastProgress = new Map<string, { t: number; stage: string }>();
   private readonly runs = new Map<string, TrainingRun>();
   private readonly checks = new Map<string, DataCheckJob>();
+  /** Exports going, by result id (their job id); `cancelled` before the worker has it. */
+  private readonly exports = new Map<string, { clock: JobClock; cancelled: boolean }>();
   private closed = false;
 
   constructor(private readonly config: EngineConfig) {
@@ -132,7 +161,7 @@ export class Engine {
     const fromUpload = params.input.kind === 'upload';
     const model = params.modelId ? await this.models.get(params.modelId) : await this.models.active();
     const jobId = randomUUID();
-    this.queue.push({ jobId, path, fileName, model: { id: model.id, name: model.name, dir: model.dir }, fromUpload, state: 'queued' });
+    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, state: 'queued', stage: 'queued', fraction: 0 });
     this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });
     this.emit({ type: 'progress', jobId, kind: 'separate', stage: 'queued', fraction: 0 });
     this.pump();
@@ -143,6 +172,13 @@ export class Engine {
     const check = this.checks.get(jobId);
     if (check) {
       check.cancel();
+      return true;
+    }
+    // An export stops at its next block; its call then fails with 'cancelled'.
+    const exporting = this.exports.get(jobId);
+    if (exporting) {
+      exporting.cancelled = true;
+      this.post({ type: 'cancel', jobId });
       return true;
     }
     const i = this.queue.findIndex((j) => j.jobId === jobId);
@@ -161,6 +197,16 @@ export class Engine {
       this.restartWorker(new EngineError('cancelled', 'cancelled'));
     }, this.config.cancelGraceMs ?? 3000);
     return true;
+  }
+
+  /** The jobs going and the results held now: what a window reattaches to after a reload or a lost connection. */
+  jobs(): JobsSnapshot {
+    const run = [...this.runs.values()][0];
+    return {
+      separations: this.queue.map((j) => ({ jobId: j.jobId, label: j.fileName, state: j.state, stage: j.stage, fraction: j.fraction })),
+      results: [...this.results.values()].map((r) => r.result),
+      training: run ? run.snapshot() : null,
+    };
   }
 
   result(resultId: string): SeparationResult | undefined {
@@ -186,18 +232,34 @@ export class Engine {
     const stemIds = stored.result.tracks.filter((t) => t.kind === 'stem').map((t) => t.id);
     const unknown = p.stems.filter((s) => !stemIds.includes(s));
     if (unknown.length) throw new EngineError(`Unknown stem ${unknown.join(', ')} (this result has ${stemIds.join(', ')})`, 'bad-input');
-    const outDir = resolve(p.outDir ?? this.config.exportDir);
-    await mkdir(outDir, { recursive: true });
-    const req: ExportRequest = {
+    if (this.exports.has(p.resultId)) throw new EngineError('This result is being exported already: wait for that export or cancel it', 'busy');
+    const exporting = { clock: new JobClock(), cancelled: false };
+    this.exports.set(p.resultId, exporting);
+    try {
+      const outDir = resolve(p.outDir ?? this.config.exportDir);
+      await mkdir(outDir, { recursive: true });
+      if (exporting.cancelled) throw new EngineError('Export cancelled: no file was written', 'cancelled');
+      return (await this.request({ op: 'export', req: this.exportRequest(stored, p, stemIds, outDir) })) as ExportResult;
+    } finally {
+      this.exports.delete(p.resultId);
+      this.lastProgress.delete(p.resultId);
+    }
+  }
+
+  private exportRequest(stored: StoredResult, p: ExportParams, stemIds: string[], outDir: string): ExportRequest {
+    return {
+      jobId: p.resultId,
       stems: p.stems.length ? p.stems : stemIds,
       format: p.format,
       rate: p.rate,
       overwrite: p.overwrite ?? false,
+      ...(p.keepBoth ? { keepBoth: true } : {}),
+      ...(p.mix ? { mix: p.mix } : {}),
+      modelTag: modelTag(stored.result.model),
       outDir,
       inputPath: stored.inputPath,
       files: stored.files,
     };
-    return (await this.request({ op: 'export', req })) as ExportResult;
   }
 
   /**
@@ -272,7 +334,7 @@ export class Engine {
     const jobId = randomUUID();
     this.emit({ type: 'job-started', jobId, kind: 'train', label });
     const run = new TrainingRun({
-      jobId, modelId, runDir, config, emit: (e) => this.emit(e),
+      jobId, label, modelId, runDir, config, emit: (e) => this.emit(e),
       ...(continues ? { continues } : {}),
       ...(this.config.backend ? { backend: this.config.backend } : {}),
       ...(this.config.trainWorkerUrl ? { workerUrl: this.config.trainWorkerUrl } : {}),
@@ -374,6 +436,7 @@ export class Engine {
     const job = this.queue[0];
     if (!job || job.state === 'running' || this.closed) return;
     job.state = 'running';
+    job.clock = new JobClock();
     const outDir = join(this.config.workDir, 'results', job.jobId);
     this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir });
   }
@@ -396,9 +459,17 @@ export class Engine {
         else p?.reject(new EngineError(m.error.message, m.error.code, m.error.file));
         return;
       }
-      case 'progress':
-        this.emit({ type: 'progress', jobId: m.jobId, kind: 'separate', stage: m.stage, fraction: m.fraction });
+      case 'progress': {
+        const exporting = this.exports.get(m.jobId);
+        if (exporting) {
+          this.emit({ type: 'progress', jobId: m.jobId, kind: 'export', stage: m.stage, fraction: m.fraction, ...exporting.clock.at(m.stage, m.fraction) });
+          return;
+        }
+        const job = this.queue.find((j) => j.jobId === m.jobId);
+        if (job) Object.assign(job, { stage: m.stage, fraction: m.fraction });
+        this.emit({ type: 'progress', jobId: m.jobId, kind: 'separate', stage: m.stage, fraction: m.fraction, ...job?.clock?.at(m.stage, m.fraction) });
         return;
+      }
       case 'separated': {
         const job = this.finishJob(m.jobId);
         if (!job) return;
@@ -411,9 +482,11 @@ export class Engine {
         this.storeResult(job, m.result);
         return;
       }
-      case 'failed':
-        if (this.finishJob(m.jobId)) this.emit({ type: 'job-failed', jobId: m.jobId, kind: 'separate', error: m.error });
+      case 'failed': {
+        const job = this.finishJob(m.jobId);
+        if (job) this.emit({ type: 'job-failed', jobId: m.jobId, kind: 'separate', error: readableFailure(job, m.error) });
         return;
+      }
       case 'cancelled':
         if (this.finishJob(m.jobId)) this.emit({ type: 'job-cancelled', jobId: m.jobId, kind: 'separate' });
         return;
@@ -429,7 +502,7 @@ export class Engine {
       inputChannels: r.inputChannels,
       durationSec: r.durationSec,
       modelRate: r.modelRate,
-      model: { id: job.model.id, name: job.model.name },
+      model: { id: job.model.id, name: job.model.name, ...(job.model.checkpoint ? { checkpoint: job.model.checkpoint } : {}) },
       backend: r.backend,
       tracks: r.tracks,
       elapsedMs: r.elapsedMs,

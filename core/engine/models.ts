@@ -2,11 +2,13 @@
 // A model is a folder as core/models/io saves it (model.json + weights.bin). The app's own edits
 // (display name after a rename) go in `tilt-model.json` beside it, never into model.json; a markdown
 // model card may sit in MODEL_CARD.md / README.md.
-import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
+import { stemNamesOf } from '../separate/stems';
 import { EngineError } from './errors';
-import type { ModelInfo } from './types';
+import type { CheckpointKind, ModelInfo, ValidationMetrics } from './types';
+import { exists, readJsonObject } from '../io/fs';
 
 export const META_FILE = 'tilt-model.json';
 const CARD_FILES = ['MODEL_CARD.md', 'README.md', 'card.md'];
@@ -17,6 +19,8 @@ export interface ModelMeta {
   createdAt?: string;
   baseModelId?: string;
   metrics?: Record<string, number>;
+  /** A training run's validation of its starting model (step 0), for its charts. */
+  baseline?: ValidationMetrics;
 }
 
 interface StoreFiles {
@@ -28,22 +32,15 @@ interface StoreFiles {
   settingsFile: string;
 }
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
-}
-
-async function readJson(p: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    const v: unknown = JSON.parse(await readFile(p, 'utf8'));
-    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Writes a JSON file atomically so a crash never leaves half a JSON. */
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Merges fields into a model folder's app metadata (tilt-model.json), listed as a model or not yet. */
+export async function mergeMeta(root: string, patch: ModelMeta): Promise<void> {
+  const meta = (await readJsonObject(join(root, META_FILE))) ?? {};
+  await writeJsonAtomic(join(root, META_FILE), { ...meta, ...patch });
 }
 
 /** A folder is a model when core/models could load it: it has the `model.json` saveModel writes. */
@@ -51,14 +48,29 @@ export async function isModelDir(dir: string): Promise<boolean> {
   return exists(join(dir, 'model.json'));
 }
 
+const CHECKPOINTS: readonly CheckpointKind[] = ['best', 'last'];
+
 /**
  * The folder holding the weights of a model entry: the entry itself, or for a training run (a
- * folder of `best` / `last` checkpoints) its best checkpoint, else its last one. Undefined when
- * the folder holds no model (yet).
+ * folder of `best` / `last` checkpoints) the `prefer`red checkpoint when it has one, else its best,
+ * else its last. Undefined when the folder holds no model (yet).
  */
-export async function modelDirOf(dir: string): Promise<string | undefined> {
-  for (const d of [dir, join(dir, 'best'), join(dir, 'last')]) if (await isModelDir(d)) return d;
+export async function modelDirOf(dir: string, prefer?: CheckpointKind): Promise<string | undefined> {
+  const order = prefer ? [prefer, ...CHECKPOINTS.filter((k) => k !== prefer)] : CHECKPOINTS;
+  for (const d of [dir, ...order.map((k) => join(dir, k))]) if (await isModelDir(d)) return d;
   return undefined;
+}
+
+/**
+ * A model folder's own name: the app's name for it, the name saved with it, the name of the run it
+ * is a checkpoint of, else the folder's.
+ */
+async function ownName(dir: string): Promise<string> {
+  const meta = await readJsonObject(join(dir, META_FILE));
+  const saved = (await readJsonObject(join(dir, 'model.json')))?.metadata as { name?: unknown; training?: { config?: { name?: unknown } } } | undefined;
+  const run = (CHECKPOINTS as readonly string[]).includes(basename(dir)) ? await readJsonObject(join(dir, '..', META_FILE)) : undefined;
+  for (const n of [meta?.name, saved?.name, run?.name, saved?.training?.config?.name]) if (typeof n === 'string' && n.trim()) return n.trim();
+  return basename(dir);
 }
 
 function slug(name: string): string {
@@ -74,7 +86,7 @@ export class ModelStore {
   }
 
   async list(): Promise<ModelInfo[]> {
-    const active = await this.activeId();
+    const { id: active, checkpoint } = await this.activeChoice();
     const found: ModelInfo[] = [];
     const seen = new Set<string>();
     const roots = [...this.files.builtinDirs.map((d) => ({ d, builtin: true })), { d: this.files.userDir, builtin: false }];
@@ -83,7 +95,7 @@ export class ModelStore {
       for (const id of names.sort()) {
         if (!ID_RE.test(id) || seen.has(id)) continue;
         const root = join(d, id);
-        const dir = await modelDirOf(root);
+        const dir = await modelDirOf(root, id === active ? checkpoint : undefined);
         if (!dir) continue;
         seen.add(id);
         found.push(await this.describe(id, root, dir, builtin));
@@ -107,11 +119,18 @@ export class ModelStore {
     return m;
   }
 
-  async activate(id: string): Promise<ModelInfo> {
-    await this.get(id);
-    const settings = (await readJson(this.files.settingsFile)) ?? {};
+  /**
+   * Makes `id` the model that separates; for a training run, `checkpoint` picks its best or its last
+   * checkpoint (default: its best, else its last). A run that goes on training moves its `last` on.
+   */
+  async activate(id: string, checkpoint?: CheckpointKind): Promise<ModelInfo> {
+    const m = await this.get(id);
+    if (checkpoint && !m.checkpoints?.some((c) => c.kind === checkpoint)) {
+      throw new EngineError(`"${m.name}" has no ${checkpoint} checkpoint`, 'not-found');
+    }
+    const { activeCheckpoint: _previous, ...settings } = (await readJsonObject(this.files.settingsFile)) ?? {};
     await mkdir(resolve(this.files.settingsFile, '..'), { recursive: true });
-    await writeJsonAtomic(this.files.settingsFile, { ...settings, activeModelId: id });
+    await writeJsonAtomic(this.files.settingsFile, { ...settings, activeModelId: id, ...(checkpoint ? { activeCheckpoint: checkpoint } : {}) });
     return this.get(id);
   }
 
@@ -121,14 +140,14 @@ export class ModelStore {
    */
   async pinActive(): Promise<void> {
     const list = await this.list();
-    const chosen = await this.activeId();
+    const { id: chosen } = await this.activeChoice();
     const current = list.find((m) => m.active);
     if (current && current.id !== chosen) await this.activate(current.id);
   }
 
   async rename(id: string, name: string): Promise<ModelInfo> {
     const root = await this.writable(id);
-    const meta = (await readJson(join(root, META_FILE))) ?? {};
+    const meta = (await readJsonObject(join(root, META_FILE))) ?? {};
     await writeJsonAtomic(join(root, META_FILE), { ...meta, name });
     return this.get(id);
   }
@@ -140,22 +159,23 @@ export class ModelStore {
 
   /** Merges fields into a user model's app metadata (tilt-model.json). */
   async setMeta(id: string, patch: ModelMeta): Promise<void> {
-    const root = await this.writable(id);
-    const meta = (await readJson(join(root, META_FILE))) ?? {};
-    await writeJsonAtomic(join(root, META_FILE), { ...meta, ...patch });
+    await mergeMeta(await this.writable(id), patch);
   }
 
   async delete(id: string): Promise<void> {
     await rm(await this.writable(id), { recursive: true, force: true });
   }
 
-  /** Copies a model folder into the user's models folder under a fresh id (from `name`, default the folder's). */
+  /**
+   * Copies a model folder (or a training run's folder) into the user's models folder. It keeps `name`,
+   * else its own name (see ownName), under a fresh id made from that name.
+   */
   async import(srcDir: string, name?: string): Promise<ModelInfo> {
     const src = resolve(srcDir);
-    const displayName = name ?? basename(src);
-    if (!(await isModelDir(src))) {
+    if (!(await modelDirOf(src))) {
       throw new EngineError(`${src} is not a Tilt model folder (it has no model.json)`, 'bad-input', src);
     }
+    const displayName = name ?? (await ownName(src));
     const id = await this.freshId(displayName);
     await mkdir(this.files.userDir, { recursive: true });
     const dest = join(this.files.userDir, id);
@@ -168,17 +188,24 @@ export class ModelStore {
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
-    const meta = (await readJson(join(dest, META_FILE))) ?? {};
-    if (!meta.createdAt) await writeJsonAtomic(join(dest, META_FILE), { name: displayName, ...meta, importedAt: new Date().toISOString() });
+    const meta = (await readJsonObject(join(dest, META_FILE))) ?? {};
+    await writeJsonAtomic(join(dest, META_FILE), { ...meta, name: displayName, importedAt: new Date().toISOString() });
     return this.get(id);
   }
 
-  /** Copies a model folder to `destDir/<id>`, refusing to overwrite. */
-  async export(id: string, destDir: string): Promise<string> {
+  /**
+   * Copies the weights a model separates with (a run's checkpoint in use) to `destDir/<id>`, refusing
+   * to overwrite unless `keepBoth` (then `<id>-2`, ...). The copy carries the model's name, which a
+   * checkpoint folder lacks, so that importing it brings the model back under that name.
+   */
+  async export(id: string, destDir: string, keepBoth = false): Promise<string> {
     const m = await this.get(id);
-    const dest = join(resolve(destDir), m.id);
+    let dest = join(resolve(destDir), m.id);
+    for (let n = 2; keepBoth && (await exists(dest)); n++) dest = join(resolve(destDir), `${m.id}-${n}`);
     if (await exists(dest)) throw new EngineError(`${dest} already exists`, 'exists', dest);
     await cp(m.dir, dest, { recursive: true });
+    const meta = (await readJsonObject(join(dest, META_FILE))) ?? {};
+    await writeJsonAtomic(join(dest, META_FILE), { ...meta, name: m.name });
     return dest;
   }
 
@@ -211,14 +238,16 @@ export class ModelStore {
     return root;
   }
 
-  private async activeId(): Promise<string | undefined> {
-    const s = await readJson(this.files.settingsFile);
-    return typeof s?.activeModelId === 'string' ? s.activeModelId : undefined;
+  private async activeChoice(): Promise<{ id?: string; checkpoint?: CheckpointKind }> {
+    const s = await readJsonObject(this.files.settingsFile);
+    const id = typeof s?.activeModelId === 'string' ? s.activeModelId : undefined;
+    const checkpoint = CHECKPOINTS.find((k) => k === s?.activeCheckpoint);
+    return { ...(id ? { id } : {}), ...(checkpoint ? { checkpoint } : {}) };
   }
 
   private async describe(id: string, root: string, dir: string, builtin: boolean): Promise<ModelInfo> {
-    const meta = (await readJson(join(root, META_FILE))) ?? {};
-    const modelJson = (await readJson(join(dir, 'model.json'))) ?? {};
+    const meta = (await readJsonObject(join(root, META_FILE))) ?? {};
+    const modelJson = (await readJsonObject(join(dir, 'model.json'))) ?? {};
     const saved = (modelJson.metadata && typeof modelJson.metadata === 'object' ? modelJson.metadata : {}) as Record<string, unknown>;
     const config = (modelJson.config && typeof modelJson.config === 'object' ? modelJson.config : {}) as Record<string, unknown>;
     // A trained model's card sits with its weights (the run's best checkpoint), others' at the top.
@@ -233,8 +262,9 @@ export class ModelStore {
     const preset = str(saved.preset);
     const params = countWeights(modelJson.weightsManifest);
     const sampleRate = num(saved.sampleRate);
-    const stems = Array.isArray(saved.stems) ? saved.stems.filter((s): s is string => typeof s === 'string') : [];
-    const sources = stems.length ? stems : num(config.nSources) ? Array.from({ length: num(config.nSources)! }, (_, i) => `source${i + 1}`) : [];
+    const nSources = num(config.nSources);
+    // Listed as separation names them; a model whose names would be refused lists none.
+    const sources = nSources ? listedStems(saved, nSources) : [];
     const createdAt = str(saved.createdAt) ?? str(meta.createdAt) ?? str(meta.importedAt);
     const metricsOf = (v: unknown) => (v && typeof v === 'object' ? (v as Record<string, number>) : undefined);
     const metrics = metricsOf(saved.metrics) ?? metricsOf(meta.metrics);
@@ -245,10 +275,28 @@ export class ModelStore {
     if (createdAt) info.createdAt = createdAt;
     if (card) info.card = card;
     if (metrics) info.metrics = metrics;
-    const last = join(root, 'last');
-    const state = runState((dir === last ? modelJson : await readJson(join(last, 'model.json')))?.metadata);
-    if (state) info.run = state;
+    if (dir !== root) {
+      const checkpoints: NonNullable<ModelInfo['checkpoints']> = [];
+      for (const kind of CHECKPOINTS) {
+        const d = join(root, kind);
+        const state = runState((d === dir ? modelJson : await readJsonObject(join(d, 'model.json')))?.metadata);
+        if (!state) continue;
+        checkpoints.push({ kind, step: state.step });
+        if (kind === 'last') info.run = state;
+      }
+      info.checkpoint = basename(dir) as CheckpointKind;
+      if (checkpoints.length) info.checkpoints = checkpoints;
+    }
     return info;
+  }
+}
+
+/** A model's stems as separation names them; none when its metadata names them wrongly. */
+function listedStems(metadata: Record<string, unknown>, nSources: number): string[] {
+  try {
+    return stemNamesOf(metadata, nSources);
+  } catch {
+    return [];
   }
 }
 

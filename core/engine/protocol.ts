@@ -15,10 +15,14 @@ export interface WorkerSeparation {
 }
 
 export interface ExportRequest extends Omit<ExportParams, 'resultId' | 'outDir'> {
+  /** Names its progress and its cancel (the result's id). */
+  jobId: string;
   outDir: string;
   /** The recording the stems came from: its base name names the files. */
   inputPath: string;
   files: Record<string, string>;
+  /** The model that separated it (and which checkpoint, when not a run's best): part of the exported files' names. */
+  modelTag: string;
 }
 
 export type ToWorker =

@@ -12,8 +12,12 @@ import type { FromTrainWorker } from '../train/protocol';
 import type { EvaluationReport } from '../train/metrics';
 import type { Granularity } from '../reweighting';
 import type { JobPhase } from '../train/progress';
-import type { BeforeAfterSummary, CheckpointInfo, EngineEvent, ReweightTerm, TrainData, TrainParams, ValidationMetrics } from './types';
+import type {
+  BeforeAfterSummary, CheckpointInfo, EngineEvent, ReweightTerm, SeriesPoint, TrainData, TrainingSnapshot, TrainParams, ValidationMetrics,
+} from './types';
 import { EngineError } from './errors';
+import { META_FILE, mergeMeta } from './models';
+import { readJsonObject } from '../io/fs';
 
 export interface TrainingDefaults {
   /** Built-in corpus for `data: { kind: 'corpus' }` (default 'full'). */
@@ -119,10 +123,12 @@ export async function runToContinue(runDir: string, modelId: string, name: strin
     const dir = join(runDir, kind);
     if (existsSync(join(dir, 'model.json'))) checkpoints.push(await checkpointInfo(kind, dir, modelId, state.step));
   }
-  return {
-    config: trainConfigJson(state.config),
-    soFar: { validations: state.history.map((r) => ({ step: r.step, metrics: validationMetrics(r.validation) })), checkpoints },
-  };
+  const baseline = (await readJsonObject(join(runDir, META_FILE)))?.baseline as ValidationMetrics | undefined;
+  const validations = [
+    ...(baseline ? [{ step: 0, metrics: baseline }] : []),
+    ...state.history.map((r) => ({ step: r.step, metrics: validationMetrics(r.validation) })),
+  ];
+  return { config: trainConfigJson(state.config), soFar: { validations, checkpoints } };
 }
 
 export interface RunEnd {
@@ -132,10 +138,29 @@ export interface RunEnd {
 }
 
 /** The progress event's stage for each phase of a run. */
-export const PHASE_STAGES: Record<JobPhase, string> = { download: 'downloading', decode: 'decoding', training: 'training', scoring: 'scoring' };
+export const PHASE_STAGES: Record<JobPhase, string> = {
+  download: 'downloading', decode: 'decoding', baseline: 'validating', training: 'training', scoring: 'scoring',
+};
+
+/**
+ * Appends a point to a series kept for charts; when it reaches `max` points, neighbours are averaged
+ * in pairs. Memory and the work per point stay bounded however long a run goes.
+ */
+export function appendDecimated(points: SeriesPoint[], p: SeriesPoint, max = 400): SeriesPoint[] {
+  points.push(p);
+  if (points.length < max) return points;
+  const half: SeriesPoint[] = [];
+  for (let i = 0; i + 1 < points.length; i += 2) {
+    half.push({ step: points[i + 1]!.step, value: (points[i]!.value + points[i + 1]!.value) / 2 });
+  }
+  if (points.length % 2) half.push(points[points.length - 1]!);
+  return half;
+}
 
 export interface RunOptions {
   jobId: string;
+  /** What the run is called (its model's name). */
+  label: string;
   /** The run's folder: the model id the checkpoints are used under. */
   modelId: string;
   runDir: string;
@@ -157,18 +182,25 @@ export class TrainingRun {
   private readonly job: TrainingJob;
   private step = 0;
   private readonly checkpoints = new Map<'best' | 'last', CheckpointInfo>();
-  /** Checkpoint reads in flight: their events go out before the run's end. */
-  private pendingCheckpoint: Promise<void> = Promise.resolve();
+  /** Checkpoint reads and the baseline's write in flight: done before the run's end. */
+  private pending: Promise<void> = Promise.resolve();
+  /** The run so far, for windows that attach while it goes (snapshot()). */
+  private readonly history: Omit<TrainingSnapshot, 'jobId' | 'modelId' | 'label' | 'state' | 'checkpoints'>;
 
   constructor(private readonly o: RunOptions) {
     this.job = new TrainingJob({
-      config: o.config, runDir: o.runDir, resume: !!o.continues,
+      config: o.config, runDir: o.runDir, resume: !!o.continues, baseline: !o.continues,
       ...(o.backend ? { backend: o.backend } : {}), ...(o.workerUrl ? { workerUrl: o.workerUrl } : {}),
     }, (m) => this.onMessage(m));
     for (const c of o.continues?.checkpoints ?? []) this.checkpoints.set(c.kind, c);
+    const cfg = o.config as { epochs?: number; stepsPerEpoch?: number };
+    this.history = {
+      step: 0, totalSteps: (cfg.epochs ?? 0) * (cfg.stepsPerEpoch ?? 0), phase: null,
+      loss: [], entropy: [], effectiveBatch: [], validations: [...(o.continues?.validations ?? [])], lastWeights: null,
+    };
     this.done = this.job.done.then(
       async (d) => {
-        await this.pendingCheckpoint;
+        await this.pending;
         const end = { outcome: d.outcome, bestSiSdri: d.best?.siSdri ?? null, beforeAfter: d.beforeAfter };
         await o.finish(end);
         const checkpoints = [...this.checkpoints.values()];
@@ -177,7 +209,7 @@ export class TrainingRun {
         return end;
       },
       async (e: unknown) => {
-        await this.pendingCheckpoint;
+        await this.pending;
         const end = { outcome: 'failed' as const, bestSiSdri: null, beforeAfter: null };
         await o.finish(end);
         const message = e instanceof Error ? e.message : String(e);
@@ -189,6 +221,32 @@ export class TrainingRun {
 
   get modelId(): string {
     return this.o.modelId;
+  }
+
+  snapshot(): TrainingSnapshot {
+    const h = this.history;
+    return {
+      ...h, jobId: this.o.jobId, modelId: this.o.modelId, label: this.o.label, state: this.state,
+      loss: [...h.loss], entropy: [...h.entropy], effectiveBatch: [...h.effectiveBatch], validations: [...h.validations],
+      checkpoints: [...this.checkpoints.values()],
+    };
+  }
+
+  /** Sends an event and keeps what it tells in the run's history. */
+  private emit(e: EngineEvent): void {
+    const h = this.history;
+    if (e.type === 'progress') h.phase = { stage: e.stage, fraction: e.fraction, ...(e.etaSec === undefined ? {} : { etaSec: e.etaSec }) };
+    else if (e.type === 'train-step') {
+      h.step = e.step;
+      h.totalSteps = e.totalSteps;
+      if (e.weights) {
+        h.lastWeights = e.weights;
+        if (Number.isFinite(e.loss)) h.loss = appendDecimated(h.loss, { step: e.step, value: e.loss });
+        h.entropy = appendDecimated(h.entropy, { step: e.step, value: e.weights.entropy });
+        h.effectiveBatch = appendDecimated(h.effectiveBatch, { step: e.step, value: e.weights.effectiveBatchSize });
+      }
+    } else if (e.type === 'train-validation' && !h.validations.some((v) => v.step === e.step)) h.validations.push({ step: e.step, metrics: e.metrics });
+    this.o.emit(e);
   }
 
   pause(): boolean {
@@ -209,7 +267,8 @@ export class TrainingRun {
   }
 
   private onMessage(m: FromTrainWorker): void {
-    const { jobId, emit } = this.o;
+    const { jobId } = this.o;
+    const emit = (e: EngineEvent) => this.emit(e);
     switch (m.type) {
       case 'status':
         emit({ type: 'progress', jobId, kind: 'train', stage: 'loading data', fraction: null });
@@ -241,10 +300,17 @@ export class TrainingRun {
       case 'epoch':
         emit({ type: 'train-validation', jobId, step: m.record.step, metrics: validationMetrics(m.record.validation) });
         return;
+      case 'baseline': {
+        const metrics = validationMetrics(m.validation);
+        // Kept beside the run's checkpoints, which do not hold it, for continuing the run later.
+        this.pending = this.pending.then(() => mergeMeta(this.o.runDir, { baseline: metrics }).catch(() => undefined));
+        emit({ type: 'train-validation', jobId, step: 0, metrics });
+        return;
+      }
       case 'checkpoint': {
         const kind = m.kind;
         const read = checkpointInfo(kind, m.dir, this.o.modelId, this.step);
-        this.pendingCheckpoint = this.pendingCheckpoint.then(async () => {
+        this.pending = this.pending.then(async () => {
           const info = await read;
           this.checkpoints.set(kind, info);
           emit({ type: 'train-checkpoint', jobId, checkpoint: info });

@@ -1,14 +1,13 @@
 // Plain, structured-cloneable data that crosses the engine boundary (worker <-> host <-> Electron
 // IPC / HTTP). Tensors never appear here: the engine keeps them inside its worker.
-import type { SoundClass, MixtureType } from '../types';
+import type { AudioFormat, SoundClass, MixtureType } from '../types';
 import type { TermConfig, WeightDiagnostics } from '../reweighting';
 import type { DataCheck } from '../train/check';
 import type { BeforeAfterSummary } from '../train/beforeAfter';
 
 export type { SoundClass, MixtureType, DataCheck, BeforeAfterSummary };
 
-export type StemFormat = 'wav16' | 'wav24' | 'wav32f' | 'flac';
-export const STEM_FORMATS: readonly StemFormat[] = ['wav16', 'wav24', 'wav32f', 'flac'];
+export type StemFormat = AudioFormat;
 /** Export at the input file's rate (full band, the default) or at the model's 8 kHz. */
 export type ExportRate = 'model' | 'input';
 
@@ -54,7 +53,8 @@ export interface SeparationResult {
   durationSec: number;
   /** The rate the model separated at (mono), before the stems were carried back to the input's band and channels. */
   modelRate: number;
-  model: { id: string; name: string };
+  /** `checkpoint`: which checkpoint of a training run separated, and the step of its weights. */
+  model: { id: string; name: string; checkpoint?: { kind: CheckpointKind; step: number } };
   backend: string;
   tracks: TrackInfo[];
   elapsedMs: number;
@@ -68,10 +68,16 @@ export interface ExportParams {
   rate: ExportRate;
   /** Folder on the engine's machine; the engine's export folder when absent. */
   outDir?: string;
+  /** Replace files of the same name. Names carry the model and format, so only a repeat export meets one. */
   overwrite?: boolean;
+  /** When a name is taken, write under the next free one (`-2`, `-3`, ...) instead of failing with 'exists'. */
+  keepBoth?: boolean;
+  /** Stem id -> gain: writes ONE file, the stems summed with these gains (a rebalanced mix), instead of the stems. */
+  mix?: Record<string, number>;
 }
 
 export interface ExportedFile {
+  /** The stem id, or 'mix' for a rebalanced mix. */
   stem: string;
   fileName: string;
   path: string;
@@ -138,8 +144,11 @@ export interface ValidationMetrics {
   percentiles: Record<string, number>;
 }
 
+/** A training run's checkpoints: the weights that validated best, and the newest (what continuing resumes). */
+export type CheckpointKind = 'best' | 'last';
+
 export interface CheckpointInfo {
-  kind: 'best' | 'last';
+  kind: CheckpointKind;
   step: number;
   dir: string;
   /** Model id under which the checkpoint can be used for separation. */
@@ -167,12 +176,53 @@ export interface ModelInfo {
   metrics?: Record<string, number>;
   /** For a training run's folder, where its last checkpoint stands; Train continues it while step < totalSteps. */
   run?: { step: number; totalSteps: number };
+  /** For a training run's folder: the checkpoint whose weights `dir` holds (the one chosen to separate, else best). */
+  checkpoint?: CheckpointKind;
+  /** For a training run's folder: its checkpoints and the step of each one's weights. */
+  checkpoints?: { kind: CheckpointKind; step: number }[];
 }
 
 // ---- Jobs and events -----------------------------------------------------------------------
 
-/** 'check': checking a run's data before it starts (train:check). */
-export type JobKind = 'separate' | 'train' | 'check';
+export interface SeriesPoint {
+  step: number;
+  value: number;
+}
+
+/** A training run as it stands: what a window that (re)connects needs to show it and control it. */
+export interface TrainingSnapshot {
+  jobId: string;
+  /** The model the run's checkpoints become. */
+  modelId: string;
+  label: string;
+  state: 'starting' | 'running' | 'paused';
+  step: number;
+  totalSteps: number;
+  phase: { stage: string; fraction: number | null; etaSec?: number } | null;
+  /** Decimated to a few hundred points each, whatever the run's length. */
+  loss: SeriesPoint[];
+  entropy: SeriesPoint[];
+  effectiveBatch: SeriesPoint[];
+  validations: { step: number; metrics: ValidationMetrics }[];
+  checkpoints: CheckpointInfo[];
+  /** The last step's batch weights. */
+  lastWeights: WeightsDiagnostics | null;
+}
+
+/** The engine's jobs and results now (jobs:list): a reloaded or reconnected window reattaches to them. */
+export interface JobsSnapshot {
+  /** Separations waiting or running, in queue order. */
+  separations: { jobId: string; label: string; state: 'queued' | 'running'; stage: string; fraction: number | null }[];
+  /** Finished separations the engine still holds, oldest first. */
+  results: SeparationResult[];
+  training: TrainingSnapshot | null;
+}
+
+/**
+ * 'check': checking a run's data before it starts (train:check). 'export': writing a result's stems
+ * (separate:export); its job id is the result's id (one export of a result at a time).
+ */
+export type JobKind = 'separate' | 'train' | 'check' | 'export';
 
 export interface EngineErrorInfo {
   message: string;
@@ -183,8 +233,8 @@ export interface EngineErrorInfo {
 
 export type EngineEvent =
   | { type: 'job-started'; jobId: string; kind: JobKind; label: string }
-  /** `etaSec`: seconds left in this stage, once it has run long enough to tell. */
-  | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null; etaSec?: number }
+  /** `etaSec`: seconds left in this stage, once it has run long enough to tell; `elapsedSec`: since the job started running. */
+  | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null; etaSec?: number; elapsedSec?: number }
   | { type: 'separate-done'; jobId: string; result: SeparationResult }
   | { type: 'train-state'; jobId: string; state: 'running' | 'paused' }
   /** `weights` is null and `skipped` says why for a step that was skipped (non-finite loss or gradient). */

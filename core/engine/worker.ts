@@ -2,18 +2,20 @@
 // here, so the thread that owns the UI or the server's sockets never blocks.
 import { parentPort } from 'node:worker_threads';
 import { mkdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { initBackend, describeBackend } from '../backend';
-import { createAudioWriter, openAudio, type AudioInput, type AudioWriter } from '../io/stream';
+import { FORMAT_EXTENSIONS } from '../io/audio';
+import { createAudioWriter, openAudio, resampledReader, type AudioInput, type AudioWriter, type FrameReader } from '../io/stream';
 import { loadModel } from '../models/io';
 import type { Separator } from '../models/types';
-import { defaultStemNames, exportStems } from '../separate/files';
+import { stemNamesOf } from '../separate/stems';
 import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
 import { EngineError, toErrorInfo } from './errors';
 import { TrackMeter, trackLabel } from './tracks';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
-import type { BackendDescription, ExportResult, TrackInfo } from './types';
+import type { BackendDescription, ExportResult, StemFormat, TrackInfo } from './types';
+import { exists } from '../io/fs';
 
 const port = parentPort;
 if (!port) throw new Error('core/engine/worker.ts must run in a worker thread');
@@ -25,19 +27,27 @@ function backend(): Promise<BackendDescription> {
   return backendDesc;
 }
 
-/** The last model used stays loaded: separating a queue of files reuses it. */
-let loaded: { dir: string; model: Separator; stems: string[] } | null = null;
+/**
+ * The last model used stays loaded: separating a queue of files reuses it. A training run saves its
+ * checkpoints anew in the same folder, so the folder's model.json (replaced with each save) is part
+ * of the key.
+ */
+let loaded: { key: string; model: Separator; stems: string[] } | null = null;
 async function model(dir: string): Promise<{ model: Separator; stems: string[] }> {
-  if (loaded?.dir === dir) return loaded;
+  const saved = await stat(join(dir, 'model.json')).catch(() => null);
+  const key = `${dir}\0${saved?.ino}:${saved?.mtimeMs}`;
+  if (loaded?.key === key) return loaded;
   loaded?.model.dispose();
   loaded = null;
   const m = await loadModel(dir);
-  // Models trained with class-ordered outputs name their stems in metadata (e.g. ["speech", "env"]).
-  const named = m.metadata?.stems;
-  const stems = Array.isArray(named) && named.length === m.model.nSources && named.every((n) => typeof n === 'string')
-    ? (named as string[])
-    : defaultStemNames(m.model.nSources);
-  loaded = { dir, model: m.model, stems };
+  let stems: string[];
+  try {
+    stems = stemNamesOf(m.metadata, m.model.nSources);
+  } catch (e) {
+    m.model.dispose();
+    throw e;
+  }
+  loaded = { key, model: m.model, stems };
   return loaded;
 }
 
@@ -66,7 +76,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
     progress('decoding', null);
     const info = await stat(m.path);
     if (info.size === 0) throw new EngineError(`${m.fileName}: the file is empty`, 'bad-input', m.path);
-    const input = await openAudio(m.path);
+    const input = await openAudio(m.path, (f) => progress('decoding', f));
     try {
       await mkdir(m.outDir, { recursive: true });
       // Tracks at the input's rate and channels, in float so that exporting to any format loses nothing.
@@ -110,32 +120,91 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
   }
 }
 
+/** What an export's files are called: the model and format are in the name, so exports of other
+ * models, formats or rates never take each other's names. */
+const FORMAT_TAGS: Record<StemFormat, string> = { wav16: '16-bit', wav24: '24-bit', wav32f: '32-bit-float', flac: 'flac' };
+
+function exportFileName(r: ExportRequest, what: string): string {
+  const base = basename(r.inputPath, extname(r.inputPath));
+  const tags = [what, r.modelTag, ...(r.rate === 'model' ? ['8k'] : []), ...(r.format === 'flac' ? [] : [FORMAT_TAGS[r.format]])];
+  return `${base}.${tags.join('.')}.${FORMAT_EXTENSIONS[r.format]}`;
+}
+
+/** The stems summed with the given gains, block by block (the rebalanced mix). */
+function mixReader(inputs: readonly AudioInput[], gains: readonly number[]): FrameReader {
+  const first = inputs[0]!;
+  return {
+    sampleRate: first.sampleRate,
+    channels: first.channels,
+    frames: first.frames,
+    async read(start, count) {
+      const parts = await Promise.all(inputs.map((i) => i.read(start, count)));
+      const out = parts[0]!.map((c) => new Float32Array(c.length));
+      parts.forEach((chans, k) => chans.forEach((c, ch) => {
+        const o = out[ch]!;
+        for (let i = 0; i < c.length; i++) o[i]! += gains[k]! * c[i]!;
+      }));
+      return out;
+    },
+  };
+}
+
 async function exportRequest(r: ExportRequest): Promise<ExportResult> {
   const inputs: AudioInput[] = [];
+  const writers: AudioWriter[] = [];
+  const abort = new AbortController();
+  running.set(r.jobId, abort);
+  const progress = (stage: string, fraction: number) => {
+    if (abort.signal.aborted) throw new EngineError('Export cancelled: no file was written', 'cancelled');
+    send({ type: 'progress', jobId: r.jobId, stage, fraction });
+  };
   try {
     for (const s of r.stems) {
       const file = r.files[s];
       if (!file) throw new EngineError(`No stem named ${s}`, 'bad-input');
       inputs.push(await openAudio(file));
     }
-    const paths = await exportStems({
-      inputPath: r.inputPath,
-      stems: inputs,
-      stemNames: r.stems,
-      outDir: r.outDir,
-      format: r.format,
-      rate: r.rate,
-      overwrite: r.overwrite ?? false,
-    });
+    const gains = r.mix ? r.stems.map((s) => r.mix![s] ?? 0) : null;
+    const mixName = gains ? `mix-${r.stems.map((s, i) => `${s}${Math.round(gains[i]! * 100)}`).join('-')}` : '';
+    const jobs = gains
+      ? [{ stem: 'mix', reader: mixReader(inputs, gains), name: exportFileName(r, mixName) }]
+      : inputs.map((reader, i) => ({ stem: r.stems[i]!, reader, name: exportFileName(r, r.stems[i]!) }));
+    // Every name is settled before the first file is written: a refused export leaves nothing behind.
+    for (const j of jobs) {
+      if (r.overwrite || !(await exists(join(r.outDir, j.name)))) continue;
+      if (!r.keepBoth) throw new EngineError(`${j.name} is already in ${r.outDir}: replace it, or keep both (the new file gets a number)`, 'exists', j.name);
+      const stem = j.name.slice(0, -extname(j.name).length);
+      let n = 2;
+      while (await exists(join(r.outDir, `${stem}-${n}${extname(j.name)}`))) n++;
+      j.name = `${stem}-${n}${extname(j.name)}`;
+    }
+    const readers = jobs.map((j) => resampledReader(j.reader, r.rate === 'input' ? j.reader.sampleRate : MODEL_RATE));
+    for (const [i, rd] of readers.entries()) writers.push(await createAudioWriter(join(r.outDir, jobs[i]!.name), rd.channels, rd.sampleRate, r.format, { overwrite: true, frames: rd.frames }));
+    const total = readers.reduce((n, rd) => n + rd.frames, 0);
+    let done = 0;
+    progress('exporting', 0);
+    for (const [i, rd] of readers.entries()) {
+      const block = 10 * rd.sampleRate;
+      for (let at = 0; at < rd.frames; at += block) {
+        await writers[i]!.write(await rd.read(at, block));
+        done += Math.min(block, rd.frames - at);
+        progress('exporting', done / total);
+      }
+    }
+    for (const w of writers) await w.close();
+    writers.length = 0;
     const files = [];
-    for (const [i, path] of paths.entries()) {
-      // Read back what was written: the reply reports the file as it is on disk.
-      const written = await openAudio(path);
-      files.push({ stem: r.stems[i]!, fileName: basename(path), path, bytes: (await stat(path)).size, sampleRate: written.sampleRate, channels: written.channels, frames: written.frames, format: r.format });
+    for (const [i, j] of jobs.entries()) {
+      const path = join(r.outDir, j.name);
+      // Read back what was written: the reply reports the file as it is on disk (a FLAC is decoded again).
+      const written = await openAudio(path, (f) => send({ type: 'progress', jobId: r.jobId, stage: 'checking', fraction: (i + f) / jobs.length }));
+      files.push({ stem: j.stem, fileName: j.name, path, bytes: (await stat(path)).size, sampleRate: written.sampleRate, channels: written.channels, frames: written.frames, format: r.format });
       await written.close();
     }
     return { dir: r.outDir, files };
   } finally {
+    running.delete(r.jobId);
+    await Promise.all(writers.map((w) => w.abort()));
     await Promise.all(inputs.map((i) => i.close()));
   }
 }

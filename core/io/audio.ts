@@ -1,16 +1,17 @@
 // Audio in and out: decoding by content (never by extension), validation with reasons a user can act
 // on, downmix, band-limited resampling (libsamplerate) and encoding to WAV or FLAC.
 import { sincResample } from '../dsp/sincResample';
-import { readFile, link, unlink, access } from 'node:fs/promises';
+import { readFile, link, unlink } from 'node:fs/promises';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
 import LibSampleRate from '@alexanderolsen/libsamplerate-js';
-import { MODEL_RATE } from '../types';
+import { AUDIO_FORMATS, MODEL_RATE, type AudioFormat } from '../types';
 import { parseWav, encodeWav, isWav, WavFormatError } from './wav';
 import { encodeFlac } from './flac';
 import { writeFileAtomic, writeTempFile } from './atomic';
 import { mpegDamage, oggDamage } from './integrity';
+import { exists } from './fs';
 
 /** Planar float audio, nominally in [-1, 1]. */
 export interface AudioData {
@@ -66,16 +67,22 @@ function isMpegSync(b: Uint8Array, at: number): boolean {
   return b[at] === 0xff && (b[at + 1]! & 0xe0) === 0xe0 && (b[at + 1]! & 0x18) !== 0x08 && (b[at + 1]! & 0x06) === 0x02;
 }
 
-/** Decodes WAV, FLAC, Ogg Vorbis or MP3 bytes and validates the samples. */
-export async function decodeAudio(bytes: Uint8Array, file: string): Promise<AudioData> {
+/** Reports the fraction of a compressed file decoded so far (a long MP3 or FLAC takes a minute). */
+export type DecodeProgress = (fraction: number) => void;
+
+/**
+ * Decodes WAV, FLAC, Ogg Vorbis or MP3 bytes and validates the samples. `onProgress` hears how far
+ * the decoding of a compressed file is (WAV needs none).
+ */
+export async function decodeAudio(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
   const format = detectFormat(bytes, file);
   let audio: AudioData;
   try {
     switch (format) {
       case 'wav': audio = parseWav(bytes); break;
-      case 'flac': audio = await decodeFlac(bytes, file); break;
-      case 'ogg-vorbis': audio = await decodeVorbis(bytes, file); break;
-      case 'mp3': audio = await decodeMp3(bytes, file); break;
+      case 'flac': audio = await decodeFlac(bytes, file, onProgress); break;
+      case 'ogg-vorbis': audio = await decodeVorbis(bytes, file, onProgress); break;
+      case 'mp3': audio = await decodeMp3(bytes, file, onProgress); break;
     }
   } catch (e) {
     if (e instanceof AudioFileError) throw e;
@@ -108,12 +115,51 @@ function validate(a: AudioData, file: string): void {
   }
 }
 
-async function decodeFlac(bytes: Uint8Array, file: string): Promise<AudioData> {
+interface Decoded {
+  channelData: Float32Array[];
+  samplesDecoded: number;
+  sampleRate: number;
+  errors: { message: string }[];
+}
+
+/** Bytes handed to a decoder at a time: progress to report about once per MB. */
+const DECODE_CHUNK = 1 << 20;
+
+/**
+ * Feeds `bytes` to a streaming decoder a chunk at a time, telling `onProgress` the fraction fed, and
+ * joins what comes out: the same samples as decoding the whole at once, since the decoders keep
+ * their state from chunk to chunk. The last piece with audio gives the rate (and bit depth).
+ */
+async function decodeInChunks<D extends Decoded>(
+  bytes: Uint8Array, decode: (chunk: Uint8Array) => D | Promise<D>, flush: (() => Promise<D>) | null, onProgress?: DecodeProgress,
+): Promise<D> {
+  const pieces: D[] = [];
+  for (let at = 0; at < bytes.length; at += DECODE_CHUNK) {
+    pieces.push(await decode(bytes.subarray(at, at + DECODE_CHUNK)));
+    onProgress?.(Math.min(1, (at + DECODE_CHUNK) / bytes.length));
+  }
+  if (flush) pieces.push(await flush());
+  const withAudio = pieces.filter((p) => p.samplesDecoded > 0);
+  const shape = withAudio.at(-1) ?? pieces.at(-1)!;
+  const samples = withAudio.reduce((n, p) => n + p.samplesDecoded, 0);
+  const channelData = shape.channelData.map((_, c) => {
+    const out = new Float32Array(samples);
+    let at = 0;
+    for (const p of withAudio) {
+      out.set((p.channelData[c] ?? new Float32Array(p.samplesDecoded)).subarray(0, p.samplesDecoded), at);
+      at += p.samplesDecoded;
+    }
+    return out;
+  });
+  return { ...shape, channelData, samplesDecoded: samples, errors: pieces.flatMap((p) => p.errors) };
+}
+
+async function decodeFlac(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
   const declared = flacTotalSamples(bytes);
   const dec = new FLACDecoder();
   await dec.ready;
   try {
-    const r = await dec.decodeFile(bytes);
+    const r = await decodeInChunks(bytes, (c) => dec.decode(c), () => dec.flush(), onProgress);
     if (r.errors.length > 0) throw new AudioFileError(file, `corrupt FLAC data: ${r.errors[0]!.message}`);
     if (declared > 0 && r.samplesDecoded < declared) {
       throw new AudioFileError(file, `truncated: ${r.samplesDecoded} of ${declared} samples present`);
@@ -138,13 +184,13 @@ function flacTotalSamples(b: Uint8Array): number {
   return hi * 2 ** 32 + lo;
 }
 
-async function decodeVorbis(bytes: Uint8Array, file: string): Promise<AudioData> {
+async function decodeVorbis(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
   const damage = oggDamage(bytes, vorbisRate(bytes));
   if (damage) throw new AudioFileError(file, damage);
   const dec = new OggVorbisDecoder();
   await dec.ready;
   try {
-    const r = await dec.decodeFile(bytes);
+    const r = await decodeInChunks(bytes, (c) => dec.decode(c), () => dec.flush(), onProgress);
     if (r.errors.length > 0) throw new AudioFileError(file, `corrupt Ogg Vorbis data: ${r.errors[0]!.message}`);
     if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt or empty Ogg Vorbis stream: no audio decoded');
     return { sampleRate: r.sampleRate, channels: r.channelData };
@@ -161,14 +207,14 @@ function vorbisRate(b: Uint8Array): number {
   return new DataView(b.buffer, b.byteOffset + at + 12, 4).getUint32(0, true) || 1;
 }
 
-async function decodeMp3(bytes: Uint8Array, file: string): Promise<AudioData> {
+async function decodeMp3(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
   // mpg123 skips what it cannot read and says nothing: check that the frames form an unbroken chain.
   const damage = mpegDamage(bytes, id3Length(bytes));
   if (damage) throw new AudioFileError(file, damage);
   const dec = new MPEGDecoder();
   await dec.ready;
   try {
-    const r = dec.decode(bytes);
+    const r = await decodeInChunks(bytes, (c) => dec.decode(c), null, onProgress);
     if (r.errors.length > 0) throw new AudioFileError(file, `corrupt MP3 data: ${r.errors[0]!.message}`);
     if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt MP3 data: no frames decoded');
     // mpg123 always hands out two channels; a mono stream's are copies of one another.
@@ -186,7 +232,7 @@ function mpegIsMono(b: Uint8Array): boolean {
 }
 
 /** Reads and decodes a file; I/O problems become AudioFileErrors too. */
-export async function readAudioFile(path: string): Promise<AudioData> {
+export async function readAudioFile(path: string, onProgress?: DecodeProgress): Promise<AudioData> {
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(await readFile(path));
@@ -196,7 +242,7 @@ export async function readAudioFile(path: string): Promise<AudioData> {
       : code === 'EACCES' ? 'permission denied' : `cannot read (${(e as Error).message})`;
     throw new AudioFileError(path, reason);
   }
-  return decodeAudio(bytes, path);
+  return decodeAudio(bytes, path, onProgress);
 }
 
 /** Mean of the channels. */
@@ -343,8 +389,7 @@ export async function loadMono(path: string, rate = MODEL_RATE, opts: LoadMonoOp
   return resampleFile(path, mono, audio.sampleRate, rate, opts.quality, opts.onProgress);
 }
 
-export type AudioFormat = 'wav16' | 'wav24' | 'wav32f' | 'flac';
-export const AUDIO_FORMATS: readonly AudioFormat[] = ['wav16', 'wav24', 'wav32f', 'flac'];
+export { AUDIO_FORMATS, type AudioFormat };
 export const FORMAT_EXTENSIONS: Record<AudioFormat, string> = { wav16: 'wav', wav24: 'wav', wav32f: 'wav', flac: 'flac' };
 
 /** Encodes planar channels; PCM formats clip to [-1, 1]. FLAC is 24-bit. */
@@ -363,10 +408,6 @@ export async function encodeAudio(channels: Float32Array[], sampleRate: number, 
     case 'flac': return encodeFlac(channels, sampleRate);
     default: throw new RangeError(`unknown format "${String(format)}"; use one of ${AUDIO_FORMATS.join(', ')}`);
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
 }
 
 /**
@@ -389,29 +430,4 @@ export async function writeAudioFile(
   } finally {
     await unlink(tmp).catch(() => undefined);
   }
-}
-
-export interface BatchResult<T> {
-  ok: { file: string; value: T }[];
-  failures: { file: string; reason: string }[];
-}
-
-/**
- * Runs `fn` on each decoded file, going on past failures; AudioFileErrors and errors thrown by `fn`
- * are collected with their file. `fn` defaults to returning the decoded audio.
- */
-export async function decodeMany<T = AudioData>(
-  paths: string[], fn?: (audio: AudioData, file: string) => T | Promise<T>,
-): Promise<BatchResult<T>> {
-  const result: BatchResult<T> = { ok: [], failures: [] };
-  for (const file of paths) {
-    try {
-      const audio = await readAudioFile(file);
-      const value = fn ? await fn(audio, file) : (audio as T);
-      result.ok.push({ file, value });
-    } catch (e) {
-      result.failures.push({ file, reason: e instanceof AudioFileError ? e.reason : (e as Error).message });
-    }
-  }
-  return result;
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdtemp, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { AUDIO_FORMATS, AudioFileError, MAX_RATE, detectFormat, readAudioFile, resample, type AudioData, type AudioFormat, type ResampleQuality } from './audio';
+import { AUDIO_FORMATS, AudioFileError, MAX_RATE, detectFormat, readAudioFile, resample, type AudioData, type AudioFormat, type DecodeProgress, type ResampleQuality } from './audio';
 import { decodeWavFrames, encodeWavFrames, parseWavLayout, wavHeader, WavFormatError, type WavEncoding, type WavLayout } from './wav';
 import { createFlacEncoder } from './flac';
 
@@ -48,10 +48,10 @@ const MAX_HEAD_BYTES = 1 << 26;
 
 /**
  * Opens an audio file for reading. WAV is read from disk as frames are asked for, so a file of
- * hours costs no memory; FLAC, Ogg Vorbis and MP3 are decoded (and checked) whole. Problems are
- * AudioFileErrors naming the file, as from readAudioFile.
+ * hours costs no memory; FLAC, Ogg Vorbis and MP3 are decoded (and checked) whole, which
+ * `onDecode` follows. Problems are AudioFileErrors naming the file, as from readAudioFile.
  */
-export async function openAudio(path: string): Promise<AudioInput> {
+export async function openAudio(path: string, onDecode?: DecodeProgress): Promise<AudioInput> {
   let fh: FileHandle;
   let size: number;
   try {
@@ -59,13 +59,13 @@ export async function openAudio(path: string): Promise<AudioInput> {
     size = (await fh.stat()).size;
   } catch {
     // readAudioFile turns the same failure into the message users see everywhere else.
-    return withClose(memoryReader(await readAudioFile(path)));
+    return withClose(memoryReader(await readAudioFile(path, onDecode)));
   }
   try {
     let head = await readAt(fh, 0, Math.min(size, HEAD_BYTES));
     if (detectFormat(head, path) !== 'wav') {
       await fh.close();
-      return withClose(memoryReader(await readAudioFile(path)));
+      return withClose(memoryReader(await readAudioFile(path, onDecode)));
     }
     let layout: WavLayout;
     for (;;) {

@@ -10,6 +10,8 @@ export interface ParamSpec {
   name: string;
   shape: number[];
   init: Init;
+  /** Left out of training (default: trained). */
+  frozen?: true;
 }
 
 export interface UConvShape {
@@ -67,24 +69,36 @@ export function uConvSpecs(prefix: string, s: UConvShape): ParamSpec[] {
   return specs;
 }
 
+/** Index of each of a block's parameters (by name without the block's prefix) in `uConvSpecs` order. */
+const paramIndex = new Map<number, Map<string, number>>();
+function indexOf(depth: number): Map<string, number> {
+  let index = paramIndex.get(depth);
+  if (!index) {
+    const shape = { bottleneck: 1, hidden: 1, depth, kernel: 1 };
+    index = new Map(uConvSpecs('', shape).map((s, i) => [s.name.slice(1), i]));
+    paramIndex.set(depth, index);
+  }
+  return index;
+}
+
 /**
  * One U-ConvBlock on x [batch, time, bottleneck]; time must be a multiple of 2^(depth-1).
- * `p` holds the block's tensors in `uConvSpecs` order.
+ * `p` holds the block's tensors in `uConvSpecs` order (a flat list, as gradient checkpointing takes it).
  */
 export function uConvBlock(x: Tensor3D, p: readonly Tensor[], depth: number): Tensor3D {
-  let i = 0;
-  const next = () => p[i++]!;
-  const proj = pointwise(x, next() as Tensor2D, next());
-  const h = prelu(globalLayerNorm(proj, next(), next()), next());
+  const index = indexOf(depth);
+  const w = (name: string) => p[index.get(name)!]!;
+  const norm = (t: Tensor3D, name: string) => globalLayerNorm(t, w(`${name}/norm/gamma`), w(`${name}/norm/beta`));
+  const proj = pointwise(x, w('proj/weight') as Tensor2D, w('proj/bias'));
+  const h = prelu(norm(proj, 'proj'), w('proj/prelu'));
   const levels: Tensor3D[] = [];
   for (let k = 0; k < depth; k++) {
     const input = k === 0 ? h : levels[k - 1]!;
-    const conv = depthwise(input, next() as Tensor2D, next(), k === 0 ? 1 : 2);
-    levels.push(globalLayerNorm(conv, next(), next()));
+    levels.push(norm(depthwise(input, w(`dw${k}/weight`) as Tensor2D, w(`dw${k}/bias`), k === 0 ? 1 : 2), `dw${k}`));
   }
   let merged = levels[depth - 1]!;
   for (let k = depth - 2; k >= 0; k--) merged = addUpsampled(levels[k]!, merged);
-  const act = prelu(globalLayerNorm(merged, next(), next()), next());
-  const expanded = globalLayerNorm(pointwise(act, next() as Tensor2D, next()), next(), next());
-  return prelu(globalLayerNorm(expanded.add(x), next(), next()), next());
+  const act = prelu(norm(merged, 'final'), w('final/prelu'));
+  const expanded = norm(pointwise(act, w('exp/weight') as Tensor2D, w('exp/bias')), 'exp');
+  return prelu(norm(expanded.add(x), 'act'), w('act/prelu'));
 }

@@ -94,11 +94,8 @@ export interface LoadedModel {
   metadata: Record<string, unknown> | undefined;
 }
 
-/**
- * Loads a folder written by `saveModel`; clear errors for a missing, foreign or corrupt folder.
- * `exact` keeps the decoder bias as saved (resuming a run); otherwise it is zeroed, see below.
- */
-export async function loadModel(dir: string, scope?: string, opts: { exact?: boolean } = {}): Promise<LoadedModel> {
+/** Loads a folder written by `saveModel`; clear errors for a missing, foreign or corrupt folder. */
+export async function loadModel(dir: string, scope?: string): Promise<LoadedModel> {
   const what = 'loadModel';
   const json = await readJson<ModelJson>(join(dir, 'model.json'), what);
   if (json.format !== MODEL_FORMAT) throw new Error(`${what}: ${dir}/model.json is not a Tilt Sudo rm -rf model (format "${String(json.format)}")`);
@@ -107,11 +104,9 @@ export async function loadModel(dir: string, scope?: string, opts: { exact?: boo
   }
   validateConfig(json.config);
   const weights = await readWeights(dir, json.weightsManifest, what);
-  // SI-SDR ignores constant offsets, so the decoder bias has no true gradient: training only
-  // random-walks it (Adam scales rounding noise up to the learning rate), and the DC it adds to every
-  // stem, several times the signal at the model's input level, derails separation's gain matching.
+  // Models saved before the decoder bias was frozen at zero (see sudormrf.ts) carry a random-walked one.
   const bias = weights['decoder/bias'];
-  if (bias && !opts.exact) {
+  if (bias) {
     weights['decoder/bias'] = tf.zerosLike(bias);
     bias.dispose();
   }

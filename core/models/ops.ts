@@ -1,12 +1,25 @@
 // Sudo rm -rf's layers written so that the forward pass and every gradient run on the kernels the
-// wasm backend has and is fast at (tfjs-wasm-notes.md): matMuls without transpose flags (XNNPACK),
+// wasm backend has and is fast at (docs/tfjs-wasm-notes.md): matMuls without transpose flags (XNNPACK),
 // the native depthwise forward kernel, and cheap reshapes/pads; on wasm the memory-bound ops (depthwise
 // conv, layer norm, the gradients, the mask/band ops) run as WebAssembly SIMD kernels on the wasm
 // heap (below). Layout is [batch, time, channels] throughout, so 1x1 convolutions are plain matMuls
 // on [batch*time, channels].
 import { tf } from '../tf';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../tf';
-import { simdKernels, type SimdKernels } from './simd';
+import { run, useHeapKernels } from './kernels/registry';
+import { COLUMN_SUM } from './kernels/columnSum';
+import { DEPTHWISE } from './kernels/depthwise';
+import { DEPTHWISE_INPUT_GRAD } from './kernels/depthwiseInputGrad';
+import { DEPTHWISE_FILTER_GRAD } from './kernels/depthwiseFilterGrad';
+import { GLOBAL_LAYER_NORM } from './kernels/globalLayerNorm';
+import { GLOBAL_LAYER_NORM_BACKPROP } from './kernels/globalLayerNormBackprop';
+import { PRELU_BACKPROP } from './kernels/preluBackprop';
+import { ADD_UPSAMPLED } from './kernels/addUpsampled';
+import { PAIR_SUM } from './kernels/pairSum';
+import { MASKED_SOFTMAX } from './kernels/maskedSoftmax';
+import { MASKED_SOFTMAX_BACKPROP } from './kernels/maskedSoftmaxBackprop';
+import { BAND_MATRIX } from './kernels/bandMatrix';
+import { BAND_MATRIX_BACKPROP } from './kernels/bandMatrixBackprop';
 
 type Grad = (dy: Tensor, saved: Tensor[]) => Tensor[];
 type Save = (tensors: Tensor[]) => void;
@@ -19,143 +32,6 @@ function custom<T extends Tensor>(f: (inputs: Tensor[], save: Save) => { value: 
   }) as unknown as Parameters<typeof tf.customGrad>[0]);
   return (...inputs: Tensor[]): T => g(...inputs) as T;
 }
-
-// ---------------------------------------------------------------------------------------------
-// Heap kernels for the wasm backend. The stock formulation of the memory-bound ops (depthwise conv
-// and its gradients, reductions over leading axes, which wasm runs as transpose + sum, the composite
-// norm and PReLU gradients) spends most of a step copying; these are the WebAssembly SIMD kernels of
-// kernels.wat, one or two passes each, reading and writing the tensors in place on the backend's
-// heap. Other backends (tfjs-node above all) keep the tf-op formulation below unchanged.
-
-interface WasmHeapBackend {
-  wasm: { asm: { memory: WebAssembly.Memory } };
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
-  disposeData(dataId: tf.DataId, force: boolean): boolean;
-}
-
-type Attrs = Record<string, number>;
-/** Input shapes in `inputNames` order (at most four inputs). */
-type Shapes = [number[], number[], number[], number[]];
-
-/**
- * Registers a wasm kernel that allocates its float32 outputs (and `scratch` floats of workspace, freed
- * after the call) and hands their byte addresses and those of the inputs to `body`. Addresses
- * survive the heap growing on allocation (only views detach).
- */
-function heapKernel(
-  name: string,
-  inputNames: string[],
-  outShapes: (shapes: Shapes, attrs: Attrs) => number[][],
-  body: (k: SimdKernels, outs: number[], ins: number[], shapes: Shapes, attrs: Attrs, scratch: number) => void,
-  scratch: (shapes: Shapes, attrs: Attrs) => number = () => 0,
-): void {
-  tf.registerKernel({
-    kernelName: name,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, attrs, backend }) => {
-      const heap = backend as unknown as WasmHeapBackend;
-      const infos = inputNames.map((n) => inputs[n]!);
-      for (const t of infos) if (t.dtype !== 'float32') throw new Error(`${name}: float32 inputs only, got ${t.dtype}`);
-      const shapes = infos.map((t) => t.shape) as Shapes;
-      const outs = outShapes(shapes, attrs as Attrs).map((s) => heap.makeOutput(s, 'float32'));
-      const scratchSize = scratch(shapes, attrs as Attrs);
-      const work = scratchSize > 0 ? heap.makeOutput([scratchSize], 'float32') : null;
-      const address = (t: tf.TensorInfo) => heap.typedArrayFromHeap(t).byteOffset;
-      try {
-        body(simdKernels(heap.wasm.asm.memory)!, outs.map(address), infos.map(address), shapes, attrs as Attrs, work ? address(work) : 0);
-      } finally {
-        if (work) heap.disposeData(work.dataId, true);
-      }
-      return outs.length === 1 ? outs[0]! : outs;
-    },
-  });
-}
-
-let heapKernelsEnabled = true;
-
-/** Whether the ops below run on the heap kernels (wasm backend whose heap takes them) or the tf-op formulation. */
-function useHeapKernels(): boolean {
-  return heapKernelsEnabled && tf.getBackend() === 'wasm' && simdKernels((tf.backend() as unknown as WasmHeapBackend).wasm.asm.memory) !== null;
-}
-
-/** Runs `f` with the tf-op formulation on every backend (numerical comparisons, A/B timing). */
-export function withTfOps<T>(f: () => T): T {
-  const before = heapKernelsEnabled;
-  heapKernelsEnabled = false;
-  try {
-    return f();
-  } finally {
-    heapKernelsEnabled = before;
-  }
-}
-
-function run(name: string, inputs: Record<string, Tensor>, attrs: Attrs = {}): Tensor[] {
-  const out = tf.engine().runKernel(name, inputs as unknown as tf.NamedTensorMap, attrs);
-  return Array.isArray(out) ? (out as Tensor[]) : [out as Tensor];
-}
-
-const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
-
-// x [n, c] -> [c]: sums over the rows.
-heapKernel('TiltColumnSum', ['x'], ([xs]) => [[xs![1]!]], (k, [out], [x], [[n, c]], _, tmp) => k.column_sum(x!, out!, tmp, n!, c!), ([xs]) => xs[1]!);
-
-// "Same"-padded depthwise conv plus bias: x [b, t, c], w [k, c], bias [c] -> [b, ceil(t / stride), c].
-heapKernel('TiltDepthwise', ['x', 'w', 'b'], ([[batch, time, ch]], { stride }) => [[batch!, Math.ceil(time! / stride!), ch!]],
-  (k, [y], [x, w, b], [[batch, time, ch], [kernel]], { stride }) =>
-    k.depthwise(x!, w!, b!, y!, batch!, time!, Math.ceil(time! / stride!), ch!, kernel!, stride!));
-
-// Its input gradient: dx [b, t, c] from dy [b, tOut, c].
-heapKernel('TiltDepthwiseInputGrad', ['dy', 'w'], ([dys, ws], { time }) => [[dys[0]!, time!, ws[1]!]],
-  (k, [dx], [dy, w], [[batch, tOut, ch], [kernel]], { stride, time }) =>
-    k.depthwise_input_grad(dy!, w!, dx!, batch!, time!, tOut!, ch!, kernel!, stride!));
-
-// Its weight and bias gradients in one pass: dw [k, c], dbias [c].
-heapKernel('TiltDepthwiseFilterGrad', ['dy', 'x'], ([dys], { kernel }) => [[kernel!, dys[2]!], [dys[2]!]],
-  (k, [dw, db], [dy, x], [[batch, tOut, ch], [, time]], { stride, kernel }, tmp) =>
-    k.depthwise_filter_grad(dy!, x!, dw!, db!, tmp, batch!, time!, tOut!, ch!, kernel!, stride!),
-  ([dys], { kernel }) => (kernel! + 1) * dys[2]!);
-
-// Global layer norm: y [b, t, c] and the per-example stats [b, 2] = (mean, rstd) its backward uses.
-heapKernel('TiltGlobalLayerNorm', ['x', 'gamma', 'beta'], ([xs]) => [xs!, [xs![0]!, 2]],
-  (k, [y, stats], [x, gamma, beta], [[batch, time, ch]], { eps }) => k.gln_forward(x!, gamma!, beta!, y!, stats!, batch!, time!, ch!, eps!));
-
-// Its backward: dx [b, t, c], dgamma [c], dbeta [c].
-heapKernel('TiltGlobalLayerNormBackprop', ['dy', 'x', 'gamma', 'stats'], ([, xs, gs]) => [xs!, gs!, gs!],
-  (k, [dx, dgamma, dbeta], [dy, x, gamma, stats], [, [batch, time, ch]], _, tmp) =>
-    k.gln_backward(dy!, x!, gamma!, stats!, dx!, dgamma!, dbeta!, tmp, batch!, time!, ch!),
-  ([, xs]) => 2 * xs[2]!);
-
-// PReLU's gradients: dx [.., c] and dalpha [c] (summed over every leading axis).
-heapKernel('TiltPreluBackprop', ['dy', 'x', 'alpha'], ([xs, , as]) => [xs!, as!],
-  (k, [dx, da], [dy, x, alpha], [xs, , [c]], _, tmp) => k.prelu_backward(dy!, x!, alpha!, dx!, da!, tmp, size(xs) / c!, c!),
-  ([, , as]) => as[0]!);
-
-// fine [b, 2t', c] + nearest-x2(coarse [b, t', c]); fine's time may be odd only if coarse covers it.
-heapKernel('TiltAddUpsampled', ['fine', 'coarse'], ([fs]) => [fs!],
-  (k, [out], [fine, coarse], [[batch, time, c], [, tc]]) => k.add_upsampled(fine!, coarse!, out!, batch!, time!, tc!, c!));
-
-// Gradient of nearest-x2 upsampling: dcoarse[b, t, c] = dy[b, 2t, c] + dy[b, 2t + 1, c].
-heapKernel('TiltPairSum', ['dy'], ([s]) => [[s![0]!, s![1]! / 2, s![2]!]],
-  (k, [out], [dy], [s]) => k.pair_sum(dy!, out!, size(s) / (2 * s[2]!), s[2]!));
-
-// Masks applied to the encoding: m = softmax over sources (sigmoid for one source) of logits + bias,
-// out [r, n, nSrc] = m * enc [r, n]; also returns m for the backward pass.
-heapKernel('TiltMaskedSoftmax', ['logits', 'bias', 'enc'], ([ls]) => [ls!, ls!],
-  (k, [out, masks], [logits, bias, enc], [ls, , es]) => k.masked_softmax(logits!, bias!, enc!, out!, masks!, size(es), ls[2]!));
-
-// Its gradients: dlogits [r, n, nSrc], dbias [nSrc], denc [r, n].
-heapKernel('TiltMaskedSoftmaxBackprop', ['dy', 'masks', 'enc'], ([ds, , es]) => [ds!, [ds![2]!], es!],
-  (k, [dl, db, de], [dy, masks, enc], [ds, , es], _, tmp) => k.masked_softmax_grad(dy!, masks!, enc!, dl!, db!, de!, tmp, size(es), ds[2]!),
-  ([ds]) => ds[2]!);
-
-// Band matrix of the mask conv (see `bandMatrix`): w [nSrc, kernel] -> [nBasis, nBasis * nSrc].
-heapKernel('TiltBandMatrix', ['w'], ([ws], { nBasis }) => [[nBasis!, nBasis! * ws![0]!]],
-  (k, [m], [w], [[nSrc, kernel]], { nBasis }) => k.band_matrix(w!, m!, nSrc!, kernel!, nBasis!));
-
-// Its gradient: dw[s, tap] = sum over the band's diagonal tap of dm.
-heapKernel('TiltBandMatrixBackprop', ['dm', 'w'], ([, ws]) => [ws!],
-  (k, [dw], [dm], [[n], [nSrc, kernel]]) => k.band_matrix_grad(dm!, dw!, nSrc!, kernel!, n!));
 
 /**
  * x [n, cIn] @ w [cIn, cOut] + b [cOut]. The stock matMul gradient multiplies with transposeA/B,
@@ -170,7 +46,7 @@ export const linear = custom<Tensor2D>(([x, w, b], save) => {
     gradFunc: (dy, [xs, ws]) => [
       tf.matMul(dy as Tensor2D, tf.transpose(ws!) as Tensor2D),
       tf.matMul(tf.transpose(xs!) as Tensor2D, dy as Tensor2D),
-      heap ? run('TiltColumnSum', { x: dy })[0]! : tf.sum(dy, 0),
+      heap ? run(COLUMN_SUM, { x: dy })[0]! : tf.sum(dy, 0),
     ],
   };
 });
@@ -206,11 +82,11 @@ export function globalLayerNorm(x: Tensor3D, gamma: Tensor, beta: Tensor): Tenso
 
 /** One SIMD pass for the statistics and one for the affine; the backward reuses the statistics. */
 const globalLayerNormHeap = custom<Tensor3D>(([x, gamma, beta], save) => {
-  const [value, stats] = run('TiltGlobalLayerNorm', { x: x!, gamma: gamma!, beta: beta! }, { eps: GLN_EPS });
+  const [value, stats] = run(GLOBAL_LAYER_NORM, { x: x!, gamma: gamma!, beta: beta! }, { eps: GLN_EPS });
   save([x!, gamma!, stats!]);
   return {
     value: value!,
-    gradFunc: (dy, [xs, g, st]) => run('TiltGlobalLayerNormBackprop', { dy, x: xs!, gamma: g!, stats: st! }),
+    gradFunc: (dy, [xs, g, st]) => run(GLOBAL_LAYER_NORM_BACKPROP, { dy, x: xs!, gamma: g!, stats: st! }),
   };
 });
 
@@ -259,7 +135,7 @@ const preluHeap = custom<Tensor3D>(([x, alpha], save) => {
   save([x!, alpha!]);
   return {
     value: tf.prelu(x!, alpha!),
-    gradFunc: (dy, [xs, a]) => run('TiltPreluBackprop', { dy, x: xs!, alpha: a! }),
+    gradFunc: (dy, [xs, a]) => run(PRELU_BACKPROP, { dy, x: xs!, alpha: a! }),
   };
 });
 
@@ -312,10 +188,10 @@ function makeDepthwiseHeap(stride: 1 | 2) {
   return custom<Tensor3D>(([x, w, b], save) => {
     save([x!, w!]);
     return {
-      value: run('TiltDepthwise', { x: x!, w: w!, b: b! }, { stride })[0]!,
+      value: run(DEPTHWISE, { x: x!, w: w!, b: b! }, { stride })[0]!,
       gradFunc: (dy, [xs, ws]) => [
-        run('TiltDepthwiseInputGrad', { dy, w: ws! }, { stride, time: xs!.shape[1]! })[0]!,
-        ...run('TiltDepthwiseFilterGrad', { dy, x: xs! }, { stride, kernel: ws!.shape[0]! }),
+        run(DEPTHWISE_INPUT_GRAD, { dy, w: ws! }, { stride, time: xs!.shape[1]! })[0]!,
+        ...run(DEPTHWISE_FILTER_GRAD, { dy, x: xs! }, { stride, kernel: ws!.shape[0]! }),
       ],
     };
   });
@@ -363,8 +239,8 @@ export function addUpsampled(fine: Tensor3D, coarse: Tensor3D): Tensor3D {
 }
 
 const addUpsampledHeap = custom<Tensor3D>(([fine, coarse]) => ({
-  value: run('TiltAddUpsampled', { fine: fine!, coarse: coarse! })[0]!,
-  gradFunc: (dy) => [dy.clone(), run('TiltPairSum', { dy })[0]!],
+  value: run(ADD_UPSAMPLED, { fine: fine!, coarse: coarse! })[0]!,
+  gradFunc: (dy) => [dy.clone(), run(PAIR_SUM, { dy })[0]!],
 }));
 
 /** Nearest-neighbour x2 upsampling along time: [batch, t, ch] -> [batch, 2t, ch]. */
@@ -430,8 +306,8 @@ export function bandMatrix(w: Tensor2D, nBasis: number): Tensor2D {
     op = custom<Tensor2D>(([ws], save) => {
       save([ws!]);
       return {
-        value: run('TiltBandMatrix', { w: ws! }, { nBasis })[0]!,
-        gradFunc: (dm, [saved]) => run('TiltBandMatrixBackprop', { dm, w: saved! }),
+        value: run(BAND_MATRIX, { w: ws! }, { nBasis })[0]!,
+        gradFunc: (dm, [saved]) => run(BAND_MATRIX_BACKPROP, { dm, w: saved! }),
       };
     });
     bandMatrixHeap.set(nBasis, op);
@@ -476,11 +352,11 @@ export function applyMasks(logits: Tensor3D, bias: Tensor, enc: Tensor2D): Tenso
 
 /** On wasm the stock softmax, broadcast bias add and broadcast multiply are each a slow pass. */
 const applyMasksHeap = custom<Tensor3D>(([logits, bias, enc], save) => {
-  const [out, masks] = run('TiltMaskedSoftmax', { logits: logits!, bias: bias!, enc: enc! });
+  const [out, masks] = run(MASKED_SOFTMAX, { logits: logits!, bias: bias!, enc: enc! });
   save([masks!, enc!]);
   return {
     value: out!,
-    gradFunc: (dy, [m, e]) => run('TiltMaskedSoftmaxBackprop', { dy, masks: m!, enc: e! }),
+    gradFunc: (dy, [m, e]) => run(MASKED_SOFTMAX_BACKPROP, { dy, masks: m!, enc: e! }),
   };
 });
 

@@ -91,7 +91,10 @@ export function parameterSpecs(c: SudoRmRfConfig): ParamSpec[] {
     // Decoder ConvTranspose1d(nSrc*bases -> nSrc, groups nSrc) weights [nSrc, bases, kernel]
     // (PyTorch [nSrc*bases, 1, kernel], whose fan-in is 1*kernel).
     { name: 'decoder/weight', shape: [c.nSources, c.encBasis, kernel], init: { kind: 'uniform', fanIn: kernel } },
-    { name: 'decoder/bias', shape: [c.nSources], init: { kind: 'uniform', fanIn: kernel } },
+    // SI-SDR ignores constant offsets, so the decoder bias has no true gradient: trained, it would only
+    // random-walk (Adam scales rounding noise up to the learning rate) and add a DC offset to every
+    // stem, several times the signal at the model's input level. It stays zero (kept for the layout).
+    { name: 'decoder/bias', shape: [c.nSources], init: { kind: 'constant', value: 0 }, frozen: true },
   );
   return specs;
 }
@@ -129,6 +132,8 @@ export class SudoRmRf implements Separator {
   /** Prefix of every tfjs variable name of this instance (unique among live variables). */
   readonly scope: string;
   readonly variables: readonly Variable[];
+  /** The variables training updates, in `variables` order (all but the frozen decoder bias). */
+  readonly trainableVariables: readonly Variable[];
   /** Scope-free, stable weight names, in `variables` order (save/load keys). */
   readonly weightNames: readonly string[];
   /**
@@ -151,11 +156,12 @@ export class SudoRmRf implements Separator {
     const specs = parameterSpecs(config);
     this.byName = new Map();
     for (const s of specs) {
-      const v = tf.tidy(() => tf.variable(initTensor(s.shape, s.init, rand), true, `${this.scope}/${s.name}`));
+      const v = tf.tidy(() => tf.variable(initTensor(s.shape, s.init, rand), !s.frozen, `${this.scope}/${s.name}`));
       this.byName.set(s.name, v);
     }
     this.weightNames = specs.map((s) => s.name);
     this.variables = specs.map((s) => this.byName.get(s.name)!);
+    this.trainableVariables = this.variables.filter((v) => v.trainable);
     this.blockParams = [];
     for (let i = 0; i < config.nBlocks; i++) {
       this.blockParams.push(this.variables.filter((_, j) => specs[j]!.name.startsWith(`blocks/${i}/`)));
@@ -172,28 +178,10 @@ export class SudoRmRf implements Separator {
 
   /** mixture [batch, time] -> sources [batch, nSrc, time]; any time >= 1. */
   apply(mixture: Tensor2D): Tensor3D {
-    if (this.disposed) throw new Error('SudoRmRf.apply: the model was disposed');
-    if (mixture.rank !== 2) throw new Error(`SudoRmRf.apply expects [batch, time], got shape [${mixture.shape.join(', ')}]`);
-    const [batch, length] = mixture.shape;
-    if (length < 1 || batch < 1) throw new Error(`SudoRmRf.apply: empty input of shape [${batch}, ${length}]`);
     const c = this.config;
     return tf.tidy(() => {
-      const multiple = lengthMultiple(c);
-      const padded = Math.ceil(length / multiple) * multiple;
-      const x = tf.pad(mixture, [[0, 0], [0, padded - length]]);
-      const stride = encoderStride(c);
-      const nFrames = padded / stride;
+      const { s, h, batch, nFrames, length } = this.trunk(mixture, 'apply');
       const rows = batch * nFrames;
-      // Encoder: strided frames times the conv weights = Conv1d(1, bases, kernel, stride, padding).
-      const s = tf.relu(linear(frames(x, stride), this.p('encoder/weight') as Tensor2D, this.p('encoder/bias'))); // [rows, bases]
-      const normed = globalLayerNorm(s.reshape([batch, nFrames, c.encBasis]), this.p('ln/gamma'), this.p('ln/beta'));
-      let h = pointwise(normed, this.p('l1/weight') as Tensor2D, this.p('l1/bias')); // [batch, frames, bottleneck]
-      const depth = c.upsamplingDepth;
-      const block = (input: Tensor3D, params: Tensor[]) => uConvBlock(input, params, depth);
-      const checkpointed = this.gradientCheckpointing === 'auto' ? needsCheckpointing(c, rows) : this.gradientCheckpointing;
-      for (const params of this.blockParams) {
-        h = checkpointed ? checkpoint(block, h, params) : block(h, params);
-      }
       const pre = linear(h.reshape([rows, c.bottleneck]), this.p('masks/reshape/weight') as Tensor2D, this.p('masks/reshape/bias'));
       // Mask conv over the bases axis as one banded matMul; columns ordered (basis, source).
       const logits = matMul(pre, bandMatrix(this.p('masks/weight') as Tensor2D, c.encBasis)).reshape([rows, c.encBasis, c.nSources]) as Tensor3D;
@@ -203,9 +191,40 @@ export class SudoRmRf implements Separator {
       const fr = matMul(masked, blockDiagonal(this.p('decoder/weight') as Tensor3D))
         .reshape([batch, nFrames, c.nSources, kernel])
         .transpose([0, 2, 1, 3]) as Tensor4D;
-      const wave = tf.add(overlapAdd(fr, stride), this.p('decoder/bias').reshape([1, c.nSources, 1]));
+      const wave = tf.add(overlapAdd(fr, encoderStride(c)), this.p('decoder/bias').reshape([1, c.nSources, 1]));
       return wave.slice([0, 0, 0], [batch, c.nSources, length]) as Tensor3D;
     });
+  }
+
+  /** mixture [batch, time] -> the last block's output [batch, frames, bottleneck] (what the mask head reads). */
+  blockOutput(mixture: Tensor2D): Tensor3D {
+    return tf.tidy(() => this.trunk(mixture, 'blockOutput').h);
+  }
+
+  /** Encoder, bottleneck and blocks; call inside a tidy. */
+  private trunk(mixture: Tensor2D, what: string): { s: Tensor2D; h: Tensor3D; batch: number; nFrames: number; length: number } {
+    if (this.disposed) throw new Error(`SudoRmRf.${what}: the model was disposed`);
+    if (mixture.rank !== 2) throw new Error(`SudoRmRf.${what} expects [batch, time], got shape [${mixture.shape.join(', ')}]`);
+    const [batch, length] = mixture.shape;
+    if (length < 1 || batch < 1) throw new Error(`SudoRmRf.${what}: empty input of shape [${batch}, ${length}]`);
+    const c = this.config;
+    const multiple = lengthMultiple(c);
+    const padded = Math.ceil(length / multiple) * multiple;
+    const x = tf.pad(mixture, [[0, 0], [0, padded - length]]);
+    const stride = encoderStride(c);
+    const nFrames = padded / stride;
+    const rows = batch * nFrames;
+    // Encoder: strided frames times the conv weights = Conv1d(1, bases, kernel, stride, padding).
+    const s = tf.relu(linear(frames(x, stride), this.p('encoder/weight') as Tensor2D, this.p('encoder/bias'))) as Tensor2D; // [rows, bases]
+    const normed = globalLayerNorm(s.reshape([batch, nFrames, c.encBasis]), this.p('ln/gamma'), this.p('ln/beta'));
+    let h = pointwise(normed, this.p('l1/weight') as Tensor2D, this.p('l1/bias')); // [batch, frames, bottleneck]
+    const depth = c.upsamplingDepth;
+    const block = (input: Tensor3D, params: Tensor[]) => uConvBlock(input, params, depth);
+    const checkpointed = this.gradientCheckpointing === 'auto' ? needsCheckpointing(c, rows) : this.gradientCheckpointing;
+    for (const params of this.blockParams) {
+      h = checkpointed ? checkpoint(block, h, params) : block(h, params);
+    }
+    return { s, h, batch, nFrames, length };
   }
 
   /** Stable name -> variable. */

@@ -3,7 +3,7 @@ import type { Tensor2D, Tensor3D, Variable } from '../tf';
 /** What training and separation need from a separation network. */
 export interface Separator {
   readonly nSources: number;
-  /** Trainable weights, with unique, stable names (used by save/load and the optimizer). */
+  /** Weights, with unique, stable names (used by save/load); training updates those marked trainable. */
   readonly variables: readonly Variable[];
   /**
    * Standard deviation of the mixtures the network was trained on. It is not scale-invariant, so

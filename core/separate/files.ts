@@ -1,29 +1,15 @@
 // File-level separation: read a recording, separate it (pipeline.ts), write one file per stem at
 // the recording's own rate and channels (or the model's rate when asked).
-import { access, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { AUDIO_FORMATS, FORMAT_EXTENSIONS, type AudioFormat } from '../io/audio';
 import { createAudioWriter, openAudio, resampledReader, type AudioWriter, type FrameReader } from '../io/stream';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
 import { residualStem, separateAudio, stemFormat, type SeparationStage, type StemRate } from './pipeline';
-import { SeparationInputError, type SeparateOptions } from './separate';
-
-/** Names used when the model's metadata gives none: source1, source2, ... */
-export function defaultStemNames(nSources: number): string[] {
-  return Array.from({ length: nSources }, (_, i) => `source${i + 1}`);
-}
-
-// Stem names become part of file names: keep them to one safe path component.
-const STEM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
-
-export function validateStemNames(names: readonly string[], nSources: number): void {
-  if (names.length !== nSources) throw new SeparationInputError(`${names.length} stem names given for ${nSources} stems`);
-  for (const n of names) {
-    if (!STEM_NAME.test(n)) throw new SeparationInputError(`stem name "${n}" must be letters, digits, '-' or '_' (it becomes part of a file name)`);
-  }
-  if (new Set(names).size !== names.length) throw new SeparationInputError(`stem names must be distinct, got ${names.join(', ')}`);
-}
+import type { SeparateOptions } from './separate';
+import { SeparationInputError, defaultStemNames, validateStemNames } from './stems';
+import { exists } from '../io/fs';
 
 /** `<dir>/<name>.<stem>.<ext>` for input `.../<name>.<anything>`. */
 export function stemPath(outDir: string, inputPath: string, stemName: string, format: AudioFormat): string {
@@ -38,13 +24,6 @@ export class StemExistsError extends Error {
     super(`${path} already exists; pass overwrite (--overwrite) to replace it`);
     this.name = 'StemExistsError';
   }
-}
-
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** Throws StemExistsError for the first target that exists, unless overwriting. */

@@ -1,6 +1,7 @@
 import { tf } from '../tf';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
+import { SeparationInputError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 
@@ -51,14 +52,6 @@ export function defaultBatchSize(): number {
   return tf.getBackend() === 'tensorflow' ? 4 : 1;
 }
 
-/** Bad mixture or options; `code` matches the engine's error codes. */
-export class SeparationInputError extends Error {
-  readonly code = 'bad-input';
-  constructor(message: string) {
-    super(message);
-    this.name = 'SeparationInputError';
-  }
-}
 
 /** Thrown when the AbortSignal fires; named AbortError like the platform's own. */
 export class SeparationAbortedError extends Error {

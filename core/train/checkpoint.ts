@@ -91,11 +91,14 @@ export async function optimizerTensors(optimizer: tf.Optimizer): Promise<Record<
 
 const LEFTOVER_SUFFIX = /^(?:tmp|old)-/;
 
-/** The step a checkpoint folder records, or null unless it is complete (both JSON files are written after their weights). */
-async function completeCheckpointStep(dir: string): Promise<number | null> {
+/**
+ * The step a checkpoint folder records, or null unless it is complete (each JSON file is written
+ * after its weights; the optimizer's last, and only in resumable checkpoints).
+ */
+async function completeCheckpointStep(dir: string, resumable: boolean): Promise<number | null> {
   try {
     const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { metadata?: { training?: { step?: unknown } } };
-    JSON.parse(await readFile(join(dir, 'optimizer.json'), 'utf8'));
+    if (resumable) JSON.parse(await readFile(join(dir, 'optimizer.json'), 'utf8'));
     const step = json.metadata?.training?.step;
     return typeof step === 'number' ? step : null;
   } catch {
@@ -116,7 +119,7 @@ export async function recoverCheckpoint(dir: string): Promise<void> {
   if (leftovers.length === 0) return;
   let newest: { path: string; step: number } | null = null;
   for (const path of [dir, ...leftovers]) {
-    const step = existsSync(path) ? await completeCheckpointStep(path) : null;
+    const step = existsSync(path) ? await completeCheckpointStep(path, basename(dir) === 'last') : null;
     if (step !== null && (newest === null || step > newest.step)) newest = { path, step };
   }
   if (newest && newest.path !== dir) {
@@ -132,15 +135,15 @@ export async function recoverCheckpoints(runDir: string): Promise<void> {
 }
 
 export async function saveCheckpoint(
-  dir: string, model: SudoRmRf, optimizer: tf.Optimizer, state: TrainerState, card: Record<string, unknown> = {},
+  dir: string, model: SudoRmRf, optimizer: tf.Optimizer | null, state: TrainerState, card: Record<string, unknown> = {},
 ): Promise<void> {
   await recoverCheckpoint(dir);
   const stamp = `${process.pid}-${Date.now()}`;
   const tmp = `${dir}.tmp-${stamp}`;
-  const weights = await optimizerTensors(optimizer);
+  const weights = optimizer ? await optimizerTensors(optimizer) : {};
   try {
     await saveModel(model, tmp, { ...card, stems: state.stems, slots: state.config.slots, training: state });
-    await saveTensors(tmp, 'optimizer', weights);
+    if (optimizer) await saveTensors(tmp, 'optimizer', weights);
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     throw e;
@@ -163,7 +166,7 @@ export function trainerStateOf(metadata: Record<string, unknown> | undefined, di
 
 /** Loads a checkpoint's model and state; restores the optimizer when one is given. */
 export async function loadCheckpoint(dir: string, optimizer?: tf.Optimizer): Promise<{ model: SudoRmRf; state: TrainerState }> {
-  const { model, metadata } = await loadModel(dir, undefined, { exact: true });
+  const { model, metadata } = await loadModel(dir);
   try {
     const state = trainerStateOf(metadata, dir);
     if (optimizer) await restoreOptimizer(dir, optimizer);

@@ -1,6 +1,6 @@
 // The training config (JSON): model, data, optimisation, reweighting and validation. Every field is
 // checked, and every problem is reported with its path and the reason.
-import { MIXTURE_TYPES, MODEL_RATE } from '../types';
+import { MIXTURE_TYPES, MODEL_RATE, TRAIN_LIMITS } from '../types';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment';
 import { expandHome } from '../data/folders';
 import { PACKAGE_SETS, type PackageSet } from '../data/packages';
@@ -44,7 +44,8 @@ export interface TrainConfig {
   name: string;
   seed: number;
   /** Start from a preset (with optional size overrides) or fine-tune a saved model folder. */
-  model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> } | { from: string };
+  /** `from`: a saved model to go on training; `blocks`: deepen it to that many blocks first (see deepen.ts). */
+  model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> } | { from: string; blocks?: number };
   data: DataConfig;
   batchSize: number;
   epochs: number;
@@ -122,11 +123,14 @@ function stepBytes(c: SudoRmRfConfig, batchSize: number, segmentSeconds: number)
 function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
   const fallback: TrainConfig['model'] = { preset: '0.25x', overrides: {} };
   if (raw === undefined) return fallback;
-  if (!v.object(raw, 'model', ['preset', 'overrides', 'from'])) return fallback;
+  if (!v.object(raw, 'model', ['preset', 'overrides', 'from', 'blocks'])) return fallback;
+  if (raw.blocks !== undefined && raw.from === undefined) v.fail('model.blocks', 'deepens a saved model: it needs "from"');
   if (raw.from !== undefined) {
     if (raw.preset !== undefined || raw.overrides !== undefined) v.fail('model', 'takes either "from" (a saved model to fine-tune) or "preset"/"overrides", not both');
     const from = folder(optionalString(v, raw.from, 'model.from'));
-    return from ? { from } : fallback;
+    const [min, max] = SIZE_LIMITS.nBlocks;
+    const blocks = raw.blocks !== undefined && v.number(raw.blocks, 'model.blocks', { integer: true, min, max }) ? raw.blocks : undefined;
+    return from ? { from, ...(blocks === undefined ? {} : { blocks }) } : fallback;
   }
   const preset = raw.preset === undefined ? '0.25x' : raw.preset;
   if (!v.oneOf(preset, 'model.preset', Object.keys(PRESETS) as PresetName[])) return fallback;
@@ -153,7 +157,7 @@ function parseData(v: Validator, raw: unknown): DataConfig {
   data.speechDirs = stringList(v, raw.speechDirs, 'data.speechDirs').map(expandHome);
   data.envDirs = stringList(v, raw.envDirs, 'data.envDirs').map(expandHome);
   data.esc50 = folder(optionalString(v, raw.esc50, 'data.esc50'));
-  if (raw.segmentSeconds !== undefined && v.number(raw.segmentSeconds, 'data.segmentSeconds', { above: 0, below: 61 })) {
+  if (raw.segmentSeconds !== undefined && v.number(raw.segmentSeconds, 'data.segmentSeconds', TRAIN_LIMITS.segmentSeconds)) {
     data.segmentSeconds = raw.segmentSeconds;
   }
   if (raw.snrDb !== undefined) {
@@ -250,7 +254,7 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
   if (c.validation !== undefined && v.object(c.validation, 'validation', ['mixtures', 'batchSize', 'seed'])) {
     validation = {
       mixtures: int(v, c.validation.mixtures, 'validation.mixtures', 64, 1, 100_000),
-      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, 1, 256),
+      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max),
       seed: int(v, c.validation.seed, 'validation.seed', 1234, 0),
     };
   }
@@ -259,7 +263,7 @@ export function parseTrainConfig(raw: unknown): TrainConfig {
     seed: int(v, c.seed, 'seed', 0, 0),
     model: parseModel(v, c.model),
     data: parseData(v, c.data),
-    batchSize: int(v, c.batchSize, 'batchSize', 4, 1, 256),
+    batchSize: int(v, c.batchSize, 'batchSize', 4, TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max),
     epochs: int(v, c.epochs, 'epochs', 10, 1, 100_000),
     stepsPerEpoch: int(v, c.stepsPerEpoch, 'stepsPerEpoch', 200, 1, 1_000_000),
     optimizer,

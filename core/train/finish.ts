@@ -1,11 +1,11 @@
 // The end of a run: a finished fine-tune is scored before/after on held-out mixtures of its data, and
-// the run's model (its best checkpoint, else its last) gets its model card.
+// each checkpoint gets its model card; the run's model (its best checkpoint, else its last) is the one scored.
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { beforeAfterSummary, scoreBeforeAfter } from './beforeAfter';
 import type { BeforeAfter, BeforeAfterSummary } from './beforeAfter';
-import type { TrainerState } from './checkpoint';
+import type { CheckpointKind, TrainerState } from './checkpoint';
 import type { TrainingData } from './data';
 import { writeModelCard } from './modelCard';
 import type { TrainOutcome } from './trainer';
@@ -39,8 +39,16 @@ async function modelName(dir: string): Promise<string> {
   return basename(dir);
 }
 
+/** The step of a checkpoint's weights, from the trainer state saved with them. */
+async function checkpointStep(dir: string): Promise<number | undefined> {
+  const json = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8')) as { metadata?: { training?: { step?: unknown } } };
+  const step = json.metadata?.training?.step;
+  return typeof step === 'number' ? step : undefined;
+}
+
 export async function finishRun(o: RunEnding): Promise<RunEnd> {
-  const modelDir = ['best', 'last'].map((k) => join(o.runDir, k)).find((d) => existsSync(join(d, 'model.json')));
+  const checkpoints = (['best', 'last'] as const).map((kind) => ({ kind, dir: join(o.runDir, kind) })).filter((k) => existsSync(join(k.dir, 'model.json')));
+  const modelDir = checkpoints[0]?.dir;
   if (!modelDir) return { beforeAfter: null, card: null };
   const { config } = o.state;
   const from = 'from' in config.model ? config.model.from : null;
@@ -66,9 +74,21 @@ export async function finishRun(o: RunEnding): Promise<RunEnd> {
   } else if (from) {
     note = 'Not scored yet: the run stopped before its last step (continue it to finish and score it).';
   }
+  const base = from ? { name: await modelName(from), dir: from } : null;
+  const createdAt = new Date().toISOString();
+  const weightsOf = async (kind: CheckpointKind, dir: string) => ({ kind, step: (await checkpointStep(dir)) ?? o.state.step });
+  const [scored, ...others] = checkpoints;
   const card = await writeModelCard(modelDir, {
-    state: o.state, base: from ? { name: await modelName(from), dir: from } : null, entries: o.data.entries,
-    outcome: o.outcome, beforeAfter: scores, ...(note ? { beforeAfterNote: note } : {}), createdAt: new Date().toISOString(),
+    state: o.state, weights: await weightsOf(scored!.kind, scored!.dir), base, entries: o.data.entries,
+    outcome: o.outcome, beforeAfter: scores, ...(note ? { beforeAfterNote: note } : {}), createdAt,
   });
+  // The last checkpoint past the best can separate too: its card says which weights were scored.
+  for (const k of others) {
+    const weights = await weightsOf(k.kind, k.dir);
+    const otherNote = scores ? `Scored: the ${scored!.kind} checkpoint, the run's model (see its card); not these weights.` : note;
+    await writeModelCard(k.dir, {
+      state: o.state, weights, base, entries: o.data.entries, outcome: o.outcome, beforeAfter: null, ...(otherNote ? { beforeAfterNote: otherNote } : {}), createdAt,
+    });
+  }
   return { beforeAfter: scores && beforeAfterSummary(scores), card, ...(warning ? { warning } : {}) };
 }

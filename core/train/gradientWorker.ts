@@ -7,7 +7,7 @@ import { createSudoRmRf } from '../models/sudormrf';
 import type { SudoRmRf } from '../models/sudormrf';
 import { reweighterFromConfig } from '../reweighting';
 import type { Reweighter } from '../reweighting';
-import { abortExchange, exchangeShard, ExchangeAborted, packTensors, readWeights } from './parallel';
+import { abortExchange, exchangeShard, ExchangeAborted, gradientSize, packTensors, readWeights } from './parallel';
 import { weightedGradients } from './step';
 import type { FromGradientHelper, ShardRequest, StartGradientHelper } from './protocol';
 
@@ -19,7 +19,7 @@ function shardGradients(model: SudoRmRf, reweighter: Reweighter, weights: Float3
   });
   if (grads === null) return null;
   try {
-    return packTensors(model.variables.map((v) => grads[v.name]!), new Float32Array(weights.length));
+    return packTensors(model.trainableVariables.map((v) => grads[v.name]!), new Float32Array(gradientSize(model)));
   } finally {
     tf.dispose(grads);
   }

@@ -3,7 +3,8 @@
 import { startWorker } from '../worker';
 import type { DataCheck } from './check';
 import type { PhaseProgress } from './progress';
-import type { FromCheckWorker, FromTrainWorker, StartDataCheck, ToCheckWorker, ToTrainWorker, WorkerCount } from './protocol';
+import type { FromCheckWorker, FromTrainWorker, StartDataCheck, ToCheckWorker, ToTrainWorker } from './protocol';
+import type { WorkerCount } from './workerCount';
 
 export interface TrainingJobOptions {
   /** Training config as JSON (validated in the worker; errors reject `done`). */
@@ -12,6 +13,8 @@ export interface TrainingJobOptions {
   resume?: boolean;
   /** Threads computing each step's gradients (default 'auto'; see WorkerCount). */
   workers?: WorkerCount;
+  /** Scores the starting model before the first step of a new run (a 'baseline' message). */
+  baseline?: boolean;
   /** Forces a backend in the worker (TILT_BACKEND). */
   backend?: string;
   /** The worker script; defaults to ./worker.ts next to this file (run through tsx). Bundled apps pass their built one. */
@@ -37,7 +40,7 @@ export class TrainingJob {
       this.worker.on('error', reject);
       this.worker.on('exit', (code) => reject(new Error(`the training worker exited (code ${code})`)));
     });
-    this.post({ type: 'start', config: opts.config, runDir: opts.runDir, resume: opts.resume ?? false, workers: opts.workers ?? 'auto' });
+    this.post({ type: 'start', config: opts.config, runDir: opts.runDir, resume: opts.resume ?? false, workers: opts.workers ?? 'auto', ...(opts.baseline ? { baseline: true } : {}) });
   }
 
   private post(m: ToTrainWorker): void {

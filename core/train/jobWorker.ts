@@ -10,7 +10,8 @@ import { trainingData } from './data';
 import type { TrainingData } from './data';
 import { finishRun } from './finish';
 import { PhaseClock, throttled } from './progress';
-import { PROGRESS_INTERVAL_MS } from './protocol';
+import { BASELINE_MAX_MIXTURES, PROGRESS_INTERVAL_MS } from './protocol';
+import { scoreBatches, summarizeScores } from './metrics';
 import type { FromTrainWorker, StartTraining, ToTrainWorker } from './protocol';
 
 /**
@@ -63,6 +64,11 @@ export function runTrainingJob(port: MessagePort, start: StartTraining, script: 
     const trainer = await Trainer.create(config, data.source, msg.runDir, { resume: msg.resume, workers: msg.workers, workerScript: script });
     let outcome: TrainOutcome;
     try {
+      // The trainer has set the model up as its steps will see it: this is its validation at step 0.
+      if (msg.baseline && trainer.trainerState.step === 0 && config.validation.mixtures <= BASELINE_MAX_MIXTURES) {
+        phase(clock.at('baseline', 0, 'the starting model on the validation mixtures'));
+        post({ type: 'baseline', validation: summarizeScores(scoreBatches(trainer.model, data.source.validation())) });
+      }
       post({
         type: 'started', backend: describeBackend(backend), params: trainer.model.paramCount(), workers: trainer.workers,
         step: trainer.trainerState.step, totalSteps: trainer.totalSteps,

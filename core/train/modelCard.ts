@@ -10,13 +10,15 @@ import { comparisonMarkdown } from '../evaluation/report';
 import { SOUND_CLASSES } from '../types';
 import type { BeforeAfter, BeforeAfterSummary } from './beforeAfter';
 import { beforeAfterSummary } from './beforeAfter';
-import type { TrainerState } from './checkpoint';
+import type { CheckpointKind, TrainerState } from './checkpoint';
 import { formatDuration } from './progress';
 
 const MODEL_CARD_FILE = 'MODEL_CARD.md';
 
 export interface CardInput {
   state: TrainerState;
+  /** The checkpoint whose weights the card sits beside, and their step (the run may have gone on past it). */
+  weights: { kind: CheckpointKind; step: number };
   /** The base model of a fine-tune: its display name and folder. */
   base: { name: string; dir: string } | null;
   entries: readonly CorpusEntry[];
@@ -59,11 +61,13 @@ export function modelCard(c: CardInput): string {
   const tilt = terms.length ? `\`${JSON.stringify(terms)}\` (weights per ${config.reweighting.granularity})` : 'none: uniform weights';
   const best = c.state.best;
   const bestStep = best ? c.state.history.find((r) => r.epoch === best.epoch)?.step : undefined;
+  const { weights } = c;
   const facts: [string, string][] = [
+    ['Weights', `step ${weights.step} of ${total}, the run's ${weights.kind === 'best' ? 'best checkpoint (highest validation SI-SDRi)' : 'last checkpoint'}`],
     [c.base ? 'Base model' : 'Started from', c.base ? `${c.base.name} (\`${c.base.dir}\`)` : `the ${'preset' in config.model ? config.model.preset : ''} preset, untrained`],
     ['Tilt (reweighting)', tilt],
     ['Data', dataLines(c.state).join('; ') || 'none'],
-    ['Steps', `${c.state.step} of ${total}${c.outcome === 'cancelled' ? ' (cancelled)' : ''}: batches of ${config.batchSize} × ${config.data.segmentSeconds} s mixtures, learning rate ${config.optimizer.lr}, seed ${config.seed}`],
+    ['Run', `${c.state.step} of ${total} steps${c.outcome === 'cancelled' ? ' (cancelled)' : ''}: batches of ${config.batchSize} × ${config.data.segmentSeconds} s mixtures, learning rate ${config.optimizer.lr}, seed ${config.seed}`],
     ['Best checkpoint', best ? `step ${bestStep ?? '?'}: validation SI-SDRi ${f2(best.siSdri)} dB` : 'none yet (no validation ran)'],
     ['Wall time', formatDuration(c.state.wallSeconds)],
     ['Written', c.createdAt],

@@ -17,8 +17,8 @@ import type { MixtureBatch } from '../types';
 import { startWorker } from '../worker';
 import { applyWeightedGradients, checkClipNorm, DEFAULT_CLIP_NORM, weightedGradients } from './step';
 import type { BatchShard, StepOptions, StepResult, StepRunner, WeightedGradients } from './step';
-import { checkWorkerCount } from './protocol';
-import type { FromGradientHelper, ShardRequest, StartGradientHelper, WorkerCount } from './protocol';
+import type { FromGradientHelper, ShardRequest, StartGradientHelper } from './protocol';
+import { checkWorkerCount, type WorkerCount } from './workerCount';
 
 const MAX_AUTO_WORKERS = 4;
 
@@ -104,6 +104,11 @@ export function packTensors(tensors: readonly tf.Tensor[], into: Float32Array): 
     offset += t.size;
   }
   return into;
+}
+
+/** Floats in a packed gradient: the trainable variables', in order. */
+export function gradientSize(model: SudoRmRf): number {
+  return model.trainableVariables.reduce((n, v) => n + v.size, 0);
 }
 
 /** Copies the model's weights into `into` (float32, its variables in order). */
@@ -230,7 +235,7 @@ class ParallelSteps implements StepRunner {
       return tf.tidy(() => {
         const out: NamedTensorMap = {};
         let offset = 0;
-        for (const v of this.model.variables) {
+        for (const v of this.model.trainableVariables) {
           let g = tf.clone(own[v.name]!);
           for (const part of parts) {
             if (part.type !== 'gradients' || part.grads === null) throw new Error('a gradient worker sent no gradients for finite losses');

@@ -1,8 +1,8 @@
-// Where a training job stands in each of its phases (downloading and decoding the data, training,
-// scoring before/after), with the time left estimated from the rate so far in the phase.
+// Where a training job stands in each of its phases (downloading and decoding the data, scoring the
+// starting model, training, scoring before/after), with the time left estimated from the rate so far in the phase.
 import type { PrepareProgress } from '../data/manifest';
 
-export type JobPhase = 'download' | 'decode' | 'training' | 'scoring';
+export type JobPhase = 'download' | 'decode' | 'baseline' | 'training' | 'scoring';
 
 export interface PhaseProgress {
   phase: JobPhase;

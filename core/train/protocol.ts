@@ -5,31 +5,13 @@ import type { SudoRmRfConfig } from '../models/sudormrf';
 import type { ReweightConfig, TrainingProgress } from '../reweighting';
 import type { MixtureBatch } from '../types';
 import type { EpochRecord, CheckpointKind } from './checkpoint';
+import type { EvaluationReport } from './metrics';
 import type { SlotAssignment } from './step';
 import type { StepProgress, TrainOutcome } from './trainer';
 import type { PhaseProgress } from './progress';
 import type { BeforeAfterSummary } from './beforeAfter';
 import type { DataCheck } from './check';
-
-/**
- * Threads that compute each step's gradients. 'auto': min(cores, batch size, 4) on the wasm backend
- * (one thread per worker); 1 on tfjs-node (natively multithreaded) and cpu.
- */
-export type WorkerCount = number | 'auto';
-
-const isWorkerCount = (w: unknown): w is WorkerCount => w === 'auto' || (Number.isInteger(w) && (w as number) >= 1);
-const WORKERS_RULE = 'workers must be a whole number >= 1 or "auto"';
-
-export function checkWorkerCount(workers: WorkerCount): void {
-  if (!isWorkerCount(workers)) throw new Error(`${WORKERS_RULE} (got ${workers})`);
-}
-
-/** A worker count given as text (`--workers`). */
-export function parseWorkerCount(text: string): WorkerCount {
-  const workers = text === 'auto' ? 'auto' : Number(text);
-  if (!isWorkerCount(workers)) throw new Error(`${WORKERS_RULE} (got "${text}")`);
-  return workers;
-}
+import type { WorkerCount } from './workerCount';
 
 export interface StartTraining {
   type: 'start';
@@ -38,6 +20,8 @@ export interface StartTraining {
   runDir: string;
   resume: boolean;
   workers: WorkerCount;
+  /** Score the starting model on the validation mixtures before the first step of a new run (see BASELINE_MAX_MIXTURES). */
+  baseline?: boolean;
 }
 
 export type ToTrainWorker = StartTraining | { type: 'pause' } | { type: 'resume' } | { type: 'cancel' };
@@ -61,6 +45,8 @@ export type FromTrainWorker =
   /** `etaSeconds`: time left in training, from the step rate since the run (re)started. */
   | { type: 'progress'; progress: StepProgress; etaSeconds: number | null }
   | { type: 'epoch'; record: EpochRecord }
+  /** The starting model's validation, before the first step (asked for with `baseline`). */
+  | { type: 'baseline'; validation: EvaluationReport }
   | { type: 'checkpoint'; kind: CheckpointKind; dir: string }
   | { type: 'warning'; message: string }
   | { type: 'paused' }
@@ -88,6 +74,12 @@ export type FromCheckWorker =
   | { type: 'checked'; check: DataCheck }
   | { type: 'cancelled' }
   | { type: 'error'; message: string };
+
+/**
+ * A baseline costs one validation pass before the first step, as long as a validation after an epoch:
+ * it is scored only when validation is this small (the app's default), so it never holds up a run long.
+ */
+export const BASELINE_MAX_MIXTURES = 64;
 
 /** Progress events go out at most this often (the last step of a run always does). */
 export const PROGRESS_INTERVAL_MS = 250;

@@ -176,7 +176,7 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Grad
       const first = (shard?.offset ?? 0) * (perMixture ? 1 : model.nSources);
       const p = Float32Array.from(weighting.weights.subarray(first, first + units.size));
       return tf.sum(tf.mul(units, tf.tensor1d(p))) as tf.Scalar;
-    }, model.variables as Variable[]);
+    }, model.variables.filter((v) => v.trainable) as Variable[]);
     return grads;
   });
   if (failure !== null || report === null) {

@@ -8,6 +8,7 @@ import { createSudoRmRf } from '../models/sudormrf';
 import { expectedMixtureStd } from '../data/mixer';
 import type { SudoRmRf } from '../models/sudormrf';
 import { loadModel } from '../models/io';
+import { deepen } from '../models/deepen';
 import { reweighterFromConfig } from '../reweighting';
 import type { Reweighter, WeightDiagnostics } from '../reweighting';
 import type { TrainConfig } from './config';
@@ -15,8 +16,7 @@ import { presetModelConfig } from './config';
 import { localSteps } from './step';
 import type { StepRunner } from './step';
 import { parallelSteps, resolveWorkers } from './parallel';
-import { checkWorkerCount } from './protocol';
-import type { WorkerCount } from './protocol';
+import { checkWorkerCount, type WorkerCount } from './workerCount';
 import { scoreBatches, stemClassAssignment, summarizeScores } from './metrics';
 import { loadCheckpoint, recoverCheckpoints, restoreOptimizer, saveCheckpoint } from './checkpoint';
 import type { CheckpointKind, EpochRecord, TrainerState } from './checkpoint';
@@ -81,10 +81,19 @@ function freshState(config: TrainConfig): TrainerState {
   };
 }
 
-async function initialModel(config: TrainConfig): Promise<{ model: SudoRmRf; baseMetadata: Record<string, unknown> | undefined }> {
+async function initialModel(config: TrainConfig, source: MixtureSource): Promise<{ model: SudoRmRf; baseMetadata: Record<string, unknown> | undefined }> {
   if ('from' in config.model) {
     const { model, metadata } = await loadModel(config.model.from);
-    return { model, baseMetadata: metadata };
+    const { blocks } = config.model;
+    if (blocks === undefined || blocks === model.config.nBlocks) return { model, baseMetadata: metadata };
+    const first = source.validation()[0]!;
+    const calibration = tf.tensor2d(first.mixture, [first.batch, first.time]);
+    try {
+      return { model: deepen(model, blocks, calibration, config.seed), baseMetadata: metadata };
+    } finally {
+      calibration.dispose();
+      model.dispose();
+    }
   }
   return { model: createSudoRmRf(presetModelConfig(config.model), config.seed), baseMetadata: undefined };
 }
@@ -129,7 +138,7 @@ export class Trainer {
       return new Trainer(model, state, source, runDir, base, optimizer, opts);
     }
     if (existsSync(last) || existsSync(checkpointDir(runDir, 'best'))) throw new Error(`${runDir} already holds a run: resume it, or choose another output folder`);
-    const { model } = await initialModel(config);
+    const { model } = await initialModel(config, source);
     const base = 'from' in config.model ? config.model.from : null;
     return new Trainer(model, freshState(config), source, runDir, base, tf.train.adam(config.optimizer.lr), opts);
   }
@@ -153,7 +162,8 @@ export class Trainer {
 
   private async save(kind: CheckpointKind, events: TrainerEvents): Promise<void> {
     const dir = checkpointDir(this.runDir, kind);
-    await saveCheckpoint(dir, this.model, this.optimizer, this.state, this.card());
+    // Only `last` is resumed from: `best` leaves out the optimizer's moments (two thirds of a checkpoint).
+    await saveCheckpoint(dir, this.model, kind === 'last' ? this.optimizer : null, this.state, this.card());
     events.checkpoint?.(kind, dir);
   }
 

@@ -3,7 +3,7 @@ import App from './App.svelte';
 import { app } from './state/app.svelte';
 import { electronApi } from './lib/api-electron';
 import { webApi } from './lib/api-web';
-import type { PreloadApi } from '../../electron/contract';
+import type { PreloadApi } from '../../app/contract';
 import './styles.css';
 
 const preload = (window as unknown as { tilt?: PreloadApi }).tilt;

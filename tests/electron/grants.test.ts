@@ -7,7 +7,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../core/engine/host';
-import { createDispatcher } from '../../electron/dispatch';
+import { createDispatcher } from '../../app/dispatch';
 import { PathGrants } from '../../electron/grants';
 
 let root: string;

@@ -88,8 +88,11 @@ test('plain node fine-tunes through the built training worker, over 1 and 2 grad
     assert.ok(Number.isFinite(s.loss) && s.weights && s.weights.units === 4, JSON.stringify(s));
     assert.ok(Math.abs((s.weights.classMass.speech ?? 0) - Math.exp(3) / (Math.exp(3) + 1)) < 1e-4);
   }
-  const [validation] = of('train-validation');
-  assert.ok(validation && Number.isFinite(validation.metrics.mean) && validation.step === 2);
+  const validations = of('train-validation');
+  // The starting model is scored first (step 0), then the run's own validation.
+  assert.deepEqual(validations.map((v) => v.step), [0, 2]);
+  const validation = validations[1]!;
+  assert.ok(Number.isFinite(validations[0]!.metrics.mean) && Number.isFinite(validation.metrics.mean));
   const [done] = of('train-done');
   assert.equal(done?.modelId, 'bundled-tilt');
   const best = done.checkpoints.find((c) => c.kind === 'best');

@@ -1,7 +1,7 @@
 // Serve mode's gatekeeping and wire protocol, over real HTTP and WebSocket.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +59,12 @@ test('every API route needs the token: 401 without it or with a wrong one; the a
   const wrong = await http('/api/invoke/models:list', { method: 'POST', headers: { authorization: 'Bearer nope', 'content-type': 'application/json' }, body: '{}' });
   assert.equal(wrong.status, 401);
   assert.equal(JSON.parse(wrong.body).error.code, 'unauthorized');
+});
+
+test('app:info reports the version in package.json, as the desktop app does', async () => {
+  const r = await http('/api/invoke/app:info', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{}' });
+  const pkg = JSON.parse(await readFile(join(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string };
+  assert.deepEqual({ status: r.status, version: JSON.parse(r.body).value.version, shell: JSON.parse(r.body).value.shell }, { status: 200, version: pkg.version, shell: 'web' });
 });
 
 test('the app is served with a strict CSP; the token never rides in a cookie, which 127.0.0.1 would send to every port', async () => {
@@ -216,4 +222,28 @@ test('listening beyond 127.0.0.1 keeps the Host check: only the names the user a
   } finally {
     await other.close();
   }
+});
+
+test('a model export in serve mode comes with a download of the folder as a zip; exporting again keeps both', async () => {
+  const model = join(root, 'models', 'mine');
+  await mkdir(model, { recursive: true });
+  await writeFile(join(model, 'model.json'), JSON.stringify({ metadata: { name: 'Mine' } }));
+  await writeFile(join(model, 'weights.bin'), Buffer.alloc(1000, 7));
+  const exportModel = async () => JSON.parse((await http('/api/invoke/models:export', { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: '{"id":"mine"}' })).body);
+  const first = await exportModel();
+  assert.equal(first.value.dir, join(root, 'exports', 'mine'));
+  assert.match(first.value.url, /^\/api\/download\/[0-9a-f-]{36}$/);
+  assert.equal((await http(first.value.url)).status, 401, 'the download needs the token');
+  const zip = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+    request({ host: '127.0.0.1', port: server.port, path: first.value.url, headers: auth }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', reject).end();
+  });
+  assert.equal(zip.headers['content-type'], 'application/zip');
+  assert.equal(zip.headers['content-disposition'], 'attachment; filename="mine.zip"');
+  assert.equal(zip.body.readUInt32LE(0), 0x04034b50, 'a zip');
+  for (const name of ['mine/model.json', 'mine/tilt-model.json', 'mine/weights.bin']) assert.ok(zip.body.includes(name), name);
+  assert.equal((await exportModel()).value.dir, join(root, 'exports', 'mine-2'));
 });

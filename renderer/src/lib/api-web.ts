@@ -2,12 +2,13 @@
 // comes in the page URL once and is kept in sessionStorage, which, unlike a cookie, belongs to this
 // server's port alone; calls send it in a header, the socket, media and downloads in their URLs.
 // It is removed from the address bar so it is not bookmarked.
-import type { ArgsOf, Channel, EngineEvent, EventMap, EventName, InputRef, Reply, ResultOf } from '../../../electron/contract';
-import { type Api, ApiError, unwrap } from './api';
+import type { ArgsOf, Channel, EngineEvent, EventMap, EventName, InputRef, Reply, ResultOf } from '../../../app/contract';
+import { type Api, ApiError, type ConnectionState, unwrap } from './api';
 
 type Listener = (payload: never) => void;
 
 const TOKEN_KEY = 'tilt-token';
+const UNAUTHORIZED = 'This page\'s access token is not the running server\'s (the server was restarted): open the URL that `tilt serve` printed.';
 
 export function webApi(): Api {
   const listeners = new Map<EventName, Set<Listener>>();
@@ -21,16 +22,34 @@ export function webApi(): Api {
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
   const withToken = (path: string) => `${path}${path.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
 
+  let state: ConnectionState = 'connecting';
+  const watchers = new Set<(s: ConnectionState) => void>();
+  function setState(s: ConnectionState): void {
+    if (s === state) return;
+    state = s;
+    for (const w of watchers) w(s);
+  }
+
+  // The event socket is the connection: while it is open the engine is reachable. When it closes,
+  // a plain request tells a stopped server (offline) from a token it no longer accepts.
   let retry = 500;
   function connect(): void {
     const ws = new WebSocket(withToken(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/api/events`));
-    ws.onopen = () => (retry = 500);
+    ws.onopen = () => {
+      retry = 500;
+      setState('online');
+    };
     ws.onmessage = (m) => {
       const { event, payload } = JSON.parse(String(m.data)) as { event: EventName; payload: never };
       for (const l of listeners.get(event) ?? []) l(payload);
     };
-    ws.onclose = () => {
-      retry = Math.min(retry * 2, 10_000);
+    ws.onclose = async () => {
+      const status = await fetch('/api/invoke/app:info', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}', credentials: 'omit' })
+        .then((r) => r.status, () => 0);
+      // A server restarted with a new token will not take this one again: stop asking.
+      if (status === 401) return setState('unauthorized');
+      setState('offline');
+      retry = Math.min(retry * 2, 4000);
       setTimeout(connect, retry);
     };
   }
@@ -48,7 +67,12 @@ export function webApi(): Api {
     try {
       res = await fetch(path, { ...init, headers: { ...init.headers as Record<string, string>, authorization: `Bearer ${token}` }, credentials: 'omit' });
     } catch {
-      throw new ApiError({ message: 'Cannot reach the Tilt server: is `tilt serve` still running?', code: 'offline' });
+      setState('offline');
+      throw new ApiError({ message: 'Cannot reach the Tilt server: is `tilt serve` still running? The page reconnects by itself when it is back.', code: 'offline' });
+    }
+    if (res.status === 401) {
+      setState('unauthorized');
+      throw new ApiError({ message: UNAUTHORIZED, code: 'unauthorized' });
     }
     const body = (await res.json().catch(() => null)) as Reply<T> | null;
     if (!body) throw new ApiError({ message: `The server answered ${res.status} ${res.statusText}`, code: 'http' });
@@ -72,6 +96,12 @@ export function webApi(): Api {
       }
       return out;
     },
+    onConnection(l) {
+      watchers.add(l);
+      l(state);
+      return () => watchers.delete(l);
+    },
+    downloadHref: (url) => (url ? withToken(url) : null),
     mediaUrl: (resultId, trackId) => withToken(`/api/media/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`),
     deliver(files) {
       for (const f of files) {

@@ -1,8 +1,8 @@
 // The one interface the UI talks to. Two implementations: the Electron preload (IPC) and the
-// serve-mode client (HTTP + WebSocket). Both speak the contract in electron/contract.ts.
+// serve-mode client (HTTP + WebSocket). Both speak the contract in app/contract.ts.
 import type {
   ArgsOf, Channel, EngineEvent, EventMap, InputRef, Reply, ResultOf, WireError,
-} from '../../../electron/contract';
+} from '../../../app/contract';
 
 export class ApiError extends Error {
   readonly code: string;
@@ -27,7 +27,16 @@ export interface Api {
   mediaUrl(resultId: string, trackId: string): string;
   /** Hands exported files to the user: nothing to do on the desktop, downloads in a browser. */
   deliver(files: { fileName: string; url?: string }[]): void;
+  /** A link that downloads an exported file (serve mode); null where the file is already on this computer. */
+  downloadHref(url: string | undefined): string | null;
+  /**
+   * Whether the engine can be reached: 'offline' when the server stopped or the network is gone,
+   * 'unauthorized' when this page's token is not the running server's. Called at once with the state now.
+   */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
 }
+
+export type ConnectionState = 'connecting' | 'online' | 'offline' | 'unauthorized';
 
 export function unwrap<T>(reply: Reply<T>): T {
   if (reply.ok) return reply.value;

@@ -1,7 +1,7 @@
 // App-wide state: the API in use, the current view, the backend line and the notifications.
-import type { Api } from '../lib/api';
+import type { Api, ConnectionState } from '../lib/api';
 import { messageOf } from '../lib/api';
-import type { BackendDescription, View } from '../../../electron/contract';
+import type { BackendDescription, View } from '../../../app/contract';
 
 export interface Toast {
   id: number;
@@ -23,6 +23,7 @@ class AppState {
   shell = $state<'electron' | 'web'>('web');
   exportDir = $state('');
   toasts = $state<Toast[]>([]);
+  connection = $state<ConnectionState>('connecting');
   private nextToast = 1;
 
   connect(a: Api): void {
@@ -34,12 +35,14 @@ class AppState {
     );
     a.call('app:info', {}).then((i) => (this.exportDir = i.exportDir), () => undefined);
     a.onNavigate(({ view }) => (this.view = view));
+    a.onConnection((c) => (this.connection = c));
   }
 
+  /** Errors stay longer than news, and every toast has a close button (Escape closes the newest). */
   notify(kind: Toast['kind'], message: string): void {
     const id = this.nextToast++;
     this.toasts.push({ id, kind, message });
-    if (kind !== 'error') setTimeout(() => this.dismiss(id), 6000);
+    setTimeout(() => this.dismiss(id), kind === 'error' ? 20_000 : 6000);
   }
 
   dismiss(id: number): void {

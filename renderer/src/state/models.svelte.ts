@@ -1,4 +1,4 @@
-import type { ModelInfo } from '../../../electron/contract';
+import type { CheckpointKind, ModelInfo } from '../../../app/contract';
 import { messageOf } from '../lib/api';
 import { api, app } from './app.svelte';
 
@@ -43,21 +43,35 @@ class ModelsState {
     return this.run(() => api().call('models:delete', { id }), 'Model deleted');
   }
 
-  activate(id: string) {
-    return this.run(() => api().call('models:activate', { id }), 'This model now separates your files');
+  /** `checkpoint`: which of a training run's checkpoints separates. */
+  activate(id: string, checkpoint?: CheckpointKind) {
+    return this.run(
+      () => api().call('models:activate', { id, ...(checkpoint ? { checkpoint } : {}) }),
+      checkpoint ? `The ${checkpoint} checkpoint now separates your files` : 'This model now separates your files',
+    );
   }
 
+  /** Imports a model folder (Electron asks for it when `path` is absent) and says what came in under which name. */
   async import(path?: string): Promise<void> {
-    await this.run(async () => {
+    try {
       const m = await api().call('models:import', path ? { path } : {});
-      if (m) this.selectedId = m.id;
-    });
+      if (!m) return;
+      await this.refresh();
+      this.selectedId = m.id;
+      app.notify('success', `Imported “${m.name}”${path ? ` from ${path}` : ''}: it is listed under that name (folder ${m.id} in the models folder).`);
+    } catch (e) {
+      app.notify('error', messageOf(e));
+    }
   }
 
+  /** Exports a model's folder; in a browser the folder also comes down as a zip. */
   async export(id: string): Promise<void> {
     try {
       const r = await api().call('models:export', { id });
-      if (r) app.notify('success', `Model exported to ${r.dir}`);
+      if (!r) return;
+      const folder = r.dir.split(/[\\/]/).pop()!;
+      if (r.url) api().deliver([{ fileName: `${folder}.zip`, url: r.url }]);
+      app.notify('success', r.url ? `Model exported to ${r.dir} on the server, and downloaded as ${folder}.zip` : `Model exported to ${r.dir}`);
     } catch (e) {
       app.notify('error', messageOf(e));
     }

@@ -1,16 +1,26 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import type { EngineEvent, ExportRate, ExportResult, InputRef, RecentFile, SeparationResult, StemFormat } from '../../../electron/contract';
-import { messageOf } from '../lib/api';
+import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentFile, SeparationResult, StemFormat } from '../../../app/contract';
+import { ApiError, messageOf } from '../lib/api';
+import { dbToGain } from '../lib/mixer';
 import { api, app } from './app.svelte';
+import { persist } from './persist.svelte';
 
 export type ItemStatus = 'adding' | 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
-export interface QueueItem {
+/** Where a job stands, as the engine's progress events tell it. */
+export interface JobProgress {
+  stage: string;
+  fraction: number | null;
+  /** Seconds left in the stage, once the engine can tell. */
+  etaSec?: number;
+  /** Seconds since the job started running. */
+  elapsedSec?: number;
+}
+
+export interface QueueItem extends JobProgress {
   key: string;
   name: string;
   status: ItemStatus;
-  stage: string;
-  fraction: number | null;
   jobId?: string;
   resultId?: string;
   error?: string;
@@ -26,8 +36,15 @@ class SeparateState {
   format = $state<StemFormat>('wav16');
   /** Stems at the file's own rate and channels unless the model's rate is asked for. */
   rate = $state<ExportRate>('input');
-  exporting = $state(false);
-  lastExport = $state.raw<ExportResult | null>(null);
+  /** The result being exported (its id is the export's job id), and how far the export is. */
+  exportingId = $state<string | null>(null);
+  exportProgress = $state.raw<JobProgress | null>(null);
+  /** The last export, and the result it was of (shown under that result only). */
+  lastExport = $state.raw<(ExportResult & { resultId: string }) | null>(null);
+  /** An export refused because a file of its name is there: the user replaces it or keeps both. */
+  conflict = $state.raw<{ params: ExportParams; message: string } | null>(null);
+  /** Stem id -> level in dB: the balance heard in the player and written by "Export mix". */
+  volumeDb = $state<Record<string, number>>({});
   modelId = $state<string | undefined>(undefined);
   /** Files from this computer separated before, newest first (the desktop app keeps them). */
   recent = $state.raw<RecentFile[]>([]);
@@ -36,6 +53,45 @@ class SeparateState {
   selected = $derived(this.items.find((i) => i.key === this.selectedKey) ?? null);
   selectedResult = $derived(this.selected?.resultId ? (this.results[this.selected.resultId] ?? null) : null);
   busy = $derived(this.items.some((i) => i.status === 'queued' || i.status === 'running' || i.status === 'adding'));
+  exporting = $derived(this.exportingId !== null);
+  exportShown = $derived(this.lastExport && this.lastExport.resultId === this.selectedResult?.resultId ? this.lastExport : null);
+
+  constructor() {
+    persist('export', () => ({ format: this.format, rate: this.rate, volumeDb: this.volumeDb }), (v) => {
+      if (v.format) this.format = v.format;
+      if (v.rate) this.rate = v.rate;
+      if (v.volumeDb) this.volumeDb = v.volumeDb;
+    });
+  }
+
+  /**
+   * Takes in the engine's jobs and results after a reload or a lost connection: results not on
+   * screen come back into the queue, separations still going are followed again, and items whose
+   * job ended unseen are marked so.
+   */
+  restore(snap: JobsSnapshot): void {
+    const going = new Map(snap.separations.map((j) => [j.jobId, j]));
+    for (const item of this.items) {
+      if ((item.status === 'queued' || item.status === 'running') && item.jobId && !going.has(item.jobId) && !snap.results.some((r) => r.resultId === item.jobId)) {
+        Object.assign(item, { status: 'failed', error: 'This separation ended while the page was not connected to the engine: add the file again.' });
+      }
+    }
+    const results = { ...this.results };
+    for (const r of snap.results) {
+      results[r.resultId] = r;
+      const item = this.items.find((i) => i.jobId === r.resultId);
+      if (item) Object.assign(item, { status: 'done', stage: 'done', fraction: 1, resultId: r.resultId });
+      else this.items.push({ key: `f${nextKey++}`, name: r.fileName, status: 'done', stage: 'done', fraction: 1, jobId: r.resultId, resultId: r.resultId });
+    }
+    this.results = results;
+    for (const j of snap.separations) {
+      const item = this.items.find((i) => i.jobId === j.jobId);
+      const status = j.state === 'queued' ? 'queued' : 'running';
+      if (item) Object.assign(item, { status, stage: j.stage, fraction: j.fraction });
+      else this.items.push({ key: `f${nextKey++}`, name: j.label, status, stage: j.stage, fraction: j.fraction, jobId: j.jobId });
+    }
+    this.selectedKey ??= this.items.find((i) => i.resultId)?.key ?? this.items[0]?.key ?? null;
+  }
 
   async addFiles(files: File[]): Promise<void> {
     if (!files.length) return;
@@ -87,6 +143,10 @@ class SeparateState {
   }
 
   handle(e: EngineEvent): void {
+    if (e.type === 'progress' && e.kind === 'export') {
+      if (e.jobId === this.exportingId) this.exportProgress = { stage: e.stage, fraction: e.fraction, etaSec: e.etaSec, elapsedSec: e.elapsedSec };
+      return;
+    }
     if (e.type.startsWith('train-') || ('kind' in e && e.kind !== 'separate')) return;
     const item = this.items.find((i) => i.jobId === e.jobId);
     if (!item) {
@@ -95,7 +155,9 @@ class SeparateState {
     }
     switch (e.type) {
       case 'progress':
-        Object.assign(item, { status: e.stage === 'queued' ? 'queued' : item.status === 'done' ? 'done' : 'running', stage: e.stage, fraction: e.fraction });
+        Object.assign(item, {
+          status: e.stage === 'queued' ? 'queued' : item.status === 'done' ? 'done' : 'running', stage: e.stage, fraction: e.fraction, etaSec: e.etaSec, elapsedSec: e.elapsedSec,
+        });
         break;
       case 'separate-done':
         this.results = { ...this.results, [e.result.resultId]: e.result };
@@ -130,23 +192,55 @@ class SeparateState {
   }
 
   /** Exports the given stems of the result on screen, all of them when none are given. */
-  async exportStems(stems: string[] = []): Promise<void> {
+  exportStems(stems: string[] = []): Promise<void> {
     const r = this.selectedResult;
     if (!r) {
       app.notify('info', 'Nothing to export yet: separate a file first, then export its stems');
-      return;
+      return Promise.resolve();
     }
-    this.exporting = true;
+    return this.runExport({ resultId: r.resultId, stems, format: this.format, rate: this.rate });
+  }
+
+  /** Exports one file: the stems summed at the balance set in the player. */
+  exportMix(): Promise<void> {
+    const r = this.selectedResult;
+    if (!r) return Promise.resolve();
+    const stems = r.tracks.filter((t) => t.kind === 'stem').map((t) => t.id);
+    const mix = Object.fromEntries(stems.map((id) => [id, dbToGain(this.volumeDb[id] ?? 0)]));
+    return this.runExport({ resultId: r.resultId, stems, format: this.format, rate: this.rate, mix });
+  }
+
+  /** Answers a refused export: replace the file there, or keep both (the new one gets a number). */
+  resolveConflict(how: 'overwrite' | 'keepBoth' | 'cancel'): Promise<void> {
+    const c = this.conflict;
+    this.conflict = null;
+    if (!c || how === 'cancel') return Promise.resolve();
+    return this.runExport({ ...c.params, [how]: true });
+  }
+
+  /** Stops the export going; it writes no file. */
+  async cancelExport(): Promise<void> {
+    if (this.exportingId) await api().call('job:cancel', { jobId: this.exportingId }).catch((e: unknown) => app.notify('error', messageOf(e)));
+  }
+
+  private async runExport(params: ExportParams): Promise<void> {
+    this.exportingId = params.resultId;
+    this.exportProgress = null;
+    this.conflict = null;
     try {
-      const out = await api().call('separate:export', { resultId: r.resultId, stems, format: this.format, rate: this.rate });
+      const out = await api().call('separate:export', params);
       if (!out) return;
-      this.lastExport = out;
+      this.lastExport = { ...out, resultId: params.resultId };
       api().deliver(out.files);
-      app.notify('success', `Exported ${out.files.length} stem${out.files.length === 1 ? '' : 's'} to ${out.dir}`);
+      const what = params.mix ? 'the mix' : `${out.files.length} stem${out.files.length === 1 ? '' : 's'}`;
+      app.notify('success', `Exported ${what} to ${out.dir}`);
     } catch (e) {
-      app.notify('error', messageOf(e));
+      if (e instanceof ApiError && e.code === 'exists') this.conflict = { params, message: e.message };
+      else if (e instanceof ApiError && e.code === 'cancelled') app.notify('info', e.message);
+      else app.notify('error', messageOf(e));
     } finally {
-      this.exporting = false;
+      this.exportingId = null;
+      this.exportProgress = null;
     }
   }
 }

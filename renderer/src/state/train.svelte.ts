@@ -2,27 +2,26 @@
 // its data before it starts (and the question before a download), the live metrics and phases the
 // engine streams, the before/after scores at the end, and the run's controls.
 import type {
-  BeforeAfterSummary, CheckpointInfo, DataCheck, EngineEvent, ReweightTerm, SoundClass, TrainData, TrainParams, ValidationMetrics,
+  BeforeAfterSummary, CheckpointInfo, DataCheck, EngineEvent, ReweightTerm, SoundClass, TrainData, TrainingSnapshot, TrainParams, ValidationMetrics,
   WeightsDiagnostics, WeightsPreview,
-} from '../../../electron/contract';
+} from '../../../app/contract';
 import { messageOf } from '../lib/api';
+import { appendPoint, type Point } from '../lib/series';
 import { api, app } from './app.svelte';
+import { persist } from './persist.svelte';
+
+export type { Point };
 
 export type PresetName = 'speech' | 'env' | 'robust' | 'curriculum' | 'uniform';
 type Schedule = Extract<ReweightTerm, { curriculum: unknown }>['curriculum']['schedule'];
 
 export const PRESETS: { id: PresetName; label: string; hint: string }[] = [
-  { id: 'speech', label: 'Toward speech', hint: 'Class logit gamma: speech 3, env 0' },
-  { id: 'env', label: 'Toward environmental sound', hint: 'Class logit gamma: speech 0, env 3' },
+  { id: 'speech', label: 'Toward speech', hint: 'Class bias: speech sources weigh e³ ≈ 20 times as much as environmental ones' },
+  { id: 'env', label: 'Toward environmental sound', hint: 'Class bias: environmental sources weigh e³ ≈ 20 times as much as speech' },
   { id: 'robust', label: 'Robust', hint: 'F = 0.2 × loss: up-weights the hard mixtures' },
   { id: 'curriculum', label: 'Curriculum', hint: 'F = β(k) × loss, β from −0.5 to 0: easy mixtures first' },
   { id: 'uniform', label: 'Uniform', hint: 'Plain average: no reweighting' },
 ];
-
-export interface Point {
-  step: number;
-  value: number;
-}
 
 /** Where a job stands: the engine's progress events (stage, fraction, time left). */
 export interface Phase {
@@ -61,7 +60,8 @@ class TrainState {
   effectiveBatch = $state.raw<Point[]>([]);
   valPerClass = $state.raw<Record<string, Point[]>>({});
   lastValidation = $state.raw<ValidationMetrics | null>(null);
-  lastWeights = $state.raw<(EngineEvent & { type: 'train-step' }) & { weights: WeightsDiagnostics } | null>(null);
+  /** The weights of the last training batch and its step. */
+  lastWeights = $state.raw<{ step: number; weights: WeightsDiagnostics } | null>(null);
   checkpoints = $state.raw<CheckpointInfo[]>([]);
   /** The run's current stage (downloading, decoding, training, scoring) while it is going. */
   phase = $state.raw<Phase | null>(null);
@@ -95,6 +95,45 @@ class TrainState {
   });
 
   active = $derived(this.status === 'starting' || this.status === 'running' || this.status === 'paused');
+
+  constructor() {
+    persist('train-settings', () => ({
+      dataKind: this.dataKind, folders: this.folders, baseModelId: this.baseModelId, name: this.name, robust: this.robust, curriculum: this.curriculum,
+      gamma: this.gamma, steps: this.steps, batchSize: this.batchSize, segmentSec: this.segmentSec, lr: this.lr, seed: this.seed, validateEvery: this.validateEvery,
+    }), (v) => Object.assign(this, v));
+  }
+
+  /**
+   * Takes in the run the engine has going (after a reload or a lost connection), with its curves
+   * so far; or, when none is going, lets go of one this window was following.
+   */
+  restore(t: TrainingSnapshot | null): void {
+    if (!t) {
+      if (this.active && this.jobId) {
+        this.status = 'idle';
+        this.phase = null;
+        this.error = 'The run ended while this page was not connected: its checkpoints are under Models and Unfinished runs.';
+      }
+      return;
+    }
+    this.jobId = t.jobId;
+    this.runModelId = t.modelId;
+    this.status = t.state === 'paused' ? 'paused' : 'running';
+    this.error = null;
+    this.step = t.step;
+    this.totalSteps = t.totalSteps;
+    this.phase = t.phase;
+    this.loss = t.loss;
+    this.entropy = t.entropy;
+    this.effectiveBatch = t.effectiveBatch;
+    const perClass: Record<string, Point[]> = {};
+    for (const v of t.validations) for (const [c, x] of Object.entries(v.metrics.perClass)) perClass[c] = [...(perClass[c] ?? []), { step: v.step, value: x }];
+    this.valPerClass = perClass;
+    this.lastValidation = t.validations.at(-1)?.metrics ?? null;
+    this.checkpoints = t.checkpoints;
+    this.lastWeights = t.lastWeights ? { step: t.step, weights: t.lastWeights } : null;
+    this.beforeAfter = null;
+  }
 
   /** The check on screen is of the data chosen now. */
   checkCurrent = $derived(this.check !== null && this.checkedData === JSON.stringify(this.dataParam()));
@@ -197,16 +236,17 @@ class TrainState {
   }
 
   /** Continues a cancelled or interrupted run; the engine replays its validations and checkpoints so far. */
-  continueRun(modelId: string, totalSteps: number): Promise<void> {
-    return this.launch(() => api().call('train:continue', { modelId }), totalSteps);
+  continueRun(modelId: string, totalSteps: number, fromStep: number): Promise<void> {
+    return this.launch(() => api().call('train:continue', { modelId }), totalSteps, this.runModelId === modelId ? fromStep : 0);
   }
 
-  private async launch(call: () => Promise<{ jobId: string; modelId: string }>, totalSteps: number): Promise<void> {
+  /** `keepUpTo`: continuing the run on screen keeps its curves up to the checkpoint it continues from. */
+  private async launch(call: () => Promise<{ jobId: string; modelId: string }>, totalSteps: number, keepUpTo = 0): Promise<void> {
     this.status = 'starting';
     this.error = null;
-    this.loss = [];
-    this.entropy = [];
-    this.effectiveBatch = [];
+    this.loss = this.loss.filter((p) => p.step <= keepUpTo);
+    this.entropy = this.entropy.filter((p) => p.step <= keepUpTo);
+    this.effectiveBatch = this.effectiveBatch.filter((p) => p.step <= keepUpTo);
     this.valPerClass = {};
     this.lastValidation = null;
     this.checkpoints = [];
@@ -258,10 +298,10 @@ class TrainState {
         // A skipped step has no finite loss and no weights: the charts keep their last points.
         const w = e.weights;
         if (!w) break;
-        this.lastWeights = { ...e, weights: w };
-        if (Number.isFinite(e.loss)) this.loss = [...this.loss, { step: e.step, value: e.loss }];
-        this.entropy = [...this.entropy, { step: e.step, value: w.entropy }];
-        this.effectiveBatch = [...this.effectiveBatch, { step: e.step, value: w.effectiveBatchSize }];
+        this.lastWeights = { step: e.step, weights: w };
+        if (Number.isFinite(e.loss)) this.loss = appendPoint(this.loss, { step: e.step, value: e.loss });
+        this.entropy = appendPoint(this.entropy, { step: e.step, value: w.entropy });
+        this.effectiveBatch = appendPoint(this.effectiveBatch, { step: e.step, value: w.effectiveBatchSize });
         break;
       }
       case 'train-warning':
@@ -270,7 +310,8 @@ class TrainState {
       case 'train-validation': {
         this.lastValidation = e.metrics;
         const next = { ...this.valPerClass };
-        for (const [c, v] of Object.entries(e.metrics.perClass)) next[c] = [...(next[c] ?? []), { step: e.step, value: v }];
+        // Continuing a run replays its validations: a step already charted is not added twice.
+        for (const [c, v] of Object.entries(e.metrics.perClass)) if (!next[c]?.some((p) => p.step === e.step)) next[c] = appendPoint(next[c] ?? [], { step: e.step, value: v });
         this.valPerClass = next;
         break;
       }

@@ -87,3 +87,18 @@ test('labelling rules leave out voice lines, spoken descriptions and music', () 
   assert.deepEqual(cs, { class: 'speech', label: 'fillets-cs-m', group: 'speaker:fillets-cs-m' });
   assert.equal(PACKAGES['asterisk-core-sounds-es-wav']!.label('usr/share/asterisk/sounds/es_MX_f_Allison/digits/1.wav')?.label, 'Allison');
 });
+test('flightgear and red eclipse keep their recordings and leave out callouts and synthesised sounds', () => {
+  const fg = (rel: string) => PACKAGES['flightgear-data-base']!.label(`usr/share/games/flightgear/${rel}`);
+  assert.equal(fg('Sounds/engine-prop.wav')?.label, 'engine prop');
+  assert.equal(fg('Sounds/thunder2.wav')?.group, fg('Sounds/thunder3.wav')?.group);
+  assert.equal(fg('Aircraft/c172p/Sounds/tires-rolling-gravel.wav')?.class, 'env');
+  for (const dropped of ['Sounds/mk-viii/glideslope.wav', 'Sounds/tcas/female/climb.wav', 'Aircraft/c172p/Sounds/checklist1.wav',
+    'Sounds/avionics-400Hz.wav', 'Sounds/beep.wav', 'Sounds/stall.wav', 'Sounds/wind-8khz.wav']) assert.equal(fg(dropped), null, dropped);
+  const re = (rel: string) => PACKAGES['redeclipse-data']!.label(`usr/share/games/redeclipse/data/sounds/${rel}`)?.label ?? null;
+  assert.equal(re('ambience/waterfall2.ogg'), 'waterfall');
+  assert.equal(re('ambience/distant_cars.ogg'), 'distant traffic');
+  assert.equal(re('ambience/morph/stormrain.ogg'), 'rain');
+  for (const dropped of ['ambience/jumppad1.ogg', 'ambience/hum.ogg', 'ambience/morph/machine3.ogg', 'music/title.ogg', 'voice/yes.ogg']) {
+    assert.equal(re(dropped), null, dropped);
+  }
+});

@@ -1,7 +1,7 @@
 // The engine host driving its real worker thread on a real recording.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Engine } from '../../../core/engine/host';
 import { readAudioFile, resample, writeAudioFile } from '../../../core/io/audio';
@@ -119,18 +119,98 @@ test('a file at another rate reports its resampling before separating (long file
   assert.ok(stages.findIndex(([stage]) => stage === 'resampling') < stages.findIndex(([stage]) => stage === 'separating'));
 });
 
-test('export writes <name>.<stem> files, refuses to overwrite unless asked, and rejects unknown stems', async () => {
+test('export names carry the model and format, a repeat is refused unless replaced or kept both, a mix is one file, unknown stems rejected', async () => {
   const outDir = join(root, 'out');
+  const m = result.model.id;
   const first = await engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav24', rate: 'model', outDir });
-  assert.deepEqual(first.files.map((f) => f.fileName), ['privacy-prompt.speech.wav', 'privacy-prompt.env.wav']);
+  assert.deepEqual(first.files.map((f) => f.fileName), [`privacy-prompt.speech.${m}.8k.24-bit.wav`, `privacy-prompt.env.${m}.8k.24-bit.wav`]);
   for (const f of first.files) {
     assert.equal(f.bytes, (await stat(f.path)).size);
     assert.equal(f.frames, Math.round(result.durationSec * 8000));
   }
-  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav24', rate: 'model', outDir }), /already exists/);
-  const again = await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav32f', rate: 'model', outDir, overwrite: true });
-  assert.equal(again.files.length, 1);
+  // Another format or rate takes other names.
+  const flac = await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'flac', rate: 'input', outDir });
+  assert.deepEqual(flac.files.map((f) => f.fileName), [`privacy-prompt.speech.${m}.flac`]);
+  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav24', rate: 'model', outDir }), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'exists');
+    assert.match(e.message, /privacy-prompt\.speech\..*\.wav is already in .*: replace it, or keep both/);
+    return true;
+  });
+  const both = await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav24', rate: 'model', outDir, keepBoth: true });
+  assert.deepEqual(both.files.map((f) => f.fileName), [`privacy-prompt.speech.${m}.8k.24-bit-2.wav`]);
+  const again = await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav24', rate: 'model', outDir, overwrite: true });
+  assert.equal(again.files[0]!.fileName, `privacy-prompt.speech.${m}.8k.24-bit.wav`);
+  const mix = await engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav32f', rate: 'input', outDir, mix: { speech: 1, env: 0.5 } });
+  assert.deepEqual(mix.files.map((f) => [f.stem, f.fileName]), [['mix', `privacy-prompt.mix-speech100-env50.${m}.32-bit-float.wav`]]);
   await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['drums'], format: 'wav16', rate: 'model', outDir }), /Unknown stem drums/);
+});
+
+test('an export is a job of its result: progress with elapsed time, one at a time, and cancel writes no file', async () => {
+  const outDir = join(root, 'progress-out');
+  const seen = events.length;
+  const out = await engine.exportStems({ resultId: result.resultId, stems: [], format: 'flac', rate: 'input', outDir });
+  assert.equal(out.files.length, 2);
+  const progress = events.slice(seen).filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.jobId === result.resultId);
+  assert.ok(progress.length >= 2 && progress.every((e) => e.kind === 'export'), JSON.stringify(progress));
+  const writing = progress.filter((e) => e.stage === 'exporting');
+  assert.deepEqual([writing[0]?.fraction, writing.at(-1)?.fraction], [0, 1]);
+  for (let i = 1; i < writing.length; i++) assert.ok(writing[i]!.fraction! >= writing[i - 1]!.fraction!);
+  assert.ok(progress.every((e) => typeof e.elapsedSec === 'number' && e.elapsedSec >= 0));
+  // A FLAC is read back (decoded) to report it as written.
+  assert.equal(progress.filter((e) => e.stage === 'checking').at(-1)?.fraction, 1);
+
+  const cancelledDir = join(root, 'cancelled-out');
+  const going = engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav32f', rate: 'input', outDir: cancelledDir });
+  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav16', rate: 'input', outDir: cancelledDir }), /being exported already/);
+  assert.equal(engine.cancel(result.resultId), true);
+  await assert.rejects(going, (e: Error & { code?: string }) => e.code === 'cancelled' && /no file was written/.test(e.message));
+  assert.deepEqual(await readdir(cancelledDir), []);
+  assert.equal(engine.cancel(result.resultId), false, 'nothing left to cancel');
+});
+
+test('a compressed file reports its decoding, and every running stage the time since the job started', async () => {
+  await ensureTestAudio();
+  const flac = pkgFile('hydrogen-data', 'usr/share/hydrogen/data/drumkits/TR808EmulationKit/808_Cymbal.flac');
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: flac } });
+  assert.equal((await waitFor(jobId, ['separate-done', 'job-failed'])).type, 'separate-done');
+  const progress = events.filter((e): e is Extract<EngineEvent, { type: 'progress' }> => e.type === 'progress' && e.jobId === jobId);
+  assert.equal(progress.filter((e) => e.stage === 'decoding').at(-1)?.fraction, 1, JSON.stringify(progress));
+  const running = progress.filter((e) => e.stage !== 'queued' && e.stage !== 'done');
+  assert.ok(running.length > 0 && running.every((e) => typeof e.elapsedSec === 'number'), JSON.stringify(running));
+  for (let i = 1; i < running.length; i++) assert.ok(running[i]!.elapsedSec! >= running[i - 1]!.elapsedSec!);
+});
+
+test('a training run\'s last checkpoint separates when chosen; its exports carry its step, apart from the best\'s', async () => {
+  // A run folder whose best weights are from step 20 and last from step 40 (the test model's weights in both).
+  const run = join(root, 'models', 'run-x');
+  for (const [kind, step] of [['best', 20], ['last', 40]] as const) {
+    await cp(join(root, 'models', 'test-quarter'), join(run, kind), { recursive: true });
+    const json = JSON.parse(await readFile(join(run, kind, 'model.json'), 'utf8'));
+    json.metadata.training = { step, config: { epochs: 2, stepsPerEpoch: 20 } };
+    await writeFile(join(run, kind, 'model.json'), JSON.stringify(json));
+  }
+  const wav = realSpeechWav();
+  const separateWith = async (checkpoint: 'best' | 'last') => {
+    await engine.models.activate('run-x', checkpoint);
+    const { jobId } = await engine.separate({ input: { kind: 'path', path: wav } });
+    const done = await waitFor(jobId, ['separate-done', 'job-failed']);
+    assert.equal(done.type, 'separate-done', JSON.stringify(done));
+    return (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  };
+  try {
+    const last = await separateWith('last');
+    assert.deepEqual(last.model.checkpoint, { kind: 'last', step: 40 });
+    const best = await separateWith('best');
+    assert.deepEqual(best.model.checkpoint, { kind: 'best', step: 20 });
+    const outDir = join(root, 'run-out');
+    const names = async (r: SeparationResult) => (await engine.exportStems({ resultId: r.resultId, stems: ['speech'], format: 'wav16', rate: 'model', outDir })).files.map((f) => f.fileName);
+    assert.deepEqual(await names(last), ['privacy-prompt.speech.run-x.step-40.8k.16-bit.wav']);
+    assert.deepEqual(await names(best), ['privacy-prompt.speech.run-x.8k.16-bit.wav']);
+    for (const r of [last, best]) await engine.discard(r.resultId);
+  } finally {
+    await engine.models.activate('test-quarter');
+    await rm(run, { recursive: true, force: true });
+  }
 });
 
 test('a broken file fails its job with a message naming it', async () => {
@@ -167,13 +247,14 @@ test('models: rename keeps model.json intact, built-ins are read-only, import/ex
   assert.equal(await readFile(join(root, 'models', 'test-quarter', 'model.json'), 'utf8'), modelJson);
   await assert.rejects(engine.models.rename('shipped', 'x'), /ships with Tilt/);
   await assert.rejects(engine.models.delete('shipped'), /ships with Tilt/);
+  // An import keeps the model's own name (saved with it), and its folder is named after it.
   const imported = await engine.models.import(join(builtinDir, 'shipped'));
-  assert.equal(imported.id, 'shipped-2');
+  assert.deepEqual([imported.id, imported.name], ['test-0.25x-untrained', 'Test 0.25x (untrained)']);
   assert.equal(imported.builtin, false);
-  const exported = await engine.models.export('shipped-2', join(root, 'exported-models'));
+  const exported = await engine.models.export(imported.id, join(root, 'exported-models'));
   assert.ok((await stat(join(exported, 'model.json'))).isFile());
-  await assert.rejects(engine.models.export('shipped-2', join(root, 'exported-models')), /already exists/);
-  await engine.models.delete('shipped-2');
-  assert.ok(!(await engine.models.list()).some((m) => m.id === 'shipped-2'));
+  await assert.rejects(engine.models.export(imported.id, join(root, 'exported-models')), /already exists/);
+  await engine.models.delete(imported.id);
+  assert.ok(!(await engine.models.list()).some((m) => m.id === imported.id));
   await assert.rejects(engine.models.import(root), /not a Tilt model folder/);
 });

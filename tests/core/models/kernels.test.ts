@@ -10,7 +10,8 @@ import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D } from '../../../core/tf';
 import { KERNELS_WASM_BASE64 } from '../../../core/models/kernels-wasm';
 import { simdKernels, type SimdKernels } from '../../../core/models/simd';
-import { depthwise, withTfOps } from '../../../core/models/ops';
+import { depthwise } from '../../../core/models/ops';
+import { withTfOps } from '../../../core/models/kernels/registry';
 import { compileKernels, kernelsModuleSource, KERNELS_MODULE } from '../../../scripts/build-kernels';
 import { maxRelErr } from './compare';
 

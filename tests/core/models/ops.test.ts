@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor, Tensor2D, Tensor3D, Tensor4D } from '../../../core/tf';
-import { addUpsampled, applyMasks, bandMatrix, depthwise, globalLayerNorm, linear, prelu, withTfOps } from '../../../core/models/ops';
+import { addUpsampled, applyMasks, bandMatrix, depthwise, globalLayerNorm, linear, prelu } from '../../../core/models/ops';
+import { withTfOps } from '../../../core/models/kernels/registry';
 import { maxRelErr } from './compare';
 
 let backend = '';

@@ -72,7 +72,8 @@ test('a finished fine-tune scores base and tuned model on held-out mixtures of t
   assert.match(card, /^# my-voices\n/);
   assert.match(card, /- \*\*Base model\*\*: Tiny base \(`.*\/base`\)/);
   assert.match(card, /- \*\*Tilt \(reweighting\)\*\*: `\[\{"class":\{"speech":3,"env":0\}\}\]` \(weights per source\)/);
-  assert.match(card, /- \*\*Steps\*\*: 2 of 2: batches of 2 × 0\.5 s mixtures/);
+  assert.match(card, /- \*\*Weights\*\*: step \d of 2, the run's best checkpoint/);
+  assert.match(card, /- \*\*Run\*\*: 2 of 2 steps: batches of 2 × 0\.5 s mixtures/);
   assert.match(card, /- \*\*Wall time\*\*: \d+ s/);
   assert.match(card, /speech: `.*\/voices`/);
   assert.match(card, new RegExp(`\\| all mixtures +\\| +4 \\| +${ba.rows[0]!.before.toFixed(2)} \\| +${ba.rows[0]!.after.toFixed(2)} \\|`));

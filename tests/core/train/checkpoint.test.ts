@@ -22,9 +22,9 @@ after(() => rm(root, { recursive: true, force: true }));
 const config = parseTrainConfig({ name: 'kill', model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } }, data: { corpus: 'ci' } });
 const noData: MixtureSource = { trainBatch: () => { throw new Error('not trained here'); }, validation: () => [] };
 
-/** Runs killDuringSave.ts on `runDir/last`: it dies between the two renames of its second save. */
-function killBetweenRenames(runDir: string): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'killDuringSave.ts'), join(runDir, 'last')], { encoding: 'utf8' });
+/** Runs killDuringSave.ts on `runDir/<kind>`: it dies between the two renames of its second save. */
+function killBetweenRenames(runDir: string, kind: 'last' | 'best' = 'last'): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'killDuringSave.ts'), join(runDir, kind)], { encoding: 'utf8' });
   assert.equal(r.signal, 'SIGKILL', `the child should have died between the renames: ${r.stderr}`);
 }
 
@@ -64,6 +64,17 @@ test('stale temporary folders of interrupted saves are removed; an incomplete on
   await recoverCheckpoints(runDir);
   assert.deepEqual(readdirSync(runDir), ['last']);
   const { model, state } = await loadCheckpoint(join(runDir, 'last'));
+  model.dispose();
+  assert.equal(state.step, 2);
+});
+
+test('a best checkpoint (no optimizer state) killed mid-swap is recovered at its newer step', async () => {
+  const runDir = join(root, 'best');
+  await mkdir(runDir);
+  killBetweenRenames(runDir, 'best');
+  await recoverCheckpoints(runDir);
+  assert.deepEqual(readdirSync(runDir), ['best']);
+  const { model, state } = await loadCheckpoint(join(runDir, 'best'));
   model.dispose();
   assert.equal(state.step, 2);
 });

@@ -132,6 +132,9 @@ test('sizes that cannot train are rejected before any work, each naming its fiel
   assert.match(message({ model: { overrides: { nBlocks: 1e5 } } }), /^model\.overrides\.nBlocks must be <= 64/);
   assert.match(message({ model: { overrides: { nSources: 1 } } }), /^model\.overrides\.nSources must be >= 2 \(got 1\)$/);
   assert.match(message({ epochs: 1e9 }), /^epochs must be <= 100000/);
+  // The same limits as the app's requests and the Train view (TRAIN_LIMITS).
+  assert.match(message({ data: { segmentSeconds: 0.1 } }), /^data\.segmentSeconds must be >= 0\.25 \(got 0\.1\)$/);
+  assert.match(message({ data: { segmentSeconds: 61 } }), /^data\.segmentSeconds must be <= 60 \(got 61\)$/);
   assert.match(message({ validation: { mixtures: 1e7 } }), /^validation\.mixtures must be <= 100000/);
   // Each field within its bounds, but together past the wasm heap: named with the estimate.
   assert.match(message({ batchSize: 200, data: { segmentSeconds: 30 } }), /^batchSize 200 x 30 s with this model needs about [\d.]+ GiB of activations per step, over the 3 GiB that fit/);

@@ -3,6 +3,7 @@
 // step-1 checkpoint aside and before it renames the new one into place.
 import { syncBuiltinESMExports } from 'node:module';
 import { createRequire } from 'node:module';
+import { basename } from 'node:path';
 import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import { createSudoRmRf, PRESETS } from '../../../core/models/sudormrf';
@@ -14,7 +15,8 @@ if (!dir) throw new Error('usage: killDuringSave.ts <checkpoint dir>');
 await initBackend('cpu');
 const config = parseTrainConfig({ name: 'kill', model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } }, data: { corpus: 'ci' } });
 const model = createSudoRmRf({ ...PRESETS['0.25x'], nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 }, 1);
-const optimizer = tf.train.adam(1e-3);
+// `best` checkpoints carry no optimizer state.
+const optimizer = basename(dir) === 'best' ? null : tf.train.adam(1e-3);
 const state = (step: number): TrainerState => ({
   config, step, lr: 1e-3, history: [], best: null, sinceImprovement: 0, rollbacks: 0, stems: null, wallSeconds: 0,
 });

@@ -1,8 +1,10 @@
+import { MEDIA_SCHEME } from './contract';
+
 /**
  * The renderer's Content-Security-Policy, the same for the desktop window and serve mode: our bundle
  * only, no inline scripts. Each host adds where audio and engine messages come from.
  */
-export function rendererCsp(extra: { media?: string[]; connect?: string[] } = {}): string {
+function rendererCsp(extra: { media?: string[]; connect?: string[] } = {}): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
@@ -17,4 +19,14 @@ export function rendererCsp(extra: { media?: string[]; connect?: string[] } = {}
     "form-action 'none'",
     "frame-ancestors 'none'",
   ].join('; ');
+}
+
+/** The desktop renderer's policy: audio and stem data also come from the media scheme. */
+export function desktopCsp(): string {
+  return rendererCsp({ media: [`${MEDIA_SCHEME}:`], connect: [`${MEDIA_SCHEME}:`] });
+}
+
+/** The renderer's policy in serve mode: engine messages over this server's WebSocket. */
+export function webCsp(wsOrigin: string): string {
+  return rendererCsp({ connect: [wsOrigin] });
 }

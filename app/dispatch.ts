@@ -3,8 +3,10 @@
 import type { Engine } from '../core/engine/host';
 import { EngineError, toErrorInfo } from '../core/engine/errors';
 import type { ArgsOf, Channel, InputRef, RecentFile, Reply, ResultOf, WireError } from './contract';
-import type { Access } from './grants';
 import { BadRequest, validateArgs } from './validate';
+
+/** What a path is picked for: reading, or writing into. */
+export type Access = 'read' | 'write';
 
 /** What differs between the desktop shell and the server. */
 export interface Shell {
@@ -17,7 +19,7 @@ export interface Shell {
   /** Called with each local file the user separated, for the recent-files list. */
   noteOpened?(path: string): void;
   /**
-   * Whether the renderer may use `path` (Electron: only what the user picked; see grants.ts). Absent
+   * Whether the renderer may use `path` (Electron: only what the user picked; see electron/grants.ts). Absent
    * in serve mode, where the token grants the engine's access to the machine.
    */
   allowsPath?(path: string, access: Access): boolean;
@@ -75,18 +77,21 @@ export function createDispatcher(engine: Engine, shell: Shell) {
       await engine.deleteModel(a.id);
       return { deleted: true };
     },
-    'models:activate': (a) => engine.models.activate(a.id),
+    'models:activate': (a) => engine.models.activate(a.id, a.checkpoint),
     'models:import': async (a) => {
       const path = a.path ?? (shell.chooseFolder ? await shell.chooseFolder('import-model') : desktopOnly());
       checkPath(path ?? undefined, 'read');
       return path ? engine.models.import(path) : null;
     },
     'models:export': async (a) => {
+      // Serve mode writes into the engine's export folder, a new folder each time: its download is what the user gets.
+      const byServer = !a.destDir && !shell.chooseFolder;
       const dest = a.destDir ?? (shell.chooseFolder ? await shell.chooseFolder('export-model') : engine.exportDir);
       checkPath(dest ?? undefined, 'write');
-      return dest ? { dir: await engine.models.export(a.id, dest) } : null;
+      return dest ? { dir: await engine.models.export(a.id, dest, byServer) } : null;
     },
     'files:recent': async () => shell.recentFiles(),
+    'jobs:list': async () => engine.jobs(),
     'dialog:open-audio': async () => (shell.openAudio ? shell.openAudio() : desktopOnly()),
     'dialog:open-folder': async () => (shell.chooseFolder ? shell.chooseFolder('training-data') : desktopOnly()),
   };

@@ -1,8 +1,8 @@
 // Input validation for every channel of the contract. Main and the server both run it on what
 // arrives from the renderer before anything reaches the engine: the renderer is not trusted.
 import type { ArgsOf, Channel, ReweightTerm, SoundClass, TrainData } from './contract';
-import { CHANNELS } from './contract';
 import { parseReweightConfig, ReweightConfigError } from '../core/reweighting';
+import { AUDIO_FORMATS, TRAIN_LIMITS } from '../core/types';
 
 export class BadRequest extends Error {
   readonly code = 'bad-request';
@@ -111,15 +111,22 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
   },
   'separate:export': (v) => {
     const o = obj(v, 'export');
-    noExtra(o, ['resultId', 'stems', 'format', 'rate', 'outDir', 'overwrite'], 'export');
+    noExtra(o, ['resultId', 'stems', 'format', 'rate', 'outDir', 'overwrite', 'keepBoth', 'mix'], 'export');
     id(o, 'resultId', UUID);
     if (!Array.isArray(o.stems) || o.stems.length > 16 || !o.stems.every((s) => typeof s === 'string' && ID.test(s))) {
       throw new BadRequest('stems must be a list of stem names');
     }
-    oneOf(o, 'format', ['wav16', 'wav24', 'wav32f', 'flac'] as const);
+    oneOf(o, 'format', AUDIO_FORMATS);
     oneOf(o, 'rate', ['model', 'input'] as const);
     str(o, 'outDir', { optional: true });
     if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw new BadRequest('overwrite must be true or false');
+    if (o.keepBoth !== undefined && typeof o.keepBoth !== 'boolean') throw new BadRequest('keepBoth must be true or false');
+    if (o.mix !== undefined) {
+      const mix = obj(o.mix, 'mix');
+      const stems = Object.keys(mix);
+      if (!stems.length || stems.length > 16 || !stems.every((s) => ID.test(s))) throw new BadRequest('mix must map stem names to gains');
+      for (const s of stems) num(mix, s, 0, 4);
+    }
   },
   'separate:discard': (v) => {
     const o = obj(v, 'discard');
@@ -141,8 +148,8 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
     trainData(o.data);
     reweighting(o.reweighting);
     num(o, 'steps', 1, 1e7, { int: true });
-    num(o, 'batchSize', 1, 256, { int: true });
-    num(o, 'segmentSec', 0.25, 30);
+    num(o, 'batchSize', TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max, { int: true });
+    num(o, 'segmentSec', TRAIN_LIMITS.segmentSeconds.min, TRAIN_LIMITS.segmentSeconds.max);
     num(o, 'lr', 1e-7, 1);
     num(o, 'seed', 0, 2 ** 31, { int: true });
     num(o, 'validateEvery', 1, 1e7, { int: true });
@@ -170,7 +177,12 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
     str(o, 'name', { max: 80 });
   },
   'models:delete': (v) => modelOnly(v),
-  'models:activate': (v) => modelOnly(v),
+  'models:activate': (v) => {
+    const o = obj(v, 'activate');
+    noExtra(o, ['id', 'checkpoint'], 'activate');
+    id(o, 'id');
+    oneOf(o, 'checkpoint', ['best', 'last'] as const, true);
+  },
   'models:import': (v) => {
     const o = obj(v, 'import');
     noExtra(o, ['path'], 'import');
@@ -183,6 +195,7 @@ const validators: { [C in Channel]: (v: unknown) => void } = {
     str(o, 'destDir', { optional: true });
   },
   'files:recent': (v) => EMPTY(v, 'files:recent'),
+  'jobs:list': (v) => EMPTY(v, 'jobs:list'),
   'dialog:open-audio': (v) => EMPTY(v, 'dialog:open-audio'),
   'dialog:open-folder': (v) => EMPTY(v, 'dialog:open-folder'),
 };
@@ -197,10 +210,6 @@ function modelOnly(v: unknown): void {
   const o = obj(v, 'model');
   noExtra(o, ['id'], 'model');
   id(o, 'id');
-}
-
-export function isChannel(c: unknown): c is Channel {
-  return typeof c === 'string' && (CHANNELS as readonly string[]).includes(c);
 }
 
 /** Throws BadRequest with a readable reason unless `args` is valid for `channel`. */

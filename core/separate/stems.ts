@@ -1,0 +1,42 @@
+// Stem names: they become parts of file names, so every name a model or a caller gives is checked
+// here. Kept free of tensors and audio I/O so that the models list can use it too.
+
+/** Bad mixture or options; `code` matches the engine's error codes. */
+export class SeparationInputError extends Error {
+  readonly code = 'bad-input';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SeparationInputError';
+  }
+}
+
+/** Names used when the model's metadata gives none: source1, source2, ... */
+export function defaultStemNames(nSources: number): string[] {
+  return Array.from({ length: nSources }, (_, i) => `source${i + 1}`);
+}
+
+// Stem names become part of file names: keep them to one safe path component.
+const STEM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export function validateStemNames(names: readonly string[], nSources: number): void {
+  if (names.length !== nSources) throw new SeparationInputError(`${names.length} stem names given for ${nSources} stems`);
+  for (const n of names) {
+    if (!STEM_NAME.test(n)) throw new SeparationInputError(`stem name "${n}" must be letters, digits, '-' or '_' (it becomes part of a file name)`);
+  }
+  if (new Set(names).size !== names.length) throw new SeparationInputError(`stem names must be distinct, got ${names.join(', ')}`);
+}
+
+/**
+ * The stem names a model's metadata gives (models trained with class-ordered outputs name them, e.g.
+ * ["speech", "env"]), checked as above; source1, source2, ... when it gives none. The app, the CLI and
+ * the models list all read them here.
+ */
+export function stemNamesOf(metadata: Record<string, unknown> | undefined, nSources: number): string[] {
+  const named = metadata?.stems;
+  if (named === undefined) return defaultStemNames(nSources);
+  if (!Array.isArray(named) || !named.every((n): n is string => typeof n === 'string')) {
+    throw new SeparationInputError(`the model's metadata.stems must be a list of names (got ${JSON.stringify(named)})`);
+  }
+  validateStemNames(named, nSources);
+  return [...named];
+}

@@ -1,0 +1,31 @@
+// Stem names come from a model's metadata once, checked the same way for the app, the CLI and the models list.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { defaultStemNames, SeparationInputError, stemNamesOf } from '../../../core/separate/stems';
+
+test('a model without names gets source1, source2, ...', () => {
+  assert.deepEqual(defaultStemNames(3), ['source1', 'source2', 'source3']);
+  assert.deepEqual(stemNamesOf(undefined, 2), ['source1', 'source2']);
+  assert.deepEqual(stemNamesOf({ name: 'm' }, 2), ['source1', 'source2']);
+});
+
+test('names from metadata are returned as a copy when they fit the model and make safe file names', () => {
+  const metadata = { stems: ['speech', 'env'] };
+  const names = stemNamesOf(metadata, 2);
+  assert.deepEqual(names, ['speech', 'env']);
+  names.push('x');
+  assert.deepEqual(metadata.stems, ['speech', 'env']);
+});
+
+test('bad names in metadata are refused, saying why', () => {
+  const bad: [unknown, RegExp][] = [
+    ['speech', /metadata\.stems must be a list of names \(got "speech"\)/],
+    [['speech', 3], /must be a list of names/],
+    [['speech'], /1 stem names given for 2 stems/],
+    [['../x', 'env'], /stem name "\.\.\/x" must be letters, digits/],
+    [['env', 'env'], /must be distinct/],
+  ];
+  for (const [stems, why] of bad) {
+    assert.throws(() => stemNamesOf({ stems }, 2), (e: unknown) => e instanceof SeparationInputError && e.code === 'bad-input' && why.test(e.message), JSON.stringify(stems));
+  }
+});
