@@ -8,7 +8,7 @@ import { chromium } from 'playwright-core';
 import { startServer } from '../server/server';
 import { BUILTIN_MODELS_DIR } from '../core/engine/paths';
 import { readAudioFile, resample, writeAudioFile } from '../core/io/audio';
-import { CHROMIUM, CHROMIUM_ARGS, realSpeechWav, ROOT, saveTinyModel } from '../tests/e2e/fixtures';
+import { CHROMIUM, CHROMIUM_ARGS, realSpeechWav, ROOT, saveTinyModel, startTinyRun } from '../tests/e2e/fixtures';
 import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../tests/fixtures/test-audio';
 
 const OUT = join(ROOT, 'docs', 'screenshots');
@@ -47,15 +47,7 @@ try {
     await page.screenshot({ path: join(OUT, `separate-${size.width}x${size.height}.png`) });
   }
 
-  await page.getByRole('tab', { name: 'Train' }).click();
-  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
-  await page.getByLabel('New model name').fill('Speech tilt');
-  await page.getByRole('button', { name: 'Toward speech' }).click();
-  await page.getByLabel('Steps', { exact: true }).fill('400');
-  await page.getByLabel('Batch size', { exact: true }).fill('2');
-  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
-  await page.getByLabel('Validate every', { exact: true }).fill('10');
-  await page.getByRole('button', { name: 'Start training' }).click();
+  await startTinyRun(page, { name: 'Speech tilt', tilt: 'Toward speech', steps: 400, validateEvery: 10 });
   await page.waitForFunction(() => Number(document.querySelector('figure[data-title="Validation SI-SDRi"]')?.getAttribute('data-points')) >= 6, null, { timeout: 300_000 });
   for (const size of SIZES) {
     await page.setViewportSize(size);

@@ -2,10 +2,13 @@
 // 0.25x Sudo rm -rf model folder, and the built renderer.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { startServer, type RunningServer } from '../../server/server';
+import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const AUDIO_DIR = join(ROOT, '.cache', 'test-audio');
@@ -81,4 +84,56 @@ export async function saveTinyModel(dir: string, name = 'Tiny base'): Promise<vo
   } finally {
     model.dispose();
   }
+}
+
+export interface AppUnderTest {
+  server: RunningServer;
+  browser: Browser;
+  page: Page;
+  /** Temporary folder of the server's models, settings, work and exports. */
+  root: string;
+  rendererDir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `tilt serve` on a free port with the test model and a tiny base model, training on the CI corpus
+ * with two validation mixtures, and Chromium with one page open on it.
+ */
+export async function startAppUnderTest(): Promise<AppUnderTest> {
+  const rendererDir = await buildRenderer();
+  const m = await modelsDirWithTestModel();
+  await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
+  await ensureTestAudio();
+  const server = await startServer({
+    port: 0,
+    rendererDir,
+    engine: {
+      modelsDir: m.modelsDir, settingsFile: join(m.root, 'settings.json'), workDir: join(m.root, 'work'), exportDir: join(m.root, 'exports'), builtinModelsDirs: [],
+      training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
+    },
+  });
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  const page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 860 } })).newPage();
+  return {
+    server, browser, page, root: m.root, rendererDir,
+    async close() {
+      await browser.close();
+      await server.close();
+      await rm(m.root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts a fine-tune of the tiny base model from the Train view: batch 2, half-second segments. */
+export async function startTinyRun(page: Page, o: { name: string; tilt: string; steps: number; validateEvery?: number }): Promise<void> {
+  await page.getByRole('tab', { name: 'Train' }).click();
+  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
+  await page.getByLabel('New model name').fill(o.name);
+  await page.getByRole('button', { name: o.tilt }).click();
+  await page.getByLabel('Steps', { exact: true }).fill(String(o.steps));
+  await page.getByLabel('Batch size', { exact: true }).fill('2');
+  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
+  await page.getByLabel('Validate every', { exact: true }).fill(String(o.validateEvery ?? 2));
+  await page.getByRole('button', { name: 'Start training' }).click();
 }

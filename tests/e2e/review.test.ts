@@ -9,16 +9,17 @@
 // connection test, which needs a server of its own to stop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, modelsDirWithTestModel, realSpeechWav, ROOT, saveTinyModel } from './fixtures';
-import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { realSpeechWav, ROOT, startAppUnderTest, startTinyRun, type AppUnderTest } from './fixtures';
+import { pkgFile } from '../fixtures/test-audio';
 import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 import { ZipReader } from '../../core/data/containers/zip';
 
 const SHOTS = join(ROOT, 'test-results', 'e2e');
+let app: AppUnderTest;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
@@ -41,19 +42,8 @@ async function gainsBecome(want: Record<string, number>): Promise<void> {
 }
 
 before(async () => {
-  rendererDir = await buildRenderer();
-  const m = await modelsDirWithTestModel();
-  root = m.root;
-  await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
-  await ensureTestAudio();
-  server = await startServer({
-    port: 0,
-    rendererDir,
-    engine: {
-      modelsDir: m.modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'), builtinModelsDirs: [],
-      training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
-    },
-  });
+  app = await startAppUnderTest();
+  ({ server, browser, page, root, rendererDir } = app);
   // 10 s of real speech (right) over a real fire recording (left), each looped, 44.1 kHz stereo:
   // long enough to go on playing through the zoom clicks on a slow machine.
   const speech = await resample((await readAudioFile(realSpeechWav())).channels[0]!, 8000, 44100, 'fast');
@@ -62,16 +52,12 @@ before(async () => {
   frames = n;
   stereo = join(root, 'street.wav');
   await writeAudioFile(stereo, [0.3, 0.8].map((g) => Float32Array.from({ length: n }, (_, t) => g * speech[t % speech.length]! + (1.1 - g) * 0.5 * fire[t % fire.length]!)), 44100, 'wav16');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 860 } })).newPage();
   await page.goto(server.openUrl);
   await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor({ timeout: 30_000 });
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (root) await rm(root, { recursive: true, force: true });
+  await app?.close();
 });
 
 test('listening: one Web Audio graph at the file\'s rate; A/B and the balance set its gains; zoom keeps position, solo/mute and playback; Space plays', async () => {
@@ -303,15 +289,7 @@ test('settings and results survive a reload', async () => {
 });
 
 test('reloading during training reattaches: curves, Pause, Resume and Cancel work', async () => {
-  await page.getByRole('tab', { name: 'Train' }).click();
-  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
-  await page.getByLabel('New model name').fill('Reattach run');
-  await page.getByRole('button', { name: 'Uniform' }).click();
-  await page.getByLabel('Steps', { exact: true }).fill('100000');
-  await page.getByLabel('Batch size', { exact: true }).fill('2');
-  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
-  await page.getByLabel('Validate every', { exact: true }).fill('2');
-  await page.getByRole('button', { name: 'Start training' }).click();
+  await startTinyRun(page, { name: 'Reattach run', tilt: 'Uniform', steps: 100000 });
   const points = (title: string, n: number) => page.waitForFunction(
     ([t, k]) => Number(document.querySelector(`figure[data-title="${t}"]`)?.getAttribute('data-points')) >= Number(k), [title, n] as const, { timeout: 90_000 },
   );

@@ -4,16 +4,17 @@
 // recording with the real engine.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmod, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { buildRenderer, CHROMIUM, CHROMIUM_ARGS, modelsDirWithTestModel, realSpeechWav, ROOT, saveTinyModel, wavInfo } from './fixtures';
-import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { realSpeechWav, ROOT, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
+import { pkgFile } from '../fixtures/test-audio';
 import { makeUserFolders } from '../fixtures/user-folders';
 import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 
 const SHOTS = join(ROOT, 'test-results', 'e2e');
+let app: AppUnderTest;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
@@ -21,29 +22,14 @@ let root: string;
 let rendererDir: string;
 
 before(async () => {
-  rendererDir = await buildRenderer();
-  const m = await modelsDirWithTestModel();
-  root = m.root;
-  await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
-  await ensureTestAudio();
-  server = await startServer({
-    port: 0,
-    rendererDir,
-    engine: {
-      modelsDir: m.modelsDir, settingsFile: join(root, 'settings.json'), workDir: join(root, 'work'), exportDir: join(root, 'exports'), builtinModelsDirs: [],
-      training: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, validation: { mixtures: 2, batchSize: 2 } },
-    },
-  });
+  app = await startAppUnderTest();
+  ({ server, browser, page, root, rendererDir } = app);
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
-  page = await (await browser.newContext({ acceptDownloads: true, viewport: { width: 1360, height: 860 } })).newPage();
   await page.goto(server.openUrl);
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.close();
-  if (root) await rm(root, { recursive: true, force: true });
+  await app?.close();
 });
 
 test('the app loads with the token, drops it from the address bar, and shows model and backend', async () => {
@@ -180,15 +166,7 @@ test('Models view: the model card shows and a rename sticks', async () => {
 });
 
 test('Train view: a real run toward speech streams charts and weights, cancels, and its checkpoint separates', async () => {
-  await page.getByRole('tab', { name: 'Train' }).click();
-  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
-  await page.getByLabel('New model name').fill('E2E tilt');
-  await page.getByRole('button', { name: 'Toward speech' }).click();
-  await page.getByLabel('Steps', { exact: true }).fill('100000');
-  await page.getByLabel('Batch size', { exact: true }).fill('2');
-  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
-  await page.getByLabel('Validate every', { exact: true }).fill('2');
-  await page.getByRole('button', { name: 'Start training' }).click();
+  await startTinyRun(page, { name: 'E2E tilt', tilt: 'Toward speech', steps: 100000 });
 
   const points = (title: string) => page.waitForFunction(
     (t) => Number(document.querySelector(`figure[aria-label="${t}"]`)?.getAttribute('data-points')) >= 2, title, { timeout: 60_000 },
@@ -258,14 +236,7 @@ test('Train view: flat folders are checked before a fine-tune, which shows its p
   await page.locator('p.note', { hasText: 'speakers of the files directly in it are unknown' }).waitFor();
   await page.screenshot({ path: join(SHOTS, 'train-check.png') });
 
-  await page.getByLabel('Model to fine-tune').selectOption('tiny-base');
-  await page.getByLabel('New model name').fill('Folder tune');
-  await page.getByRole('button', { name: 'Uniform' }).click();
-  await page.getByLabel('Steps', { exact: true }).fill('4');
-  await page.getByLabel('Batch size', { exact: true }).fill('2');
-  await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
-  await page.getByLabel('Validate every', { exact: true }).fill('2');
-  await page.getByRole('button', { name: 'Start training' }).click();
+  await startTinyRun(page, { name: 'Folder tune', tilt: 'Uniform', steps: 4 });
   await page.getByTestId('run-phase').waitFor({ timeout: 60_000 });
   const table = page.getByTestId('before-after');
   await table.waitFor({ timeout: 120_000 });

@@ -11,15 +11,21 @@ class ModelsState {
   active = $derived(this.list.find((m) => m.active) ?? null);
   selected = $derived(this.list.find((m) => m.id === this.selectedId) ?? this.list[0] ?? null);
 
+  /** Refreshes issued so far: a slow, older answer (say, from a checkpoint event) must not undo a newer one. */
+  private refreshes = 0;
+
   async refresh(): Promise<void> {
+    const ticket = ++this.refreshes;
     this.loading = true;
     try {
-      this.list = await api().call('models:list', {});
+      const list = await api().call('models:list', {});
+      if (ticket !== this.refreshes) return;
+      this.list = list;
       this.error = null;
     } catch (e) {
-      this.error = messageOf(e);
+      if (ticket === this.refreshes) this.error = messageOf(e);
     } finally {
-      this.loading = false;
+      if (ticket === this.refreshes) this.loading = false;
     }
   }
 
