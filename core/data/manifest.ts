@@ -3,7 +3,7 @@
 // it in one read instead of decoding and resampling again.
 import { writeFileAtomic } from '../io/atomic';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { loadMono, AudioFileError } from '../io/audio';
 import { MODEL_RATE, type SoundClass } from '../types';
@@ -11,7 +11,7 @@ import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
 import { fetchPackages, defaultCacheDir, missingPackages, type FetchProgress } from './fetch';
 import { parseDep5, licenceForPath } from './licence';
 import { assignSplits, type Split, type SplitOptions } from './split';
-import { exists } from '../io/fs';
+import { exists, filesUnder } from '../io/fs';
 
 export interface CorpusEntry {
   /** Absolute path of the original file (stored relative to the cache folder in manifest.json). */
@@ -45,16 +45,6 @@ export type PrepareProgress =
   /** `fraction`: of the megabytes the fetch downloads, by the packages' listed sizes. */
   | ({ phase: 'fetch'; fraction: number } & FetchProgress)
   | { phase: 'decode'; done: number; total: number; file: string };
-
-async function walk(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const d of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, d.name);
-    if (d.isDirectory()) out.push(...await walk(p));
-    else if (d.isFile()) out.push(p);
-  }
-  return out.sort();
-}
 
 export async function writePcm(path: string, x: Float32Array): Promise<void> {
   await writeFileAtomic(path, new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
@@ -161,7 +151,7 @@ export async function prepareCorpus(set: PackageSet | string[], opts: PrepareOpt
     await unpack?.(pkg.root);
     const copyright = await readFile(join(pkg.root, 'usr/share/doc', pkg.name, 'copyright'), 'utf8').catch(() => '');
     const stanzas = parseDep5(copyright);
-    for (const file of await walk(pkg.root)) {
+    for (const file of await filesUnder(pkg.root)) {
       const rel = relative(pkg.root, file);
       const l = PACKAGES[pkg.name]!.label(rel);
       if (!l) continue;

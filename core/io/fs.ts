@@ -1,5 +1,6 @@
 // File-system helpers shared across core (and by the apps through it).
-import { access, readFile } from 'node:fs/promises';
+import { access, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 
 /** Whether something exists at `path` (any kind; false also when it cannot be reached). */
 export async function exists(path: string): Promise<boolean> {
@@ -14,4 +15,15 @@ export async function readJsonObject(path: string): Promise<Record<string, unkno
   } catch {
     return undefined;
   }
+}
+
+/** Every file under `dir`, sub-folders too, as sorted paths starting with `dir`. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const d of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) out.push(...await filesUnder(p));
+    else if (d.isFile()) out.push(p);
+  }
+  return out.sort();
 }

@@ -1,9 +1,10 @@
 // Zip archives made whole in memory, for folders of a few MB (a model folder, downloaded from serve
 // mode). Each file is deflated when that makes it smaller (model.json, the card), else stored (the
 // weights hardly compress). No zip64: more than 65,535 files or 4 GB is refused.
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { filesUnder } from './fs';
 
 export interface ZipInput {
   /** Path inside the archive, with forward slashes. */
@@ -38,29 +39,24 @@ export function zip(files: readonly ZipInput[]): Buffer {
     if (f.data.length > LIMIT || offset + body.length > LIMIT) throw new RangeError('zip: more than 4 GB');
     const { time, date } = dosTime(f.modified);
     const crc = crc32(f.data);
-    const local = Buffer.alloc(30);
+    // The fields from "version needed" to the name's length, which both headers hold, at `at`.
+    const describe = (header: Buffer, at: number) => {
+      header.writeUInt16LE(20, at);
+      header.writeUInt16LE(UTF8, at + 2);
+      header.writeUInt16LE(method, at + 4);
+      header.writeUInt16LE(time, at + 6);
+      header.writeUInt16LE(date, at + 8);
+      header.writeUInt32LE(crc, at + 10);
+      header.writeUInt32LE(body.length, at + 14);
+      header.writeUInt32LE(f.data.length, at + 18);
+      header.writeUInt16LE(name.length, at + 22);
+      return header;
+    };
+    const local = describe(Buffer.alloc(30), 4);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(UTF8, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const entry = Buffer.alloc(46);
+    const entry = describe(Buffer.alloc(46), 6);
     entry.writeUInt32LE(0x02014b50, 0);
     entry.writeUInt16LE(0x0314, 4); // made by: Unix, zip 2.0 (so the mode below counts)
-    entry.writeUInt16LE(20, 6);
-    entry.writeUInt16LE(UTF8, 8);
-    entry.writeUInt16LE(method, 10);
-    entry.writeUInt16LE(time, 12);
-    entry.writeUInt16LE(date, 14);
-    entry.writeUInt32LE(crc, 16);
-    entry.writeUInt32LE(body.length, 20);
-    entry.writeUInt32LE(f.data.length, 24);
-    entry.writeUInt16LE(name.length, 28);
     entry.writeUInt32LE((0o100644 << 16) >>> 0, 38);
     entry.writeUInt32LE(offset, 42);
     parts.push(local, name, Buffer.from(body.buffer, body.byteOffset, body.length));
@@ -80,14 +76,9 @@ export function zip(files: readonly ZipInput[]): Buffer {
 /** Every file under `dir` (sorted, sub-folders too), named `<top>/<path>` in the archive. */
 export async function zipFolder(dir: string, top: string): Promise<Buffer> {
   const files: ZipInput[] = [];
-  async function walk(rel: string): Promise<void> {
-    const entries = await readdir(join(dir, rel), { withFileTypes: true });
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) await walk(path);
-      else if (e.isFile()) files.push({ name: `${top}/${path}`, data: await readFile(join(dir, path)), modified: (await stat(join(dir, path))).mtime });
-    }
+  for (const path of await filesUnder(dir)) {
+    const name = `${top}/${relative(dir, path).split(sep).join('/')}`;
+    files.push({ name, data: await readFile(path), modified: (await stat(path)).mtime });
   }
-  await walk('');
   return zip(files);
 }
