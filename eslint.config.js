@@ -5,6 +5,7 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
+import svelte from 'eslint-plugin-svelte';
 
 /** Relative import patterns reaching the top-level folders `dirs` from any depth of the tree. */
 const reach = (dirs) => dirs.flatMap((d) => ['../', '../../', '../../../', '../../../../'].map((up) => `${up}${d}/*`));
@@ -12,9 +13,10 @@ const shells = ['electron', 'server', 'renderer'];
 const notIn = (dir) => shells.filter((d) => d !== dir);
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'test-results/**', '.cache/**', 'runs/**', '**/*.svelte'] },
+  { ignores: ['node_modules/**', 'dist/**', 'out/**', 'release/**', 'test-results/**', '.cache/**', 'runs/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  ...svelte.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
     rules: {
@@ -24,9 +26,14 @@ export default tseslint.config(
   },
   {
     // Type-aware: a promise nobody awaits or handles loses its errors (an unhandled rejection).
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.svelte'],
     // The renderer's Vite config belongs to renderer/tsconfig.json, which the project service does not look in.
-    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['vite.renderer.config.ts'] }, tsconfigRootDir: import.meta.dirname } },
+    // Svelte's parser reads the markup and hands the scripts (and `*.svelte.ts` rune modules) to TypeScript's.
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['vite.renderer.config.ts'] }, tsconfigRootDir: import.meta.dirname, parser: tseslint.parser, extraFileExtensions: ['.svelte'],
+      },
+    },
     rules: {
       // node:test's test() returns a promise the runner itself awaits.
       '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] }],
@@ -83,7 +90,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['renderer/**/*.ts'],
+    files: ['renderer/**/*.ts', 'renderer/**/*.svelte'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', {

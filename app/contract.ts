@@ -3,14 +3,16 @@
 // the sandboxed preload can bundle it. Everything here is plain structured-cloneable data.
 // The data shapes are the engine's (type-only import: no engine code reaches the UI).
 import type {
-  BackendDescription, CheckpointKind, EngineEvent, ExportParams, ExportResult, InputRef, JobsSnapshot, ModelInfo, ReweightTerm,
-  SeparateParams, TrainData, TrainParams, WeightsPreview,
+  BackendDescription, CheckpointKind, EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, ModelInfo, RecentResult,
+  ReweightTerm, SeparateParams, StemFormat, TrainData, TrainParams, WeightsPreview,
 } from '../core/engine/types';
 
 export type * from '../core/engine/types';
 /** The formats and training limits the UI offers are the ones the engine checks. */
 export { AUDIO_FORMATS, TRAIN_LIMITS } from '../core/types';
+export { TILT_PRESETS } from '../core/reweighting/presets';
 
+/** A file in the desktop app's File > Open Recent menu. */
 export interface RecentFile {
   path: string;
   name: string;
@@ -62,7 +64,11 @@ const CONTRACT = {
   'models:import': spec<{ path?: string }, ModelInfo | null>(),
   /** `url`: serve mode's download of the exported folder as a zip. */
   'models:export': spec<{ id: string; destDir?: string }, { dir: string; url?: string } | null>(),
-  'files:recent': spec<Empty, RecentFile[]>(),
+  /**
+   * The recent results, newest first: kept by the engine in its data folder, so the list outlives it.
+   * In serve mode each exported file that is still there has a download `url`.
+   */
+  'files:recent': spec<Empty, RecentResult[]>(),
   /** Reattaching (issue 16): the jobs going and the results held, for a window that reloads or reconnects. */
   'jobs:list': spec<Empty, JobsSnapshot>(),
   /** Native open dialog for audio files. */
@@ -123,6 +129,14 @@ export interface PreloadApi {
   pathForFile(file: File): string;
   /** URL the renderer's media elements load a result track from. */
   mediaUrl(resultId: string, trackId: string): string;
+  /**
+   * The stem's file, exported first when this session has not exported it in this format and rate
+   * (into a scratch folder): `start: false` readies it (on pointer down), `start: true` also begins the
+   * system's drag of it (from dragstart).
+   */
+  stemDrag(drag: StemDrag, start: boolean): Promise<Reply<{ fileName: string }>>;
+  /** Shows a file the engine wrote (an exported stem) in the system's file manager. */
+  reveal(path: string): Promise<Reply<{ shown: boolean }>>;
 }
 
 /**
@@ -130,6 +144,28 @@ export interface PreloadApi {
  * preload read with webUtils.getPathForFile (a page script cannot make up such a File).
  */
 export const GRANT_DROPPED = 'files:grant-dropped';
+
+/** A stem of a result in an export format and rate: what a stem row's drag handle hands out. */
+export interface StemDrag {
+  resultId: string;
+  stem: string;
+  format: StemFormat;
+  rate: ExportRate;
+}
+
+/**
+ * Desktop-only requests (preload -> main, invoke) that the main process answers itself, with the
+ * operating system rather than the engine: dragging a stem's file out of the window, showing a file in
+ * the file manager. A browser has neither (it downloads instead), so they are not CONTRACT channels: no
+ * shell-neutral handler or server route exists for them. electron/desktop.ts checks the sender, the
+ * arguments, and that every file is one the engine wrote.
+ */
+export const DESKTOP_CHANNELS = {
+  /** StemDrag & { start } -> { fileName }: see PreloadApi.stemDrag. */
+  stemDrag: 'desktop:stem-drag',
+  /** { path } -> { shown }: see PreloadApi.reveal. */
+  reveal: 'desktop:reveal',
+} as const;
 
 /** The custom scheme that serves result audio to the Electron renderer. */
 export const MEDIA_SCHEME = 'tilt-media';

@@ -2,7 +2,7 @@
 // Every argument is validated first; every failure becomes a readable WireError.
 import type { Engine } from '../core/engine/host';
 import { EngineError, toErrorInfo } from '../core/engine/errors';
-import type { ArgsOf, Channel, InputRef, RecentFile, Reply, ResultOf, WireError } from './contract';
+import type { ArgsOf, Channel, InputRef, Reply, ResultOf, WireError } from './contract';
 import { BadRequest, validateArgs } from './validate';
 
 /** What a path is picked for: reading, or writing into. */
@@ -15,8 +15,7 @@ export interface Shell {
   /** Asks the user for a folder (Electron); absent in serve mode, where the engine's folders are used. */
   chooseFolder?(purpose: 'export' | 'import-model' | 'export-model' | 'training-data'): Promise<string | null>;
   openAudio?(): Promise<InputRef[]>;
-  recentFiles(): RecentFile[];
-  /** Called with each local file the user separated, for the recent-files list. */
+  /** Called with each local file the user separated (the desktop app's File > Open Recent menu). */
   noteOpened?(path: string): void;
   /**
    * Whether the renderer may use `path` (Electron: only what the user picked; see electron/grants.ts). Absent
@@ -90,7 +89,7 @@ export function createDispatcher(engine: Engine, shell: Shell) {
       checkPath(dest ?? undefined, 'write');
       return dest ? { dir: await engine.models.export(a.id, dest, byServer) } : null;
     },
-    'files:recent': async () => shell.recentFiles(),
+    'files:recent': () => engine.recentResults(),
     'jobs:list': async () => engine.jobs(),
     'dialog:open-audio': async () => (shell.openAudio ? shell.openAudio() : desktopOnly()),
     'dialog:open-folder': async () => (shell.chooseFolder ? shell.chooseFolder('training-data') : desktopOnly()),

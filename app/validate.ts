@@ -1,219 +1,126 @@
 // Input validation for every channel of the contract. Main and the server both run it on what
 // arrives from the renderer before anything reaches the engine: the renderer is not trusted.
-import type { ArgsOf, Channel, ReweightTerm, SoundClass, TrainData } from './contract';
-import { parseReweightConfig, ReweightConfigError } from '../core/reweighting';
-import { AUDIO_FORMATS, TRAIN_LIMITS } from '../core/types';
+// One zod schema per channel, built from core's limits and schemas, so a request is held to the same
+// rules as `tilt train`'s config; every bad field is named with its path (core/schema.ts).
+import { z } from 'zod';
+import type { ArgsOf, Channel } from './contract';
+import { REWEIGHT_TERM } from '../core/reweighting';
+import { STEM_NAME } from '../core/separate/stems';
+import { ConfigError, fields, got, number, parseWith, problem, text, TRAIN_FIELDS, type ConfigIssue } from '../core/schema';
+import { AUDIO_FORMATS, SOUND_CLASSES, TRAIN_LIMITS } from '../core/types';
 
-export class BadRequest extends Error {
+export class BadRequest extends ConfigError {
   readonly code = 'bad-request';
-}
 
-type Obj = Record<string, unknown>;
-
-function obj(v: unknown, what: string): Obj {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new BadRequest(`${what} must be an object`);
-  return v as Obj;
-}
-
-function str(o: Obj, k: string, opts: { optional?: boolean; max?: number } = {}): string | undefined {
-  const v = o[k];
-  if (v === undefined && opts.optional) return undefined;
-  if (typeof v !== 'string' || v.length === 0) throw new BadRequest(`${k} must be a non-empty string`);
-  if (v.length > (opts.max ?? 4096) || v.includes('\0')) throw new BadRequest(`${k} is too long or has a NUL byte`);
-  return v;
-}
-
-function num(o: Obj, k: string, min: number, max: number, opts: { int?: boolean } = {}): number {
-  const v = o[k];
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (opts.int && !Number.isInteger(v))) {
-    throw new BadRequest(`${k} must be a${opts.int ? 'n integer' : ' number'} in [${min}, ${max}]`);
+  constructor(issues: ConfigIssue[]) {
+    super(issues);
+    this.name = 'BadRequest';
   }
-  return v;
 }
 
-function oneOf<T extends string>(o: Obj, k: string, values: readonly T[], optional = false): T | undefined {
-  const v = o[k];
-  if (v === undefined && optional) return undefined;
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) throw new BadRequest(`${k} must be one of ${values.join(', ')}`);
-  return v as T;
-}
-
-function noExtra(o: Obj, keys: string[], what: string): void {
-  const extra = Object.keys(o).filter((k) => !keys.includes(k));
-  if (extra.length) throw new BadRequest(`${what}: unexpected field ${extra.join(', ')}`);
-}
-
-const CLASSES: readonly SoundClass[] = ['speech', 'env'];
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const UUID = /^[0-9a-f-]{36}$/;
 
-function id(o: Obj, k: string, re = ID): string {
-  const v = str(o, k, { max: 64 })!;
-  if (!re.test(v)) throw new BadRequest(`${k} is not a valid id`);
-  return v;
-}
+/** A path or name on the engine's machine: no NUL byte, which would cut it short. */
+const path = (max = 4096) => text(max).regex(/^[^\0]*$/, { error: 'must not contain a NUL byte' });
+const id = (re = ID) => z.string({ error: got('is not a valid id') }).regex(re, { error: got('is not a valid id') });
+const stem = z.string({ error: got('is not a valid stem name') }).max(64).regex(STEM_NAME, { error: got('is not a valid stem name') });
 
-function inputRef(v: unknown): void {
-  const o = obj(v, 'input');
-  const kind = oneOf(o, 'kind', ['path', 'upload'] as const);
-  if (kind === 'path') {
-    noExtra(o, ['kind', 'path'], 'input');
-    str(o, 'path');
-  } else {
-    noExtra(o, ['kind', 'id', 'name'], 'input');
-    id(o, 'id', UUID);
-    str(o, 'name', { max: 255 });
-  }
-}
+const INPUT = z.discriminatedUnion('kind', [
+  fields({ kind: z.literal('path'), path: path() }),
+  fields({ kind: z.literal('upload'), id: id(UUID), name: path(255) }),
+]);
 
-function reweighting(v: unknown): ReweightTerm[] {
-  if (!Array.isArray(v) || v.length > 8) throw new BadRequest('reweighting must be a list of at most 8 terms');
-  try {
-    parseReweightConfig(v, 'reweighting');
-  } catch (e) {
-    if (e instanceof ReweightConfigError) throw new BadRequest(e.message);
-    throw e;
-  }
-  return v as ReweightTerm[];
-}
+const FOLDERS = z.array(fields({ path: path(), class: z.enum(SOUND_CLASSES) }))
+  .check((ctx) => {
+    if (ctx.value.length < 1 || ctx.value.length > 256) problem(ctx, [], `must list 1 to 256 folders (got ${ctx.value.length})`);
+  });
+const TRAIN_DATA = z.discriminatedUnion('kind', [fields({ kind: z.literal('corpus') }), fields({ kind: z.literal('folders'), folders: FOLDERS })]);
+/** A run needs speech and env folders (a data check reports what is missing instead). */
+const RUN_DATA = TRAIN_DATA.check((ctx) => {
+  if (ctx.value.kind !== 'folders') return;
+  const classes = new Set(ctx.value.folders.map((f) => f.class));
+  if (!classes.has('speech') || !classes.has('env')) problem(ctx, ['folders'], 'needs at least one speech folder and one env folder');
+});
 
-/** `bothClasses`: a run needs speech and env folders; a data check reports what is missing instead. */
-function trainData(v: unknown, bothClasses = true): TrainData {
-  const o = obj(v, 'data');
-  const kind = oneOf(o, 'kind', ['corpus', 'folders'] as const);
-  if (kind === 'corpus') {
-    noExtra(o, ['kind'], 'data');
-    return { kind };
-  }
-  noExtra(o, ['kind', 'folders'], 'data');
-  if (!Array.isArray(o.folders) || o.folders.length === 0 || o.folders.length > 256) throw new BadRequest('data.folders must list 1 to 256 folders');
-  for (const f of o.folders) {
-    const fo = obj(f, 'folder');
-    noExtra(fo, ['path', 'class'], 'folder');
-    str(fo, 'path');
-    oneOf(fo, 'class', CLASSES);
-  }
-  const classes = new Set((o.folders as { class: SoundClass }[]).map((f) => f.class));
-  if (bothClasses && (!classes.has('speech') || !classes.has('env'))) throw new BadRequest('data.folders needs at least one speech folder and one env folder');
-  return o as unknown as TrainData;
-}
+/** The terms of a run or a preview (the granularity follows from them, core/engine/training.ts). */
+const REWEIGHTING = z.array(REWEIGHT_TERM).max(8, { error: (issue) => `must list at most 8 terms (got ${(issue.input as unknown[]).length})` });
 
-const EMPTY = (v: unknown, c: string) => noExtra(obj(v, c), [], c);
+const JOB = fields({ jobId: id(UUID) });
+const EMPTY = fields({});
 
-const validators: { [C in Channel]: (v: unknown) => void } = {
-  'app:info': (v) => EMPTY(v, 'app:info'),
-  'backend:describe': (v) => EMPTY(v, 'backend:describe'),
-  'separate:start': (v) => {
-    const o = obj(v, 'separate');
-    noExtra(o, ['input', 'modelId'], 'separate');
-    inputRef(o.input);
-    if (o.modelId !== undefined) id(o, 'modelId');
-  },
-  'separate:export': (v) => {
-    const o = obj(v, 'export');
-    noExtra(o, ['resultId', 'stems', 'format', 'rate', 'outDir', 'overwrite', 'keepBoth', 'mix'], 'export');
-    id(o, 'resultId', UUID);
-    if (!Array.isArray(o.stems) || o.stems.length > 16 || !o.stems.every((s) => typeof s === 'string' && ID.test(s))) {
-      throw new BadRequest('stems must be a list of stem names');
+/**
+ * One schema per channel (a Record over Channel: a channel missing here does not compile), whose
+ * output is exactly the channel's argument type (checked below).
+ */
+const SCHEMAS = {
+  'app:info': EMPTY,
+  'backend:describe': EMPTY,
+  'separate:start': fields({ input: INPUT, modelId: id().optional() }),
+  'separate:export': fields({
+    resultId: id(UUID),
+    stems: z.array(stem).max(16),
+    format: z.enum(AUDIO_FORMATS),
+    rate: z.enum(['model', 'input']),
+    outDir: path().optional(),
+    overwrite: z.boolean().optional(),
+    keepBoth: z.boolean().optional(),
+    mix: z.record(stem, number({ min: 0, max: 4 })).check((ctx) => {
+      const n = Object.keys(ctx.value).length;
+      if (n < 1 || n > 16) problem(ctx, [], `must map 1 to 16 stem names to gains (got ${n})`);
+    }).optional(),
+  }),
+  'separate:discard': fields({ resultId: id(UUID) }),
+  'job:cancel': JOB,
+  'train:check': fields({ data: TRAIN_DATA }),
+  'train:start': fields({
+    name: path(64),
+    baseModelId: id(),
+    data: RUN_DATA,
+    reweighting: REWEIGHTING,
+    steps: TRAIN_FIELDS.steps,
+    batchSize: TRAIN_FIELDS.batchSize,
+    segmentSec: TRAIN_FIELDS.segmentSeconds,
+    lr: TRAIN_FIELDS.lr,
+    seed: TRAIN_FIELDS.seed,
+    /** Becomes the run's stepsPerEpoch (at most `steps`), and steps / validateEvery its epochs. */
+    validateEvery: TRAIN_FIELDS.stepsPerEpoch,
+    download: z.boolean().optional(),
+  }).check((ctx) => {
+    const { steps, validateEvery } = ctx.value;
+    const least = Math.ceil(steps / TRAIN_LIMITS.epochs.max);
+    if (Math.ceil(steps / Math.min(validateEvery, steps)) > TRAIN_LIMITS.epochs.max) {
+      problem(ctx, ['validateEvery'], `must be >= ${least} for ${steps} steps: a run validates at most ${TRAIN_LIMITS.epochs.max} times (got ${validateEvery})`);
     }
-    oneOf(o, 'format', AUDIO_FORMATS);
-    oneOf(o, 'rate', ['model', 'input'] as const);
-    str(o, 'outDir', { optional: true });
-    if (o.overwrite !== undefined && typeof o.overwrite !== 'boolean') throw new BadRequest('overwrite must be true or false');
-    if (o.keepBoth !== undefined && typeof o.keepBoth !== 'boolean') throw new BadRequest('keepBoth must be true or false');
-    if (o.mix !== undefined) {
-      const mix = obj(o.mix, 'mix');
-      const stems = Object.keys(mix);
-      if (!stems.length || stems.length > 16 || !stems.every((s) => ID.test(s))) throw new BadRequest('mix must map stem names to gains');
-      for (const s of stems) num(mix, s, 0, 4);
-    }
-  },
-  'separate:discard': (v) => {
-    const o = obj(v, 'discard');
-    noExtra(o, ['resultId'], 'discard');
-    id(o, 'resultId', UUID);
-  },
-  'job:cancel': (v) => jobOnly(v),
-  'train:check': (v) => {
-    const o = obj(v, 'check');
-    noExtra(o, ['data'], 'check');
-    trainData(o.data, false);
-  },
-  'train:start': (v) => {
-    const o = obj(v, 'train');
-    noExtra(o, ['name', 'baseModelId', 'data', 'reweighting', 'steps', 'batchSize', 'segmentSec', 'lr', 'seed', 'validateEvery', 'download'], 'train');
-    if (o.download !== undefined && typeof o.download !== 'boolean') throw new BadRequest('download must be true or false');
-    str(o, 'name', { max: 64 });
-    id(o, 'baseModelId');
-    trainData(o.data);
-    reweighting(o.reweighting);
-    num(o, 'steps', 1, 1e7, { int: true });
-    num(o, 'batchSize', TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max, { int: true });
-    num(o, 'segmentSec', TRAIN_LIMITS.segmentSeconds.min, TRAIN_LIMITS.segmentSeconds.max);
-    num(o, 'lr', 1e-7, 1);
-    num(o, 'seed', 0, 2 ** 31, { int: true });
-    num(o, 'validateEvery', 1, 1e7, { int: true });
-  },
-  'train:continue': (v) => {
-    const o = obj(v, 'continue');
-    noExtra(o, ['modelId'], 'continue');
-    id(o, 'modelId');
-  },
-  'train:pause': (v) => jobOnly(v),
-  'train:resume': (v) => jobOnly(v),
-  'train:cancel': (v) => jobOnly(v),
-  'train:preview-weights': (v) => {
-    const o = obj(v, 'preview');
-    noExtra(o, ['reweighting', 'step', 'totalSteps'], 'preview');
-    reweighting(o.reweighting);
-    num(o, 'totalSteps', 1, 1e7, { int: true });
-    num(o, 'step', 0, o.totalSteps as number, { int: true });
-  },
-  'models:list': (v) => EMPTY(v, 'models:list'),
-  'models:rename': (v) => {
-    const o = obj(v, 'rename');
-    noExtra(o, ['id', 'name'], 'rename');
-    id(o, 'id');
-    str(o, 'name', { max: 80 });
-  },
-  'models:delete': (v) => modelOnly(v),
-  'models:activate': (v) => {
-    const o = obj(v, 'activate');
-    noExtra(o, ['id', 'checkpoint'], 'activate');
-    id(o, 'id');
-    oneOf(o, 'checkpoint', ['best', 'last'] as const, true);
-  },
-  'models:import': (v) => {
-    const o = obj(v, 'import');
-    noExtra(o, ['path'], 'import');
-    str(o, 'path', { optional: true });
-  },
-  'models:export': (v) => {
-    const o = obj(v, 'export');
-    noExtra(o, ['id', 'destDir'], 'export');
-    id(o, 'id');
-    str(o, 'destDir', { optional: true });
-  },
-  'files:recent': (v) => EMPTY(v, 'files:recent'),
-  'jobs:list': (v) => EMPTY(v, 'jobs:list'),
-  'dialog:open-audio': (v) => EMPTY(v, 'dialog:open-audio'),
-  'dialog:open-folder': (v) => EMPTY(v, 'dialog:open-folder'),
-};
+  }),
+  'train:continue': fields({ modelId: id() }),
+  'train:pause': JOB,
+  'train:resume': JOB,
+  'train:cancel': JOB,
+  'train:preview-weights': fields({
+    reweighting: REWEIGHTING,
+    step: number({ integer: true, min: 0 }),
+    totalSteps: TRAIN_FIELDS.steps,
+  }).check((ctx) => {
+    if (ctx.value.step > ctx.value.totalSteps) problem(ctx, ['step'], `must be <= totalSteps (${ctx.value.totalSteps}) (got ${ctx.value.step})`);
+  }),
+  'models:list': EMPTY,
+  'models:rename': fields({ id: id(), name: path(80) }),
+  'models:delete': fields({ id: id() }),
+  'models:activate': fields({ id: id(), checkpoint: z.enum(['best', 'last']).optional() }),
+  'models:import': fields({ path: path().optional() }),
+  'models:export': fields({ id: id(), destDir: path().optional() }),
+  'files:recent': EMPTY,
+  'jobs:list': EMPTY,
+  'dialog:open-audio': EMPTY,
+  'dialog:open-folder': EMPTY,
+} satisfies { [C in Channel]: z.ZodType<ArgsOf<C>, unknown> };
 
-function jobOnly(v: unknown): void {
-  const o = obj(v, 'job');
-  noExtra(o, ['jobId'], 'job');
-  id(o, 'jobId', UUID);
-}
+/** Compile-time: a field the contract has and a schema lacks (or the other way) fails to build. */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const _exact: { [C in Channel]: true } = {} as { [C in Channel]: Same<z.output<(typeof SCHEMAS)[C]>, ArgsOf<C>> };
 
-function modelOnly(v: unknown): void {
-  const o = obj(v, 'model');
-  noExtra(o, ['id'], 'model');
-  id(o, 'id');
-}
-
-/** Throws BadRequest with a readable reason unless `args` is valid for `channel`. */
+/** Throws BadRequest naming every bad field unless `args` is valid for `channel`. */
 export function validateArgs<C extends Channel>(channel: C, args: unknown): ArgsOf<C> {
-  validators[channel](args);
-  return (args ?? {}) as ArgsOf<C>;
+  return parseWith(SCHEMAS[channel], args, { root: channel }, BadRequest) as ArgsOf<C>;
 }

@@ -11,13 +11,22 @@ export const AUDIO_FORMATS: readonly AudioFormat[] = ['wav16', 'wav24', 'wav32f'
 
 /**
  * The limits every way into training checks alike: the app's requests (IPC and HTTP), `tilt train`'s
- * config and the Train view's inputs. Inclusive.
+ * config (both check them with schema.ts's TRAIN_FIELDS, built from these) and the Train view's
+ * inputs. Inclusive. Plain data, so the UI can read it without the schemas.
  */
 export const TRAIN_LIMITS = {
   /** Seconds per training segment. */
   segmentSeconds: { min: 0.25, max: 60 },
   /** Mixtures per step (the memory check in train/config.ts may lower it for a given model). */
   batchSize: { min: 1, max: 256 },
+  /** Adam's learning rate. */
+  lr: { min: 1e-7, max: 1 },
+  seed: { min: 0, max: Number.MAX_SAFE_INTEGER },
+  /** A run's steps (the app's), its epochs and the steps of each (the config's). */
+  steps: { min: 1, max: 10_000_000 },
+  epochs: { min: 1, max: 100_000 },
+  /** The app validates (and checkpoints) once an epoch: its "validate every" is this. */
+  stepsPerEpoch: { min: 1, max: 1_000_000 },
 } as const;
 
 /** The model's sample rate. */

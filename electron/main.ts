@@ -1,14 +1,15 @@
 // Electron main process: owns the window, the native menus and dialogs, and the engine host (whose
 // worker thread runs all separation and training, so this thread never blocks).
-import { app, BrowserWindow, dialog, ipcMain, Menu, net, protocol, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeImage, net, protocol, session, shell, type IpcMainInvokeEvent, type MenuItemConstructorOptions } from 'electron';
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Engine } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
-import { APP_SCHEME, CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type EventMap, type InputRef, type RecentFile, type View } from '../app/contract';
+import { APP_SCHEME, CHANNELS, DESKTOP_CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type EventMap, type InputRef, type RecentFile, type View } from '../app/contract';
 import { createDispatcher } from '../app/dispatch';
 import { PathGrants } from './grants';
+import { desktopHandlers, dragIconBitmap, DRAG_ICON_SIZE } from './desktop';
 import { desktopCsp } from '../app/csp';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -207,12 +208,13 @@ void app.whenReady().then(async () => {
   });
   engine.on((e) => send('engine:event', e));
   await loadRecent();
+  // The files of the engine's recent results (its list in the data folder) open again from the Separate view.
+  for (const r of await engine.recentResults()) if (r.sourcePath) grants.grant(r.sourcePath, 'read');
   const dispatch = createDispatcher(engine, {
     kind: 'electron',
     version: app.getVersion(),
     chooseFolder,
     openAudio: chooseAudio,
-    recentFiles: () => recent,
     noteOpened,
     allowsPath: (path, access) => grants.allows(path, access),
   });
@@ -220,6 +222,12 @@ void app.whenReady().then(async () => {
     if (trustedSender(e) && typeof path === 'string' && path) grants.grant(path, 'read');
     e.returnValue = true;
   });
+  const dragIcon = nativeImage.createFromBitmap(dragIconBitmap(), { width: DRAG_ICON_SIZE, height: DRAG_ICON_SIZE });
+  const desktop = desktopHandlers({
+    engine, trusted: trustedSender, dragIcon: () => dragIcon, showItemInFolder: (path) => shell.showItemInFolder(path),
+  });
+  ipcMain.handle(DESKTOP_CHANNELS.stemDrag, (e, args: unknown) => desktop.stemDrag(e, args));
+  ipcMain.handle(DESKTOP_CHANNELS.reveal, (e, args: unknown) => desktop.reveal(e, args));
   for (const channel of CHANNELS) {
     ipcMain.handle(channel, (e, args: unknown) => {
       if (!trustedSender(e)) return { ok: false, error: { message: 'Refused: the request did not come from the Tilt window', code: 'forbidden' } };

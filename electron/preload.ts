@@ -1,7 +1,7 @@
 // The preload: a narrow API on window.tilt, the contract's channels and events and nothing else.
 // Imports only electron and the contract.
 import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
-import { GRANT_DROPPED, MEDIA_SCHEME, isChannel, isEvent, type PreloadApi, type Reply } from '../app/contract';
+import { DESKTOP_CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, isChannel, isEvent, type PreloadApi, type Reply } from '../app/contract';
 
 const api: PreloadApi = {
   invoke: (channel, args) => {
@@ -21,6 +21,9 @@ const api: PreloadApi = {
     return path;
   },
   mediaUrl: (resultId, trackId) => `${MEDIA_SCHEME}://result/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`,
+  // Main checks the arguments (electron/desktop.ts): only these fields cross.
+  stemDrag: (drag, start) => ipcRenderer.invoke(DESKTOP_CHANNELS.stemDrag, { resultId: drag.resultId, stem: drag.stem, format: drag.format, rate: drag.rate, start }) as Promise<Reply<{ fileName: string }>>,
+  reveal: (path) => ipcRenderer.invoke(DESKTOP_CHANNELS.reveal, { path }) as Promise<Reply<{ shown: boolean }>>,
 };
 
 contextBridge.exposeInMainWorld('tilt', api);

@@ -18,7 +18,8 @@ import { Engine, type EngineConfig } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
 import { EngineError } from '../core/engine/errors';
 import { createDispatcher } from '../app/dispatch';
-import { DESKTOP_ONLY, isChannel, type ExportResult, type EventMap, type RecentFile, type ResultOf } from '../app/contract';
+import { AUDIO_FORMATS, DESKTOP_ONLY, isChannel, type EngineEvent, type ExportResult, type EventMap, type JobsSnapshot, type RecentResult, type ResultOf, type StemFormat } from '../app/contract';
+import { STEM_NAME } from '../core/separate/stems';
 import { webCsp } from '../app/csp';
 import { zipFolder } from '../core/io/zip';
 
@@ -101,14 +102,14 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
   const rendererDir = resolve(opts.rendererDir ?? DEFAULT_RENDERER_DIR);
   const maxUpload = opts.maxUploadBytes ?? 4 * 1024 ** 3;
   const engine = new Engine({ ...engineDirs(), builtinModelsDirs: [BUILTIN_MODELS_DIR], ...opts.engine });
-  const recent: RecentFile[] = [];
   const dispatch = createDispatcher(engine, {
     kind: 'web',
     version: VERSION,
-    recentFiles: () => recent,
   });
   /** Exported files the browser may download: id -> path; `zip`: a folder, sent zipped. */
   const downloads = new Map<string, { path: string; name: string; zip?: true }>();
+  /** An exported file's download id, by path: the same file keeps its link in every reply and event. */
+  const downloadIds = new Map<string, string>();
   let port = opts.port ?? DEFAULT_PORT;
   // Listening beyond loopback does not lift the DNS-rebinding check: only names the user gave pass.
   const hostNames = new Set([
@@ -225,6 +226,8 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       const reply = await dispatch(a, args);
       if (reply.ok && a === 'separate:export' && reply.value) addDownloadUrls(reply.value as ExportResult);
       if (reply.ok && a === 'models:export' && reply.value) addFolderDownload(reply.value as ResultOf<'models:export'> & object);
+      if (reply.ok && a === 'jobs:list') for (const x of (reply.value as JobsSnapshot).exported) addDownloadUrls(x);
+      if (reply.ok && a === 'files:recent') for (const r of reply.value as RecentResult[]) for (const x of r.exports) addDownloadUrls({ files: x.files.filter((f) => f.present) });
       return send(res, 200, reply);
     }
     if (route === 'upload' && req.method === 'POST') {
@@ -256,6 +259,22 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
       if (!file) return fail(res, 404, 'No such track (the result may have been discarded)', 'not-found');
       return sendFile(req, res, file, { 'cache-control': 'no-store' });
     }
+    // A stem in an export format, written when this session has not written it yet: the stem rows' download handles.
+    if (route === 'stem' && req.method === 'GET' && a && b) {
+      const format = url.searchParams.get('format') as StemFormat;
+      const rate = url.searchParams.get('rate');
+      if (!(AUDIO_FORMATS as readonly string[]).includes(format) || (rate !== 'input' && rate !== 'model') || !STEM_NAME.test(b) || b.length > 64) {
+        return fail(res, 400, 'A stem download needs a stem name, ?format= (wav16, wav24, wav32f, flac) and ?rate= (input or model)', 'bad-request');
+      }
+      let file: Awaited<ReturnType<Engine['stemFile']>>;
+      try {
+        file = await engine.stemFile(a, b, format, rate);
+      } catch (e) {
+        if (e instanceof EngineError) return fail(res, e.code === 'not-found' ? 404 : e.code === 'busy' ? 409 : 400, e.message, e.code);
+        throw e;
+      }
+      return sendFile(req, res, file.path, { 'content-disposition': `attachment; filename="${file.fileName.replace(/["\\\r\n]/g, '_')}"`, 'cache-control': 'no-store' });
+    }
     if (route === 'download' && req.method === 'GET' && a) {
       const d = downloads.get(a);
       if (!d) return fail(res, 404, 'No such export', 'not-found');
@@ -277,12 +296,25 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     r.url = `/api/download/${id}`;
   }
 
-  function addDownloadUrls(r: ExportResult): void {
+  /** Gives each exported file its download link (the same one for the same file every time). */
+  function addDownloadUrls(r: { files: { path: string; fileName: string; url?: string }[] }): void {
     for (const f of r.files) {
-      const id = randomUUID();
-      downloads.set(id, { path: f.path, name: f.fileName });
+      let id = downloadIds.get(f.path);
+      if (!id) {
+        id = randomUUID();
+        downloadIds.set(f.path, id);
+        downloads.set(id, { path: f.path, name: f.fileName });
+      }
       f.url = `/api/download/${id}`;
     }
+  }
+
+  /** An event as the browser gets it: a finished export's files with their download links. */
+  function forBrowser(e: EngineEvent): EngineEvent {
+    if (e.type !== 'export-done') return e;
+    const result = structuredClone(e.result);
+    addDownloadUrls(result);
+    return { ...e, result };
   }
 
   const server = createServer((req, res) => {
@@ -320,7 +352,7 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     const text = JSON.stringify({ event, payload });
     for (const ws of wss.clients as Set<WebSocket>) if (ws.readyState === ws.OPEN) ws.send(text);
   };
-  const unsubscribe = engine.on((e) => broadcast('engine:event', e));
+  const unsubscribe = engine.on((e) => broadcast('engine:event', forBrowser(e)));
 
   await new Promise<void>((resolvePromise, reject) => {
     server.once('error', reject);

@@ -1,14 +1,16 @@
 import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
+import { readFile } from 'node:fs/promises';
 import { parseTrainConfig } from '../../core/train/config';
-import { comparisonRows, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
+import type { DataConfig } from '../../core/train/config';
+import { comparisonRows, formatPaired, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
 import { rnnoiseSystem } from '../../core/evaluation/rnnoise';
 import { evaluateSystems } from '../../core/evaluation/run';
 import { MIXTURE_SYSTEM, modelSystem } from '../../core/evaluation/systems';
 import { heldOutSet } from '../../core/train/heldout';
 import { PERCENTILES } from '../../core/train/metrics';
 import type { EvaluationReport, Summary } from '../../core/train/metrics';
-import { MIXTURE_TYPES } from '../../core/types';
+import { MIXTURE_TYPES, SOUND_CLASSES } from '../../core/types';
 import { parseCommandArgs, parseNumberOption } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
@@ -26,51 +28,97 @@ export function reportRows(report: EvaluationReport): (string | number)[][] {
 export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES.map((q) => `p${q}`)];
 
 export const evaluateCommand: Command = {
-  summary: 'SI-SDRi of a model on held-out real mixtures, stems by name: per class, SNR band and package, with baselines',
-  usage: 'tilt evaluate [--model M] [--data ci|full|heldout] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--json]',
+  summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(args, {
-      model: { type: 'string' }, data: { type: 'string', default: 'full' }, cache: { type: 'string' }, split: { type: 'string', default: 'test' },
-      mixtures: { type: 'string' }, types: { type: 'string', default: 'speech+env' }, seconds: { type: 'string' }, seed: { type: 'string' },
-      baselines: { type: 'boolean' }, json: { type: 'boolean' },
+      model: { type: 'string', multiple: true }, data: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' },
+      split: { type: 'string', default: 'test' }, mixtures: { type: 'string' }, types: { type: 'string' }, seconds: { type: 'string' },
+      seed: { type: 'string' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
     });
     if (values.split !== 'test' && values.split !== 'validation') throw new UsageError('--split must be test or validation');
-    const types = values.types!.split(',');
-    for (const t of types) if (!(MIXTURE_TYPES as readonly string[]).includes(t)) throw new UsageError(`--types: unknown mixture type "${t}" (${MIXTURE_TYPES.join(', ')})`);
     const count = parseNumberOption('mixtures', values.mixtures, 200, 1);
     const seed = parseNumberOption('seed', values.seed, 2024, 0);
-    const config = parseTrainConfig({
-      data: {
-        corpus: values.data, ...(values.cache ? { cacheDir: values.cache } : {}),
-        segmentSeconds: parseNumberOption('seconds', values.seconds, 4, 0.1),
-        mixtureTypes: Object.fromEntries(types.map((t) => [t, 1])),
-      },
-    });
+    const data = values.config ? await configData(values.config, values) : dataOf(values);
+    const dataName = values.config ? `the data of ${values.config}` : `--data ${values.data ?? 'full'}`;
+    const types = Object.keys(data.mixtureTypes);
     const backend = await initBackend();
-    const { dir, label } = await resolveModel(values.model);
-    const { model, metadata } = await loadModel(dir);
+    const resolved = await Promise.all((values.model ?? [undefined]).map((m) => resolveModel(m)));
+    const loaded: Awaited<ReturnType<typeof loadModel>>[] = [];
     try {
-      const systems = [modelSystem('Tilt', model, metadata?.stems), ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : [])];
-      const set = await heldOutSet({ data: config.data, split: values.split, mixtures: count, seed });
+      for (const r of resolved) loaded.push(await loadModel(r.dir));
+      const labels = resolved.map((r) => r.label);
+      // One model keeps the name users know from the model card; several are told apart by their own names.
+      const names = labels.length === 1 ? ['Tilt'] : labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
+      const systems = [
+        ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems)),
+        ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
+      ];
+      const set = await heldOutSet({ data, split: values.split, mixtures: count, seed });
       const bar = new ProgressBar('evaluating');
-      const reports = await evaluateSystems(systems, set, { snrRange: config.data.snrDb, onProgress: (f) => bar.update(f) });
+      const reports = await evaluateSystems(systems, set, { snrRange: data.snrDb, pairedWith: 0, onProgress: (f) => bar.update(f) });
       bar.done();
-      const [report, ...baselines] = reports;
+      const models = reports.slice(0, loaded.length);
+      const baselines = reports.slice(loaded.length);
       if (values.json) {
         console.log(JSON.stringify({
-          model: label, backend: backend.choice, data: values.data, split: values.split, mixtures: count, types, seed, report,
+          model: labels[0], backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, types, seed,
+          report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: labels[i + 1], report })) } : {}),
           ...(baselines.length ? { baselines } : {}),
         }));
       } else {
-        console.log(`${label} on ${count} ${values.split} mixtures of --data ${values.data} (${types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
+        console.log(`${labels.join(', ')} on ${count} ${values.split} mixtures of ${dataName} (${types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
         console.log('Separated as users get it (separateSignal); each source scored against the stem named after its class');
         console.log('(mixtures of one class: best permutation). SNR: speech (or first source) over the other, dB.\n');
         console.log(formatTable(TABLE_HEADER, comparisonRows(reports)));
         console.log(`\nstem swaps (stems fit better with the names exchanged): ${swapLine(reports)}`);
+        const paired = reports.filter((r) => r.paired);
+        if (paired.length) {
+          console.log(`\npaired differences against ${reports[0]!.system} on the same mixtures (mean ± standard error, dB):`);
+          console.log(formatTable(['system', 'all mixtures', ...SOUND_CLASSES.map((c) => `${c} stem`)],
+            paired.map((r) => [r.system, formatPaired(r.paired!.overall), ...SOUND_CLASSES.map((c) => formatPaired(r.paired!.byClass[c]))])));
+        }
       }
       return 0;
     } finally {
-      model.dispose();
+      for (const m of loaded) m.model.dispose();
     }
   },
 };
+
+type EvaluateValues = { data?: string; cache?: string; types?: string; seconds?: string };
+
+/** The mixtures' recipe from the command line: a built-in set, speech+env by default, 4 s. */
+function dataOf(values: EvaluateValues): DataConfig {
+  const types = (values.types ?? 'speech+env').split(',');
+  for (const t of types) if (!(MIXTURE_TYPES as readonly string[]).includes(t)) throw new UsageError(`--types: unknown mixture type "${t}" (${MIXTURE_TYPES.join(', ')})`);
+  return parseTrainConfig({
+    data: {
+      corpus: values.data ?? 'full', ...(values.cache ? { cacheDir: values.cache } : {}),
+      segmentSeconds: parseNumberOption('seconds', values.seconds, 4, 0.1),
+      mixtureTypes: Object.fromEntries(types.map((t) => [t, 1])),
+    },
+  }).data;
+}
+
+/**
+ * A training config's data (a user's folders, its SNR range and mixture types): the material a
+ * fine-tune was for. --seconds and --types still set the mixtures' length and types.
+ */
+async function configData(path: string, values: EvaluateValues): Promise<DataConfig> {
+  const clash = (['data', 'cache'] as const).filter((k) => values[k] !== undefined);
+  if (clash.length) throw new UsageError(`--config takes the audio from the config: drop ${clash.map((k) => `--${k}`).join(', ')}`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+  const data = parseTrainConfig(raw).data;
+  const recipe = dataOf({ ...values, data: 'ci' });
+  return {
+    ...data,
+    ...(values.seconds !== undefined ? { segmentSeconds: recipe.segmentSeconds } : {}),
+    ...(values.types !== undefined ? { mixtureTypes: recipe.mixtureTypes } : {}),
+  };
+}

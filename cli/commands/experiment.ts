@@ -1,18 +1,19 @@
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { describeBackend, initBackend } from '../../core/backend';
 import { EXPERIMENTS, SCALES, SCALE_SPECS, checkClaims, experimentPlan, runExperiment, writeReport } from '../../core/experiments';
 import type { ExperimentName, Scale } from '../../core/experiments';
 import { parseCommandArgs } from '../args';
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
 import type { Command } from '../command';
+import { resolveModel } from '../models';
 
 export const experimentCommand: Command = {
   summary: "Run one of the paper's reweighting experiments (robust, curriculum, class) and write a report folder",
-  usage: 'tilt experiment robust|curriculum|class [--scale smoke|small|medium|full] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
+  usage: 'tilt experiment robust|curriculum|class|class-source [--scale smoke|small|medium|full] [--from MODEL] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       scale: { type: 'string', default: 'small' }, out: { type: 'string' }, data: { type: 'string', default: 'full' },
-      cache: { type: 'string' }, json: { type: 'boolean' },
+      cache: { type: 'string' }, from: { type: 'string' }, json: { type: 'boolean' },
     }, true);
     const [name, ...extra] = positionals;
     if (!name || extra.length > 0) throw new UsageError(`experiment takes one of ${EXPERIMENTS.join(', ')}`);
@@ -20,12 +21,13 @@ export const experimentCommand: Command = {
     if (!(SCALES as readonly string[]).includes(values.scale!)) throw new UsageError(`--scale must be one of ${SCALES.join(', ')} (got "${values.scale}")`);
     if (values.data !== 'ci' && values.data !== 'full') throw new UsageError(`--data must be ci or full (got "${values.data}")`);
     const scale = values.scale as Scale;
-    const plan = experimentPlan(name as ExperimentName, scale, { corpus: values.data, cacheDir: values.cache ? resolve(values.cache) : null });
-    const outDir = resolve(values.out ?? `experiments/${name}-${scale}-${values.data}`);
+    const from = values.from === undefined ? null : await resolveModel(values.from);
+    const plan = experimentPlan(name as ExperimentName, scale, { corpus: values.data, cacheDir: values.cache ? resolve(values.cache) : null }, from?.dir ?? null);
+    const outDir = resolve(values.out ?? `experiments/${name}-${scale}-${values.data}${from ? `-from-${basename(from.dir)}` : ''}`);
     const json = values.json ?? false;
     const backend = await initBackend();
     const log = (line: string) => { if (!json) console.error(line); };
-    log(`experiment ${name} at scale ${scale} (${SCALE_SPECS[scale].note}) on ${describeBackend(backend)} -> ${outDir}`);
+    log(`experiment ${name} at scale ${scale} (${from ? `fine-tuning ${from.label}` : SCALE_SPECS[scale].note}) on ${describeBackend(backend)} -> ${outDir}`);
 
     let bar = null as ProgressBar | null;
     const abort = new AbortController();

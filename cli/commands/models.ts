@@ -1,4 +1,5 @@
 import { loadModel } from '../../core/models/io';
+import { metadataStems } from '../../core/separate/stems';
 import { initBackend } from '../../core/backend';
 import { parseCommandArgs } from '../args';
 import { formatTable, UsageError } from '../format';
@@ -27,11 +28,12 @@ export const modelsCommand: Command = {
       const { dir, label } = await resolveModel(name);
       await initBackend();
       const { model, metadata } = await loadModel(dir);
-      const info = { model: label, dir, params: model.paramCount(), config: model.config, stems: metadata?.stems ?? null, card: metadata?.card ?? null };
+      const [params, nSources] = [model.paramCount(), model.nSources];
       model.dispose();
+      const info = { model: label, dir, params, config: model.config, stems: metadataStems(metadata?.stems, nSources), card: metadata?.card ?? null };
       if (values.json) console.log(JSON.stringify(info));
       else {
-        console.log(`${label}\n  folder: ${dir}\n  parameters: ${info.params}\n  stems: ${info.stems ? (info.stems as string[]).join(', ') : 'unnamed'}`);
+        console.log(`${label}\n  folder: ${dir}\n  parameters: ${info.params}\n  stems: ${info.stems ? info.stems.join(', ') : 'unnamed'}`);
         console.log(formatTable(['setting', 'value'], Object.entries(model.config).map(([k, v]) => [k, v])));
       }
       return 0;

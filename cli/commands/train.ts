@@ -7,6 +7,7 @@ import { parseWorkerCount, type WorkerCount } from '../../core/train/workerCount
 import { checkData } from '../../core/train/check';
 import { formatDuration } from '../../core/train/progress';
 import type { JobPhase, PhaseProgress } from '../../core/train/progress';
+import { isTiltName, TILTS, withTilt } from '../../core/reweighting/presets';
 import { parseCommandArgs } from '../args';
 import { agreeToDownload, BEFORE_AFTER_HEADER, beforeAfterRows, phaseLine, printDataCheck, runDataCheck } from '../dataCheck';
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
@@ -16,10 +17,10 @@ import type { Command } from '../command';
 
 export const trainCommand: Command = {
   summary: 'Train or fine-tune a separator with a reweighting scheme (checks the data first; trains in a worker; Ctrl-C saves a checkpoint)',
-  usage: 'tilt train --config cfg.json [--out DIR] [--resume] [--workers N|auto] [--install] [--yes] [--json]',
+  usage: 'tilt train --config cfg.json [--tilt none|speech|env] [--out DIR] [--resume] [--workers N|auto] [--install] [--yes] [--json]',
   async run(args) {
     const { values } = parseCommandArgs(args, {
-      config: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, install: { type: 'boolean' },
+      config: { type: 'string' }, tilt: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' }, workers: { type: 'string' }, install: { type: 'boolean' },
       yes: { type: 'boolean' }, json: { type: 'boolean' },
     });
     if (!values.config) throw new UsageError('train needs --config cfg.json');
@@ -34,6 +35,10 @@ export const trainCommand: Command = {
       raw = JSON.parse(await readFile(values.config, 'utf8'));
     } catch (e) {
       throw new UsageError(`cannot read ${values.config}: ${(e as Error).message}`);
+    }
+    if (values.tilt !== undefined) {
+      if (!isTiltName(values.tilt)) throw new UsageError(`--tilt must be one of ${TILTS.join(', ')} (got "${values.tilt}")`);
+      raw = withTilt(raw, values.tilt);
     }
     const config = parseTrainConfig(raw); // fail fast, with every bad field named
     const runDir = resolve(values.out ?? join('runs', config.name));

@@ -5,7 +5,8 @@ import { writeFileAtomic } from '../io/atomic';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { loadMono, AudioFileError } from '../io/audio';
+import { AudioFileError, readAudioBytes } from '../io/audio';
+import { loadMono } from '../io/input';
 import { MODEL_RATE, type SoundClass } from '../types';
 import { PACKAGES, PACKAGE_SETS, type PackageSet } from './packages';
 import { fetchPackages, defaultCacheDir, missingPackages, type FetchProgress } from './fetch';
@@ -76,7 +77,14 @@ export async function decodeCandidates(
   for (const [i, c] of candidates.entries()) {
     signal?.throwIfAborted();
     onProgress?.({ phase: 'decode', done: i, total: candidates.length, file: c.file });
-    const bytes = await readFile(c.file);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readAudioBytes(c.file);
+    } catch (e) {
+      if (!(e instanceof AudioFileError)) throw e;
+      skipped.push({ file: c.file, reason: e.reason });
+      continue;
+    }
     const sha = createHash('sha1').update(bytes).digest('hex');
     const dup = seen.get(sha);
     if (dup) { skipped.push({ file: c.file, reason: `duplicate of ${dup}` }); continue; }

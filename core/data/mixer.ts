@@ -10,7 +10,7 @@
 // In speech+env mixtures source 0 is speech. The mixture is the exact sum of the sources.
 import { join } from 'node:path';
 import { MODEL_RATE, type MixtureBatch, type MixtureType, type SoundClass } from '../types';
-import { loadMono } from '../io/audio';
+import { loadMono } from '../io/input';
 import type { CorpusEntry } from './manifest';
 import { readPcm } from './manifest';
 import type { Split } from './split';

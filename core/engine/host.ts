@@ -5,22 +5,24 @@ import type { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { chmodSync, mkdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { startWorker } from '../worker';
+import { RpcCalls } from '../workerRpc';
 import { EngineError, toErrorInfo } from './errors';
 import { JobClock } from './eta';
 import { ModelStore } from './models';
 import { removeStaleWorkDirs } from './paths';
 import { previewWeights } from './preview';
+import { RecentResults } from './recent';
 import { dataConfigFor, PHASE_STAGES, runToContinue, TrainingRun, trainConfigFor } from './training';
 import { DataCheckJob } from '../train/host';
 import { corpusCheck } from '../train/check';
 import { parseTrainConfig } from '../train/config';
 import type { RunSoFar, TrainingDefaults } from './training';
-import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
+import type { EngineRequest, ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type {
-  BackendDescription, EngineErrorInfo, EngineEvent, ExportParams, ExportResult, InputRef, JobsSnapshot, ModelInfo, ReweightTerm,
-  SeparateParams, SeparationResult, TrainData, TrainParams, WeightsPreview,
+  BackendDescription, EngineErrorInfo, EngineEvent, ExportedFile, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, ModelInfo,
+  RecentResult, ReweightTerm, SeparateParams, SeparationResult, StemFormat, TrainData, TrainParams, WeightsPreview,
 } from './types';
 
 export interface EngineConfig {
@@ -30,6 +32,8 @@ export interface EngineConfig {
   builtinModelsDirs?: string[];
   /** Where settings (active model) are kept. */
   settingsFile: string;
+  /** Where the recent results are kept (they outlive the engine); recent.json beside `settingsFile` when absent. */
+  recentFile?: string;
   /** Scratch space for uploads and separation results; removed on close. */
   workDir: string;
   /** Default export folder when a request names none. */
@@ -69,7 +73,29 @@ interface StoredResult {
   inputPath: string;
   files: Record<string, string>;
   dir: string;
+  /** The last export shown to the user (what "Exported to" shows, also after a reload). */
+  lastExport?: ExportResult;
+  /** Stems exported in this session, newest first, with the rate asked for: a drag hands out one of these when it is still there. */
+  exportedStems: { file: ExportedFile; rate: ExportRate }[];
 }
+
+/** An export going; its job id is its result's id. */
+interface ExportJob {
+  clock: JobClock;
+  /** performance.now() at the start, for the elapsed time of a window that attaches. */
+  started: number;
+  /** Cancel asked before the worker has it. */
+  cancelled: boolean;
+  /** Asked for by the user (listed, with events); not a drag's export into the scratch folder. */
+  shown: boolean;
+  mix: boolean;
+  stage: string;
+  fraction: number | null;
+  etaSec?: number;
+}
+
+/** Stem exports kept per result for drags. */
+const EXPORTED_STEMS_KEPT = 32;
 
 type Listener = (e: EngineEvent) => void;
 
@@ -98,16 +124,23 @@ export class Engine {
   readonly models: ModelStore;
   private readonly listeners = new Set<Listener>();
   private worker: Worker | null = null;
-  private nextReq = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly calls = new RpcCalls<EngineRequest, BackendDescription | ExportResult, EngineErrorInfo>(
+    (m) => this.post(m),
+    (e) => new EngineError(e.message, e.code, e.file),
+  );
   private readonly queue: SepJob[] = [];
   private readonly results = new Map<string, StoredResult>();
   private readonly uploads = new Map<string, { path: string; name: string }>();
   private readonly lastProgress = new Map<string, { t: number; stage: string }>();
   private readonly runs = new Map<string, TrainingRun>();
   private readonly checks = new Map<string, DataCheckJob>();
-  /** Exports going, by result id (their job id); `cancelled` before the worker has it. */
-  private readonly exports = new Map<string, { clock: JobClock; cancelled: boolean }>();
+  /** Exports going, by result id (their job id). */
+  private readonly exports = new Map<string, ExportJob>();
+  /** Drags' exports going, by result/stem/format/rate: a second drag of the same waits for the first. */
+  private readonly stemExports = new Map<string, Promise<ExportedFile>>();
+  /** Every file this engine's exports wrote (resolved paths). */
+  private readonly produced = new Set<string>();
+  private readonly recent: RecentResults;
   private closed = false;
 
   constructor(private readonly config: EngineConfig) {
@@ -116,6 +149,7 @@ export class Engine {
       builtinDirs: config.builtinModelsDirs ?? [],
       settingsFile: config.settingsFile,
     });
+    this.recent = new RecentResults(config.recentFile ?? join(dirname(config.settingsFile), 'recent.json'));
     // Uploads and results are the user's audio: readable by the user alone.
     mkdirSync(config.workDir, { recursive: true, mode: 0o700 });
     chmodSync(config.workDir, 0o700);
@@ -205,6 +239,10 @@ export class Engine {
     return {
       separations: this.queue.map((j) => ({ jobId: j.jobId, label: j.fileName, state: j.state, stage: j.stage, fraction: j.fraction })),
       results: [...this.results.values()].map((r) => r.result),
+      exports: [...this.exports].filter(([, x]) => x.shown).map(([jobId, x]) => ({
+        jobId, mix: x.mix, stage: x.stage, fraction: x.fraction, elapsedSec: (performance.now() - x.started) / 1000, ...(x.etaSec === undefined ? {} : { etaSec: x.etaSec }),
+      })),
+      exported: [...this.results.values()].flatMap((r) => (r.lastExport ? [{ resultId: r.result.resultId, ...structuredClone(r.lastExport) }] : [])),
       training: run ? run.snapshot() : null,
     };
   }
@@ -223,27 +261,86 @@ export class Engine {
     if (!r) return false;
     this.results.delete(resultId);
     await rm(r.dir, { recursive: true, force: true });
+    await rm(join(this.config.workDir, 'drag', resultId), { recursive: true, force: true });
     return true;
   }
 
-  async exportStems(p: ExportParams): Promise<ExportResult> {
+  /** The recent results (kept in the data folder across restarts), newest first. */
+  recentResults(): Promise<RecentResult[]> {
+    return this.recent.list((resultId) => this.results.has(resultId));
+  }
+
+  /** Whether `path` is a file this engine's exports wrote: in this session, or for a result in the recent list. */
+  async producedFile(path: string): Promise<boolean> {
+    return this.produced.has(resolve(path)) || this.recent.wrote(path);
+  }
+
+  /**
+   * Writes the stems (or, with `mix`, one file of them summed) of a result. A job of its result:
+   * progress events of kind 'export', job:cancel with the result's id, and export-done (or
+   * job-failed / job-cancelled) at the end, for windows that reattached while it ran.
+   */
+  exportStems(p: ExportParams): Promise<ExportResult> {
+    return this.runExport(p, true);
+  }
+
+  /**
+   * One stem of a result as a file in this format and rate, to drag out of the app or download:
+   * the file an export of this session wrote, when it is still there as written, else a new export
+   * into the scratch folder (removed with the result, or when the engine closes).
+   */
+  async stemFile(resultId: string, stem: string, format: StemFormat, rate: ExportRate): Promise<ExportedFile> {
+    const stored = this.results.get(resultId);
+    if (!stored) throw new EngineError('That separation is no longer available: separate the file again', 'not-found');
+    for (const { file, rate: r } of stored.exportedStems) {
+      if (file.stem !== stem || file.format !== format || r !== rate) continue;
+      if ((await stat(file.path).catch(() => null))?.size === file.bytes) return file;
+    }
+    const key = `${resultId}/${stem}/${format}/${rate}`;
+    let going = this.stemExports.get(key);
+    if (!going) {
+      const outDir = join(this.config.workDir, 'drag', resultId);
+      going = this.runExport({ resultId, stems: [stem], format, rate, outDir, overwrite: true }, false)
+        .then((out) => out.files[0]!)
+        .finally(() => this.stemExports.delete(key));
+      this.stemExports.set(key, going);
+    }
+    return going;
+  }
+
+  private async runExport(p: ExportParams, shown: boolean): Promise<ExportResult> {
     const stored = this.results.get(p.resultId);
     if (!stored) throw new EngineError('That separation is no longer available: separate the file again', 'not-found');
     const stemIds = stored.result.tracks.filter((t) => t.kind === 'stem').map((t) => t.id);
     const unknown = p.stems.filter((s) => !stemIds.includes(s));
     if (unknown.length) throw new EngineError(`Unknown stem ${unknown.join(', ')} (this result has ${stemIds.join(', ')})`, 'bad-input');
     if (this.exports.has(p.resultId)) throw new EngineError('This result is being exported already: wait for that export or cancel it', 'busy');
-    const exporting = { clock: new JobClock(), cancelled: false };
+    const exporting: ExportJob = { clock: new JobClock(), started: performance.now(), cancelled: false, shown, mix: !!p.mix, stage: 'starting', fraction: null };
     this.exports.set(p.resultId, exporting);
+    let out: ExportResult;
     try {
       const outDir = resolve(p.outDir ?? this.config.exportDir);
       await mkdir(outDir, { recursive: true });
       if (exporting.cancelled) throw new EngineError('Export cancelled: no file was written', 'cancelled');
-      return (await this.request({ op: 'export', req: this.exportRequest(stored, p, stemIds, outDir) })) as ExportResult;
+      out = (await this.request({ op: 'export', req: this.exportRequest(stored, p, stemIds, outDir) })) as ExportResult;
+    } catch (e) {
+      if (shown) {
+        const error = toErrorInfo(e);
+        this.emit(error.code === 'cancelled' ? { type: 'job-cancelled', jobId: p.resultId, kind: 'export' } : { type: 'job-failed', jobId: p.resultId, kind: 'export', error });
+      }
+      throw e;
     } finally {
       this.exports.delete(p.resultId);
       this.lastProgress.delete(p.resultId);
     }
+    for (const f of out.files) this.produced.add(resolve(f.path));
+    if (!p.mix) stored.exportedStems = [...out.files.map((file) => ({ file: { ...file }, rate: p.rate })), ...stored.exportedStems].slice(0, EXPORTED_STEMS_KEPT);
+    if (shown) {
+      stored.lastExport = structuredClone(out);
+      void this.recent.noteExport(p.resultId, out);
+      this.emit({ type: 'export-done', jobId: p.resultId, result: structuredClone(out) });
+    }
+    return out;
   }
 
   private exportRequest(stored: StoredResult, p: ExportParams, stemIds: string[], outDir: string): ExportRequest {
@@ -401,6 +498,7 @@ export class Engine {
     const w = this.worker;
     this.worker = null;
     if (w) await w.terminate();
+    await this.recent.flush();
     await rm(this.config.workDir, { recursive: true, force: true });
   }
 
@@ -452,17 +550,15 @@ export class Engine {
 
   private onMessage(m: FromWorker): void {
     switch (m.type) {
-      case 'reply': {
-        const p = this.pending.get(m.reqId);
-        this.pending.delete(m.reqId);
-        if (m.ok) p?.resolve(m.value);
-        else p?.reject(new EngineError(m.error.message, m.error.code, m.error.file));
+      case 'reply':
+        this.calls.settle(m);
         return;
-      }
       case 'progress': {
         const exporting = this.exports.get(m.jobId);
         if (exporting) {
-          this.emit({ type: 'progress', jobId: m.jobId, kind: 'export', stage: m.stage, fraction: m.fraction, ...exporting.clock.at(m.stage, m.fraction) });
+          const times = exporting.clock.at(m.stage, m.fraction);
+          Object.assign(exporting, { stage: m.stage, fraction: m.fraction, etaSec: times.etaSec });
+          if (exporting.shown) this.emit({ type: 'progress', jobId: m.jobId, kind: 'export', stage: m.stage, fraction: m.fraction, ...times });
           return;
         }
         const job = this.queue.find((j) => j.jobId === m.jobId);
@@ -495,20 +591,16 @@ export class Engine {
 
   private storeResult(job: SepJob, r: WorkerSeparation): void {
     const resultId = job.jobId;
+    const { files, ...separated } = r;
     const result: SeparationResult = {
+      ...separated,
       resultId,
       fileName: job.fileName,
-      inputRate: r.inputRate,
-      inputChannels: r.inputChannels,
-      durationSec: r.durationSec,
-      modelRate: r.modelRate,
       model: { id: job.model.id, name: job.model.name, ...(job.model.checkpoint ? { checkpoint: job.model.checkpoint } : {}) },
-      backend: r.backend,
-      tracks: r.tracks,
-      elapsedMs: r.elapsedMs,
     };
     if (!job.fromUpload) result.sourcePath = job.path;
-    this.results.set(resultId, { result, inputPath: job.path, files: r.files, dir: join(this.config.workDir, 'results', job.jobId) });
+    this.results.set(resultId, { result, inputPath: job.path, files, dir: join(this.config.workDir, 'results', job.jobId), exportedStems: [] });
+    void this.recent.add(result);
     this.emit({ type: 'progress', jobId: job.jobId, kind: 'separate', stage: 'done', fraction: 1 });
     this.emit({ type: 'separate-done', jobId: job.jobId, result });
   }
@@ -532,10 +624,7 @@ export class Engine {
     this.worker = null;
     if (w) void w.terminate();
     const info = toErrorInfo(cause);
-    for (const [id, p] of this.pending) {
-      this.pending.delete(id);
-      p.reject(new EngineError(info.message, info.code));
-    }
+    this.calls.failAll(new EngineError(info.message, info.code));
     const running = this.queue[0]?.state === 'running' ? this.queue[0] : undefined;
     if (running) {
       this.finishJob(running.jobId);
@@ -548,13 +637,9 @@ export class Engine {
     this.ensureWorker().postMessage(m);
   }
 
-  private request(m: { op: 'backend' } | { op: 'export'; req: ExportRequest }): Promise<unknown> {
+  private request(m: EngineRequest): Promise<BackendDescription | ExportResult> {
     if (this.closed) return Promise.reject(new EngineError('The engine is shut down', 'internal'));
-    const reqId = this.nextReq++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(reqId, { resolve, reject });
-      this.post({ type: 'request', reqId, ...m } as ToWorker);
-    });
+    return this.calls.call(m);
   }
 }
 

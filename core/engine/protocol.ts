@@ -1,17 +1,11 @@
 // Messages between the engine host (main thread) and its worker thread.
-import type { BackendDescription, EngineErrorInfo, ExportParams, ExportResult, TrackInfo } from './types';
+import type { RpcReply, RpcRequest } from '../workerRpc';
+import type { BackendDescription, EngineErrorInfo, ExportParams, ExportResult, SeparationResult } from './types';
 
-/** A finished separation as the worker reports it: tracks are WAV files in `dir`. */
-export interface WorkerSeparation {
-  inputRate: number;
-  inputChannels: number;
-  durationSec: number;
-  modelRate: number;
-  backend: string;
+/** A finished separation as the worker reports it; the host adds the job's id, file and model. */
+export interface WorkerSeparation extends Omit<SeparationResult, 'resultId' | 'fileName' | 'sourcePath' | 'model'> {
   /** Track id -> float WAV file at the input's rate and channels, for playback and export. */
   files: Record<string, string>;
-  tracks: TrackInfo[];
-  elapsedMs: number;
 }
 
 export interface ExportRequest extends Omit<ExportParams, 'resultId' | 'outDir'> {
@@ -25,15 +19,16 @@ export interface ExportRequest extends Omit<ExportParams, 'resultId' | 'outDir'>
   modelTag: string;
 }
 
+/** What the host asks the worker for, each answered with one reply (see core/workerRpc). */
+export type EngineRequest = { op: 'backend' } | { op: 'export'; req: ExportRequest };
+
 export type ToWorker =
-  | { type: 'request'; reqId: number; op: 'backend' }
-  | { type: 'request'; reqId: number; op: 'export'; req: ExportRequest }
+  | RpcRequest<EngineRequest>
   | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string }
   | { type: 'cancel'; jobId: string };
 
 export type FromWorker =
-  | { type: 'reply'; reqId: number; ok: true; value: BackendDescription | ExportResult }
-  | { type: 'reply'; reqId: number; ok: false; error: EngineErrorInfo }
+  | RpcReply<BackendDescription | ExportResult, EngineErrorInfo>
   | { type: 'progress'; jobId: string; stage: string; fraction: number | null }
   | { type: 'separated'; jobId: string; result: WorkerSeparation }
   | { type: 'failed'; jobId: string; error: EngineErrorInfo }

@@ -153,6 +153,7 @@ export interface CheckpointInfo {
   dir: string;
   /** Model id under which the checkpoint can be used for separation. */
   modelId: string;
+  /** The validation SI-SDRi (dB) that made `best` best: of the favoured class's sources in a tilted run. */
   valSiSdri?: number;
 }
 
@@ -209,13 +210,69 @@ export interface TrainingSnapshot {
   lastWeights: WeightsDiagnostics | null;
 }
 
+/** An export being written, as a window that (re)connects needs it: its job id is its result's id. */
+export interface ExportSnapshot {
+  jobId: string;
+  /** One file of the stems summed (Export mix) rather than the stems. */
+  mix: boolean;
+  /** 'starting' until the worker reports, then its stages ('exporting', 'checking'). */
+  stage: string;
+  fraction: number | null;
+  /** Seconds left in the stage (once the engine can tell) and since the export started. */
+  etaSec?: number;
+  elapsedSec?: number;
+}
+
 /** The engine's jobs and results now (jobs:list): a reloaded or reconnected window reattaches to them. */
 export interface JobsSnapshot {
   /** Separations waiting or running, in queue order. */
   separations: { jobId: string; label: string; state: 'queued' | 'running'; stage: string; fraction: number | null }[];
   /** Finished separations the engine still holds, oldest first. */
   results: SeparationResult[];
+  /** Exports being written. */
+  exports: ExportSnapshot[];
+  /** The last finished export of each result held: what "Exported to" shows, also to a window that was away when it finished. */
+  exported: (ExportResult & { resultId: string })[];
   training: TrainingSnapshot | null;
+}
+
+/** One export of a recent result: where its files went. */
+export interface RecentExport {
+  dir: string;
+  /** When it finished (ISO 8601). */
+  at: string;
+  files: {
+    stem: string;
+    fileName: string;
+    path: string;
+    format: StemFormat;
+    /** The file is still there, the size it was written at (filled in when the list is read). */
+    present: boolean;
+    /** Download URL (serve mode). */
+    url?: string;
+  }[];
+}
+
+/**
+ * A separation in the recent list, which the engine keeps in its data folder (beside the settings),
+ * so that it outlives the engine process: newest first, at most 50.
+ */
+export interface RecentResult {
+  resultId: string;
+  fileName: string;
+  /** The source file on the engine's machine; absent for an upload, which cannot be opened again. */
+  sourcePath?: string;
+  model: SeparationResult['model'];
+  /** When it was separated (ISO 8601). */
+  separatedAt: string;
+  durationSec: number;
+  /** Where its stems (or mixes) were exported, newest first (the last 10). */
+  exports: RecentExport[];
+  /**
+   * The engine still holds the result (separated since it started, not removed): it plays and exports
+   * without separating again. Filled in when the list is read.
+   */
+  available: boolean;
 }
 
 /**
@@ -236,6 +293,8 @@ export type EngineEvent =
   /** `etaSec`: seconds left in this stage, once it has run long enough to tell; `elapsedSec`: since the job started running. */
   | { type: 'progress'; jobId: string; kind: JobKind; stage: string; fraction: number | null; etaSec?: number; elapsedSec?: number }
   | { type: 'separate-done'; jobId: string; result: SeparationResult }
+  /** An export finished (its job id is its result's id); a failed or cancelled one ends with job-failed / job-cancelled of kind 'export'. */
+  | { type: 'export-done'; jobId: string; result: ExportResult }
   | { type: 'train-state'; jobId: string; state: 'running' | 'paused' }
   /** `weights` is null and `skipped` says why for a step that was skipped (non-finite loss or gradient). */
   | { type: 'train-step'; jobId: string; step: number; totalSteps: number; loss: number; lr: number; weights: WeightsDiagnostics | null; skipped?: string }

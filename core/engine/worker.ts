@@ -5,6 +5,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { initBackend, describeBackend } from '../backend';
 import { FORMAT_EXTENSIONS } from '../io/audio';
+import { openModelInput } from '../io/input';
 import { createAudioWriter, openAudio, resampledReader, type AudioInput, type AudioWriter, type FrameReader } from '../io/stream';
 import { loadModel } from '../models/io';
 import type { Separator } from '../models/types';
@@ -12,6 +13,7 @@ import { stemNamesOf } from '../separate/stems';
 import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
 import { EngineError, toErrorInfo } from './errors';
+import { answer } from '../workerRpc';
 import { TrackMeter, trackLabel } from './tracks';
 import type { ExportRequest, FromWorker, ToWorker, WorkerSeparation } from './protocol';
 import type { BackendDescription, ExportResult, StemFormat, TrackInfo } from './types';
@@ -74,9 +76,8 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
     const desc = await backend();
     const { model: net, stems: stemNames } = await model(m.modelDir);
     progress('decoding', null);
-    const info = await stat(m.path);
-    if (info.size === 0) throw new EngineError(`${m.fileName}: the file is empty`, 'bad-input', m.path);
-    const input = await openAudio(m.path, (f) => progress('decoding', f));
+    const source = await openModelInput(m.path, { onDecode: (f) => progress('decoding', f) });
+    const { input } = source;
     try {
       await mkdir(m.outDir, { recursive: true });
       // Tracks at the input's rate and channels, in float so that exporting to any format loses nothing.
@@ -85,8 +86,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
       const meters = ids.map(() => new TrackMeter(input.sampleRate, input.frames, input.channels));
       for (const id of ids) writers.push(await createAudioWriter(files[id]!, input.channels, input.sampleRate, 'wav32f', { overwrite: true }));
       const [mixture, ...stems] = writers.map((w, i) => meteredTrack(w, meters[i]!));
-      await separateAudio(net, input, stems, {
-        file: m.path,
+      await separateAudio(net, source, stems, {
         residual: residualStem(stemNames),
         rate: 'input',
         signal: abort.signal,
@@ -108,7 +108,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
       };
       send({ type: 'separated', jobId: m.jobId, result });
     } finally {
-      await input.close();
+      await source.close();
     }
   } catch (e) {
     await Promise.all(writers.map((w) => w.abort()));
@@ -218,10 +218,6 @@ port.on('message', (m: ToWorker) => {
     void separate(m);
     return;
   }
-  const work: Promise<BackendDescription | ExportResult> = m.op === 'backend' ? backend() : exportRequest(m.req);
-  work.then(
-    (value) => send({ type: 'reply', reqId: m.reqId, ok: true, value }),
-    (e: unknown) => send({ type: 'reply', reqId: m.reqId, ok: false, error: toErrorInfo(e) }),
-  );
+  answer(send, m.reqId, m.op === 'backend' ? backend() : exportRequest(m.req), toErrorInfo);
 });
 

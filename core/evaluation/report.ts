@@ -1,8 +1,8 @@
 // The held-out report: each system's scores summarised overall, per class, mixture type, SNR band and
 // source package, with its stem swaps, and all systems side by side in one table (plain rows for the
 // terminal, markdown for model cards).
-import { PERCENTILES, summarize } from '../train/metrics';
-import type { Summary } from '../train/metrics';
+import { PERCENTILES, pairedDifference, summarize } from '../train/metrics';
+import type { PairedDiff, Summary } from '../train/metrics';
 import { MIXTURE_TYPES, SOUND_CLASSES } from '../types';
 import type { MixtureType, SoundClass } from '../types';
 import type { MixtureScore } from './score';
@@ -49,6 +49,30 @@ export interface SystemReport {
   swaps: { count: number; of: number };
   /** The same under the best permutation per mixture, as training validation scores. */
   pit: { overall: Summary; byClass: Record<SoundClass, Summary> };
+  /** This system minus another scored on the same mixtures (`pairedWith`), mixture by mixture and stem by stem. */
+  paired?: PairedReport;
+}
+
+export interface PairedReport {
+  against: string;
+  overall: PairedDiff;
+  byClass: Record<SoundClass, PairedDiff>;
+}
+
+/** `scores` minus `base`, both scored on the same mixtures in the same order. */
+export function pairedReport(against: string, scores: readonly MixtureScore[], base: readonly MixtureScore[]): PairedReport {
+  if (scores.length !== base.length) throw new RangeError(`paired report: ${scores.length} mixtures against ${base.length}`);
+  const classValues = (ss: readonly MixtureScore[], c: SoundClass) => perSource(ss, (s) => s.siSdri, (s, i) => s.classes[i] === c);
+  return {
+    against,
+    overall: pairedDifference(scores.map((s) => meanOf(s.siSdri)), base.map((s) => meanOf(s.siSdri))),
+    byClass: Object.fromEntries(SOUND_CLASSES.map((c) => [c, pairedDifference(classValues(scores, c), classValues(base, c))])) as Record<SoundClass, PairedDiff>,
+  };
+}
+
+/** "+0.42 ± 0.08" (mean ± standard error, dB). */
+export function formatPaired(d: PairedDiff): string {
+  return `${d.mean >= 0 ? '+' : ''}${d.mean.toFixed(2)} ± ${d.se.toFixed(2)}`;
 }
 
 const meanOf = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;

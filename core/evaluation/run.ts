@@ -2,7 +2,7 @@
 import type { HeldOutSet } from '../train/heldout';
 import { scoreMixture } from './score';
 import type { MixtureScore } from './score';
-import { summarizeSystem, snrBands } from './report';
+import { pairedReport, summarizeSystem, snrBands } from './report';
 import type { SystemReport } from './report';
 import type { SeparationSystem } from './systems';
 
@@ -11,6 +11,8 @@ export interface EvaluateOptions {
   snrRange: readonly [number, number];
   /** Called with the fraction of separations done. */
   onProgress?: (fraction: number) => void;
+  /** Give every other system paired differences against the system at this index. */
+  pairedWith?: number;
 }
 
 /** Scores per system, in the order of `systems`, mixtures in the order of the set. */
@@ -42,5 +44,10 @@ export async function scoreSystems(systems: readonly SeparationSystem[], set: He
 export async function evaluateSystems(systems: readonly SeparationSystem[], set: HeldOutSet, opts: EvaluateOptions): Promise<SystemReport[]> {
   const bands = snrBands(opts.snrRange);
   const scores = await scoreSystems(systems, set, opts.onProgress);
-  return systems.map((s, k) => summarizeSystem(s.name, scores[k]!, bands));
+  const base = opts.pairedWith;
+  return systems.map((s, k) => {
+    const report = summarizeSystem(s.name, scores[k]!, bands);
+    if (base === undefined || base === k) return report;
+    return { ...report, paired: pairedReport(systems[base]!.name, scores[k]!, scores[base]!) };
+  });
 }

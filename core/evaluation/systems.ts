@@ -1,6 +1,7 @@
 // What gets scored: anything that turns a mixture into a speech stem and an env stem.
 import type { Separator } from '../models/types';
 import { separateSignal } from '../separate/separate';
+import { metadataStems } from '../separate/stems';
 import { SOUND_CLASSES } from '../types';
 import type { SoundClass } from '../types';
 import type { NamedStems } from './score';
@@ -13,15 +14,16 @@ export interface SeparationSystem {
 }
 
 /**
- * Which model output carries each class: the model's own stem names (model.json metadata.stems),
- * or, for a model that has none, output 0 speech and output 1 env as the mixer orders the sources.
+ * Which model output carries each class: the model's own stem names (model.json metadata.stems, read
+ * and checked as separation reads them), or, for a model that has none, output 0 speech and output 1
+ * env as the mixer orders the sources.
  */
 export function stemOutputs(nSources: number, stemNames: unknown): Record<SoundClass, number> {
   if (nSources !== 2) throw new Error(`scoring by stem name needs a 2-stem model; this one has ${nSources}`);
-  if (stemNames === undefined || stemNames === null) return { speech: 0, env: 1 };
-  const names = Array.isArray(stemNames) ? stemNames : [];
+  const names = metadataStems(stemNames, nSources);
+  if (!names) return { speech: 0, env: 1 };
   const outputs = SOUND_CLASSES.map((c) => names.indexOf(c));
-  if (names.length !== 2 || outputs.some((i) => i < 0)) {
+  if (outputs.some((i) => i < 0)) {
     throw new Error(`scoring by stem name needs stems named speech and env; the model names them ${JSON.stringify(stemNames)}`);
   }
   return { speech: outputs[0]!, env: outputs[1]! };

@@ -5,9 +5,9 @@ import type { TrainConfig } from '../train/config';
 import type { SudoRmRfConfig } from '../models/sudormrf';
 import type { MixtureType } from '../types';
 
-export const EXPERIMENTS = ['robust', 'curriculum', 'class'] as const;
+export const EXPERIMENTS = ['robust', 'curriculum', 'class', 'class-source'] as const;
 export type ExperimentName = (typeof EXPERIMENTS)[number];
-export const SCALES = ['smoke', 'small', 'medium', 'full'] as const;
+export const SCALES = ['smoke', 'small', 'medium', 'full', 'tune'] as const;
 export type Scale = (typeof SCALES)[number];
 
 export interface ScaleSpec {
@@ -49,6 +49,13 @@ export const SCALE_SPECS: Record<Scale, ScaleSpec> = {
     validationMixtures: 128, testMixtures: 1000, evalBatchSize: 20, halveEvery: null,
     note: 'the small model trained 2.5x longer: about 9 minutes per arm on a 2-core CPU (wasm)',
   },
+  tune: {
+    // For --from: a short fine-tune of a saved model (its own size), as a user would run one.
+    model: {},
+    segmentSeconds: 1, batchSize: 8, epochs: 6, stepsPerEpoch: 50,
+    validationMixtures: 64, testMixtures: 600, evalBatchSize: 20, halveEvery: null,
+    note: 'a 300-step fine-tune of a saved model (use with --from): about 6 minutes per arm for the 12-block default model on a 2-core CPU (wasm)',
+  },
   full: {
     model: {},
     segmentSeconds: 4, batchSize: 8, epochs: 40, stepsPerEpoch: 500,
@@ -87,10 +94,15 @@ export interface DataChoice {
   cacheDir: string | null;
 }
 
+/** Learning rate of a fine-tune: the default model's own last rate, so the arms refine it instead of unlearning it. */
+export const FINE_TUNE_LR = 1e-4;
+
 export interface ExperimentPlan {
   experiment: ExperimentName;
   scale: Scale;
   data: DataChoice;
+  /** A saved model folder every arm fine-tunes (same steps, lr FINE_TUNE_LR); null: from scratch (the scale's model). */
+  from: string | null;
   mixtureTypes: Partial<Record<MixtureType, number>>;
   /** Why the experiment is set up this way (goes into the report). */
   design: string;
@@ -128,6 +140,16 @@ function armsOf(experiment: ExperimentName, totalSteps: number): { arms: Arm[]; 
     }
     case 'class':
       return {
+        mixtureTypes: { 'speech+env': 1, 'speech+speech': 1, 'env+env': 1 },
+        design: `The paper's design: speech+env, speech+speech and env+env mixtures in equal shares, one weight per mixture, its logit gamma of the mixture = the mean of gamma over its two sources' classes (speech+speech gets gamma.speech, env+env gamma.env, speech+env their mean). gamma = ${CLASS_GAMMA} on one class weights a mixture of two sources of that class e^${CLASS_GAMMA} = ${Math.exp(CLASS_GAMMA).toFixed(1)}x a mixture of the other class and e^${CLASS_GAMMA / 2} = ${Math.exp(CLASS_GAMMA / 2).toFixed(1)}x a speech+env mixture. The favoured class is checked per mixture type.`,
+        arms: [
+          { id: 'uniform', label: 'uniform', reweighting: [] },
+          { id: 'gamma-speech', label: `gamma speech = ${CLASS_GAMMA}`, reweighting: [{ class: { speech: CLASS_GAMMA, env: 0 } }] },
+          { id: 'gamma-env', label: `gamma env = ${CLASS_GAMMA}`, reweighting: [{ class: { speech: 0, env: CLASS_GAMMA } }] },
+        ],
+      };
+    case 'class-source':
+      return {
         mixtureTypes: { 'speech+env': 1 },
         design: `Speech+env mixtures only, weights per (mixture, source) (granularity "source"): each source's loss gets weight proportional to exp(gamma[class]). Per mixture, every speech+env mixture would get the same class logit and the batch would not be tilted at all. gamma = ${CLASS_GAMMA} gives the favoured class e^${CLASS_GAMMA} = ${Math.exp(CLASS_GAMMA).toFixed(1)}x the weight of the other. Uniform at either granularity is the plain mean.`,
         arms: [
@@ -139,12 +161,13 @@ function armsOf(experiment: ExperimentName, totalSteps: number): { arms: Arm[]; 
   }
 }
 
-export function experimentPlan(experiment: ExperimentName, scale: Scale, data: DataChoice): ExperimentPlan {
+export function experimentPlan(experiment: ExperimentName, scale: Scale, data: DataChoice, from: string | null = null): ExperimentPlan {
   if (!EXPERIMENTS.includes(experiment)) throw new RangeError(`unknown experiment "${experiment}" (use ${EXPERIMENTS.join(', ')})`);
   if (!SCALES.includes(scale)) throw new RangeError(`unknown scale "${scale}" (use ${SCALES.join(', ')})`);
+  if (scale === 'tune' && from === null) throw new RangeError('scale "tune" fine-tunes a saved model: give one with --from');
   const s = SCALE_SPECS[scale];
   const { arms, mixtureTypes, design } = armsOf(experiment, s.epochs * s.stepsPerEpoch);
-  return { experiment, scale, data, mixtureTypes, design, arms, test: { mixtures: s.testMixtures, batchSize: s.evalBatchSize, seed: SEEDS.test } };
+  return { experiment, scale, data, from, mixtureTypes, design, arms, test: { mixtures: s.testMixtures, batchSize: s.evalBatchSize, seed: SEEDS.test } };
 }
 
 /** The arm's validated training config; arms of a plan differ only in name and reweighting. */
@@ -153,7 +176,7 @@ export function armConfig(plan: ExperimentPlan, arm: Arm): TrainConfig {
   return parseTrainConfig({
     name: `${plan.experiment}-${arm.id}`,
     seed: SEEDS.train,
-    model: { preset: '0.25x', overrides: s.model },
+    model: plan.from ? { from: plan.from } : { preset: '0.25x', overrides: s.model },
     data: {
       corpus: plan.data.corpus,
       ...(plan.data.cacheDir ? { cacheDir: plan.data.cacheDir } : {}),
@@ -164,7 +187,7 @@ export function armConfig(plan: ExperimentPlan, arm: Arm): TrainConfig {
     batchSize: s.batchSize,
     epochs: s.epochs,
     stepsPerEpoch: s.stepsPerEpoch,
-    optimizer: { lr: 1e-3, clipNorm: 5, schedule: s.halveEvery ? { halveEvery: s.halveEvery } : 'constant' },
+    optimizer: { lr: plan.from ? FINE_TUNE_LR : 1e-3, clipNorm: 5, schedule: s.halveEvery ? { halveEvery: s.halveEvery } : 'constant' },
     reweighting: arm.reweighting,
     validation: { mixtures: s.validationMixtures, batchSize: s.evalBatchSize, seed: SEEDS.validation },
   });

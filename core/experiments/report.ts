@@ -1,9 +1,9 @@
 // The experiment's report folder: report.md (the paper's table per arm, overall / per class / per
 // mixture type, and each claim checked against the numbers), curves.csv, test.csv and SVG plots.
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { PERCENTILES, summarize } from '../train/metrics';
-import type { Summary } from '../train/metrics';
+import { basename, join } from 'node:path';
+import { PERCENTILES, pairedDifference, summarize } from '../train/metrics';
+import type { PairedDiff, Summary } from '../train/metrics';
 import { presetModelConfig } from '../train/config';
 import { MIXTURE_TYPES, SOUND_CLASSES } from '../types';
 import type { MixtureType, SoundClass } from '../types';
@@ -24,22 +24,25 @@ export interface Claim {
 const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 const signed = (x: number) => (x >= 0 ? `+${f2(x)}` : f2(x));
 
-/** Mean and standard error of paired differences (arm minus baseline) over the same test sources. */
-export interface PairedDiff {
-  n: number;
-  mean: number;
-  se: number;
-}
-
-export function pairedDiff(arm: ArmResult, base: ArmResult, cls: SoundClass | null): PairedDiff {
-  const diffs: number[] = [];
+/** Over the sources of class `cls` (every mixture's mean when null), in mixtures of `type` only when given; arm minus base. */
+export function pairedDiff(arm: ArmResult, base: ArmResult, cls: SoundClass | null, type?: MixtureType): PairedDiff {
+  const a: number[] = [];
+  const b: number[] = [];
   arm.test.siSdri.forEach((row, i) => {
+    if (type !== undefined && arm.test.mixtureTypes[i] !== type) return;
     const baseRow = base.test.siSdri[i]!;
-    if (cls === null) diffs.push(row.reduce((a, b) => a + b, 0) / row.length - baseRow.reduce((a, b) => a + b, 0) / baseRow.length);
-    else row.forEach((v, s) => { if (arm.test.classes[i]![s] === cls) diffs.push(v - baseRow[s]!); });
+    if (cls === null) {
+      a.push(row.reduce((x, y) => x + y, 0) / row.length);
+      b.push(baseRow.reduce((x, y) => x + y, 0) / baseRow.length);
+    } else {
+      row.forEach((v, s) => {
+        if (arm.test.classes[i]![s] !== cls) return;
+        a.push(v);
+        b.push(baseRow[s]!);
+      });
+    }
   });
-  const { mean, std } = summarize(diffs);
-  return { n: diffs.length, mean, se: diffs.length > 1 ? std / Math.sqrt(diffs.length - 1) : NaN };
+  return pairedDifference(a, b);
 }
 
 function describeDiff(d: PairedDiff): string {
@@ -68,16 +71,21 @@ export function checkClaims(result: ExperimentResult): Claim[] {
   const others = result.arms.filter((a) => a !== uniform);
   switch (result.plan.experiment) {
     case 'class':
+    case 'class-source':
       return (['speech', 'env'] as const).map((cls) => {
         const arm = byId(result, `gamma-${cls}`);
         const u = uniform.testReport.byClass[cls].mean;
         const g = arm.testReport.byClass[cls].mean;
         const other: SoundClass = cls === 'speech' ? 'env' : 'speech';
+        const types = mixtureTypesOf(result).filter((t) => t.includes(cls));
+        const perType = types.length > 1
+          ? `; by mixture type: ${types.map((t) => `${t} ${describeDiff(pairedDiff(arm, uniform, cls, t))}`).join('; ')}`
+          : '';
         return {
           statement: `${arm.arm.label} gives higher ${cls} SI-SDRi than uniform`,
           verdict: g > u ? 'holds' : 'does not hold',
-          evidence: `${cls} SI-SDRi uniform ${f2(u)} vs ${arm.arm.label} ${f2(g)} dB, ${describeDiff(pairedDiff(arm, uniform, cls))}; `
-            + `the other class (${other}) goes ${f2(uniform.testReport.byClass[other].mean)} -> ${f2(arm.testReport.byClass[other].mean)} dB`,
+          evidence: `${cls} SI-SDRi uniform ${f2(u)} vs ${arm.arm.label} ${f2(g)} dB, ${describeDiff(pairedDiff(arm, uniform, cls))}${perType}; `
+            + `the other class (${other}) goes ${f2(uniform.testReport.byClass[other].mean)} -> ${f2(arm.testReport.byClass[other].mean)} dB, ${describeDiff(pairedDiff(arm, uniform, other))}`,
         };
       });
     case 'robust':
@@ -170,7 +178,7 @@ export function reportMarkdown(result: ExperimentResult): string {
   const claims = checkClaims(result);
   const lines: string[] = [];
   lines.push(`# Tilt experiment: ${plan.experiment} (scale ${plan.scale})`, '');
-  lines.push(`Unified gradient reweighting (Tzinis, Bralios, Smaragdis, ICASSP 2021), reproduced at the "${plan.scale}" scale: ${spec.note}.`, '');
+  lines.push(`Unified gradient reweighting (Tzinis, Bralios, Smaragdis, ICASSP 2021), reproduced at the "${plan.scale}" scale${plan.from ? ` as a fine-tune of \`${basename(plan.from)}\` (${arms[0]!.totalSteps} steps per arm)` : `: ${spec.note}`}.`, '');
   lines.push('## Claims checked on the held-out test split', '');
   for (const c of claims) lines.push(`- **${c.statement}: ${c.verdict} at this scale.** ${c.evidence}.`);
   lines.push('', 'These are the numbers of one seed at this scale; the test set was never used for any choice.', '');
@@ -178,7 +186,7 @@ export function reportMarkdown(result: ExperimentResult): string {
   lines.push(`- Design: ${plan.design}`);
   lines.push(`- Arms: ${arms.map((a) => `${a.arm.label} (\`${JSON.stringify(a.arm.reweighting)}\`)`).join('; ')}.`);
   lines.push(`- Every arm: seed ${cfg.seed}, same data and initial weights (fingerprints: initial weights ${sameInit ? `identical, ${first.fingerprint.initHash}` : 'DIFFER'}; first training batch ${sameData ? `identical, ${first.fingerprint.firstBatchHash}` : 'DIFFERS'}), ${arms.map((a) => a.totalSteps).join('/')} steps.`);
-  lines.push(`- Model: Sudo rm -rf ${model ? `${model.nBlocks} blocks, upsampling depth ${model.upsamplingDepth}, ${model.encBasis} bases (kernel ${model.encKernel}), bottleneck ${model.bottleneck}, hidden ${model.hidden}` : 'from a saved model'}; ${first.fingerprint.params} parameters; backend ${backends}.`);
+  lines.push(`- Model: Sudo rm -rf ${model ? `${model.nBlocks} blocks, upsampling depth ${model.upsamplingDepth}, ${model.encBasis} bases (kernel ${model.encKernel}), bottleneck ${model.bottleneck}, hidden ${model.hidden}` : `fine-tuned from the saved model \`${basename(plan.from ?? '')}\` (every arm starts from its weights)`}; ${first.fingerprint.params} parameters; backend ${backends}.`);
   lines.push(`- Data: the \`${plan.data.corpus}\` real-recordings corpus, ${cfg.data.segmentSeconds} s crops at 8 kHz, SNR uniform in [${cfg.data.snrDb.join(', ')}] dB, mixture types ${JSON.stringify(cfg.data.mixtureTypes)}; batches keyed by step from the train split.`);
   lines.push(`- Training: batch ${cfg.batchSize}, ${cfg.epochs} epochs x ${cfg.stepsPerEpoch} steps, Adam lr ${cfg.optimizer.lr}${cfg.optimizer.schedule.kind === 'halve-every' ? ` halved every ${cfg.optimizer.schedule.epochs} epochs` : ' (constant)'}, gradient clipping at global norm ${cfg.optimizer.clipNorm}.`);
   lines.push(`- Validation: ${cfg.validation.mixtures} fixed mixtures of the validation split (seed ${cfg.validation.seed}) after every epoch.`);

@@ -23,20 +23,13 @@ import type { Arm, ExperimentPlan } from './plan';
 export const EXPERIMENT_FORMAT = 'tilt-experiment';
 export const EXPERIMENT_FORMAT_VERSION = 1;
 
-/** One optimisation step as the curves record it. */
-export interface StepLog {
-  /** Steps done (1-based), as in the trainer's progress events. */
-  step: number;
-  epoch: number;
-  /** Plain mean of the batch's losses (-SI-SDR, dB): comparable across arms. */
-  loss: number;
-  /** The reweighted objective that was differentiated. */
-  weightedLoss: number;
-  gradNorm: number;
-  lr: number;
+/**
+ * One optimisation step as the curves record it: the trainer's progress (its plain loss is comparable
+ * across arms) with the batch weights' entropy and effective size, null for a skipped step.
+ */
+export interface StepLog extends Pick<StepProgress, 'step' | 'epoch' | 'loss' | 'weightedLoss' | 'gradNorm' | 'lr' | 'skipped'> {
   entropy: number | null;
   effectiveBatchSize: number | null;
-  skipped: string | null;
 }
 
 export interface TestScores extends SourceScores {

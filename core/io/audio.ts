@@ -6,7 +6,7 @@ import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
 import LibSampleRate from '@alexanderolsen/libsamplerate-js';
-import { AUDIO_FORMATS, MODEL_RATE, type AudioFormat } from '../types';
+import { AUDIO_FORMATS, type AudioFormat } from '../types';
 import { parseWav, encodeWav, isWav, WavFormatError } from './wav';
 import { encodeFlac } from './flac';
 import { writeFileAtomic, writeTempFile } from './atomic';
@@ -231,18 +231,21 @@ function mpegIsMono(b: Uint8Array): boolean {
   return isMpegSync(b, at) && (b[at + 3]! >> 6) === 3;
 }
 
-/** Reads and decodes a file; I/O problems become AudioFileErrors too. */
-export async function readAudioFile(path: string, onProgress?: DecodeProgress): Promise<AudioData> {
-  let bytes: Uint8Array;
+/** A file's bytes; I/O problems are AudioFileErrors that say what went wrong. */
+export async function readAudioBytes(path: string): Promise<Uint8Array> {
   try {
-    bytes = new Uint8Array(await readFile(path));
+    return new Uint8Array(await readFile(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'file not found' : code === 'EISDIR' ? 'is a directory'
       : code === 'EACCES' ? 'permission denied' : `cannot read (${(e as Error).message})`;
     throw new AudioFileError(path, reason);
   }
-  return decodeAudio(bytes, path, onProgress);
+}
+
+/** Reads and decodes a file; I/O problems become AudioFileErrors too. */
+export async function readAudioFile(path: string, onProgress?: DecodeProgress): Promise<AudioData> {
+  return decodeAudio(await readAudioBytes(path), path, onProgress);
 }
 
 /** Mean of the channels. */
@@ -362,14 +365,6 @@ export function isSilent(x: Float32Array, peak = SILENCE_PEAK): boolean {
   return true;
 }
 
-export interface LoadMonoOptions {
-  /** Reject silence-only files with AudioFileError 'silence only' (default true: separation inputs). */
-  rejectSilence?: boolean;
-  quality?: ResampleQuality;
-  /** Fraction of the resampling done. */
-  onProgress?: (fraction: number) => void;
-}
-
 /** `resample` for a file's audio: a failure names the file. */
 export async function resampleFile(
   file: string, x: Float32Array, fromRate: number, toRate: number, quality?: ResampleQuality, onProgress?: (fraction: number) => void,
@@ -379,14 +374,6 @@ export async function resampleFile(
   } catch (e) {
     throw new AudioFileError(file, `cannot resample ${fromRate} Hz to ${toRate} Hz: ${(e as Error).message}`);
   }
-}
-
-/** Decode, validate, downmix and resample to `rate` (the model's rate by default). */
-export async function loadMono(path: string, rate = MODEL_RATE, opts: LoadMonoOptions = {}): Promise<Float32Array> {
-  const audio = await readAudioFile(path);
-  const mono = downmix(audio);
-  if ((opts.rejectSilence ?? true) && isSilent(mono)) throw new AudioFileError(path, 'silence only');
-  return resampleFile(path, mono, audio.sampleRate, rate, opts.quality, opts.onProgress);
 }
 
 export { AUDIO_FORMATS, type AudioFormat };

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdtemp, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { AUDIO_FORMATS, AudioFileError, MAX_RATE, detectFormat, readAudioFile, resample, type AudioData, type AudioFormat, type DecodeProgress, type ResampleQuality } from './audio';
+import { AUDIO_FORMATS, AudioFileError, MAX_RATE, detectFormat, downmix, readAudioFile, resample, type AudioData, type AudioFormat, type DecodeProgress, type ResampleQuality } from './audio';
 import { decodeWavFrames, encodeWavFrames, parseWavLayout, wavHeader, WavFormatError, type WavEncoding, type WavLayout } from './wav';
 import { createFlacEncoder } from './flac';
 
@@ -52,13 +52,16 @@ const MAX_HEAD_BYTES = 1 << 26;
  * `onDecode` follows. Problems are AudioFileErrors naming the file, as from readAudioFile.
  */
 export async function openAudio(path: string, onDecode?: DecodeProgress): Promise<AudioInput> {
-  let fh: FileHandle;
+  let fh: FileHandle | undefined;
   let size: number;
   try {
     fh = await open(path, 'r');
-    size = (await fh.stat()).size;
+    const info = await fh.stat();
+    if (!info.isFile()) throw new Error('not a file');
+    size = info.size;
   } catch {
-    // readAudioFile turns the same failure into the message users see everywhere else.
+    await fh?.close();
+    // readAudioFile turns the same failure (a folder opens, but does not read) into the message users see everywhere else.
     return withClose(memoryReader(await readAudioFile(path, onDecode)));
   }
   try {
@@ -135,14 +138,7 @@ export function downmixReader(reader: FrameReader): FrameReader {
     sampleRate: reader.sampleRate,
     channels: 1,
     frames: reader.frames,
-    async read(start, count) {
-      const chans = await reader.read(start, count);
-      const out = new Float32Array(chans[0]!.length);
-      for (const ch of chans) for (let i = 0; i < out.length; i++) out[i]! += ch[i]!;
-      const k = 1 / chans.length;
-      for (let i = 0; i < out.length; i++) out[i]! *= k;
-      return [out];
-    },
+    read: async (start, count) => [downmix({ sampleRate: reader.sampleRate, channels: await reader.read(start, count) })],
   };
 }
 
@@ -263,7 +259,13 @@ export async function createAudioWriter(
   const abort = async (): Promise<void> => {
     if (ended) return;
     ended = true;
-    flac?.destroy();
+    // libflacjs throws when an unfinished encoder is destroyed while another one is open (two stems
+    // written at once); the file must still be closed and removed.
+    try {
+      flac?.destroy();
+    } catch {
+      // The encoder's memory goes with the module; nothing is left to release here.
+    }
     await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
   };

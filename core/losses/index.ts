@@ -4,4 +4,5 @@ export {
 } from './siSdr';
 export type { PitPerSource, PitPerExample } from './siSdr';
 export { siSdr, pitSiSdr, siSdri } from './siSdrArrays';
+export { mixtureConsistent_BST } from './consistency';
 export type { PitResult } from './siSdrArrays';

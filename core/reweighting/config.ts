@@ -1,24 +1,43 @@
 // The serialisable (plain JSON) form of a reweighting scheme, e.g.
 //   [{ "robust": { "alpha": 0.2 } }, { "class": { "speech": 3, "env": 0 } }]
 // or { "granularity": "source", "terms": [...] }. Terms add up: F = sum of their logits.
+import { z } from 'zod';
 import { GRANULARITIES } from './context';
-import type { Granularity } from './context';
 import { createReweighter } from './reweighter';
 import type { Reweighter } from './reweighter';
-import {
-  TERM_KINDS, checkClass, checkCurriculum, checkRobust, classTerm, curriculumTerm, robustTerm, uniformTerm,
-} from './terms';
+import { TERM_BODIES, TERM_KINDS, classTerm, curriculumTerm, robustTerm, uniformTerm } from './terms';
 import type { ClassGamma, CurriculumConfig, LogitTerm, RobustConfig, TermConfig } from './terms';
-import { Validator, describe } from './validate';
+import { describe, fields, got, parseWith, problem } from '../schema';
+import { ReweightConfigError } from './validate';
 
-export interface ReweightConfig {
-  granularity: Granularity;
-  terms: TermConfig[];
-}
+/**
+ * One term: first its shape (an object with exactly one key, a known kind), as one problem; then
+ * its body, by its kind's schema.
+ */
+export const REWEIGHT_TERM: z.ZodType<TermConfig, unknown> = z.unknown().check((ctx) => {
+  const raw = ctx.value;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    problem(ctx, [], `must be an object with one of ${TERM_KINDS.map((k) => `"${k}"`).join(', ')} (got ${describe(raw)})`);
+    return;
+  }
+  const keys = Object.keys(raw);
+  if (keys.length !== 1) {
+    problem(ctx, [], `must have exactly one key, the term's kind (${TERM_KINDS.join(', ')}); got ${keys.length === 0 ? 'none' : keys.join(', ')}`);
+  } else if (!Object.hasOwn(TERM_BODIES, keys[0]!)) {
+    problem(ctx, [], `has unknown term kind "${keys[0]}" (expected one of ${TERM_KINDS.join(', ')})`);
+  }
+}).pipe(fields(Object.fromEntries(TERM_KINDS.map((k) => [k, TERM_BODIES[k].optional()]))))
+  .transform((term) => term as TermConfig);
 
-function join(prefix: string, field: string): string {
-  return prefix ? `${prefix}.${field}` : field;
-}
+const FORMS = 'must be an array of terms or an object { "granularity", "terms" }';
+
+/** The whole setting: a list of terms, or { granularity (default "mixture"), terms }. */
+export const REWEIGHT_CONFIG = z.preprocess((raw) => (Array.isArray(raw) ? { terms: raw } : raw), fields({
+  granularity: z.enum(GRANULARITIES).default('mixture'),
+  terms: z.array(REWEIGHT_TERM, { error: got('must be an array of terms') }),
+}, { error: (issue) => (issue.code === 'invalid_type' ? got(FORMS)(issue) : undefined) }));
+
+export type ReweightConfig = z.output<typeof REWEIGHT_CONFIG>;
 
 /**
  * Checks a reweighting config from JSON and returns it in normalised form (object with
@@ -26,60 +45,7 @@ function join(prefix: string, field: string): string {
  * its field path (prefixed by `path`, e.g. "reweighting") and the reason.
  */
 export function parseReweightConfig(raw: unknown, path = ''): ReweightConfig {
-  const v = new Validator();
-  let granularity: Granularity = 'mixture';
-  let terms: unknown = raw;
-  if (!Array.isArray(raw)) {
-    if (typeof raw !== 'object' || raw === null) {
-      v.fail(path || 'reweighting', `must be an array of terms or an object { "granularity", "terms" } (got ${describe(raw)})`);
-      v.throwIfAny();
-    }
-    const obj = raw as Record<string, unknown>;
-    v.object(obj, path || 'reweighting', ['granularity', 'terms']);
-    if (obj.granularity !== undefined && v.oneOf(obj.granularity, join(path, 'granularity'), GRANULARITIES)) {
-      granularity = obj.granularity;
-    }
-    terms = obj.terms;
-  }
-  const termsPath = join(path, 'terms');
-  if (!Array.isArray(terms)) {
-    v.fail(termsPath, `must be an array of terms (got ${describe(terms)})`);
-    v.throwIfAny();
-  }
-  (terms as unknown[]).forEach((term, i) => checkTerm(term, `${termsPath}[${i}]`, v));
-  v.throwIfAny();
-  return { granularity, terms: structuredClone(terms as TermConfig[]) };
-}
-
-function checkTerm(raw: unknown, path: string, v: Validator): void {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    v.fail(path, `must be an object with one of ${TERM_KINDS.map((k) => `"${k}"`).join(', ')} (got ${describe(raw)})`);
-    return;
-  }
-  const keys = Object.keys(raw);
-  if (keys.length !== 1) {
-    v.fail(path, `must have exactly one key, the term's kind (${TERM_KINDS.join(', ')}); got ${keys.length === 0 ? 'none' : keys.join(', ')}`);
-    return;
-  }
-  const kind = keys[0]!;
-  const body = (raw as Record<string, unknown>)[kind];
-  const at = `${path}.${kind}`;
-  switch (kind) {
-    case 'uniform':
-      v.object(body, at, []);
-      return;
-    case 'robust':
-      checkRobust(body, at, v);
-      return;
-    case 'curriculum':
-      checkCurriculum(body, at, v);
-      return;
-    case 'class':
-      checkClass(body, at, v);
-      return;
-    default:
-      v.fail(path, `has unknown term kind "${kind}" (expected one of ${TERM_KINDS.join(', ')})`);
-  }
+  return parseWith(REWEIGHT_CONFIG, raw, { prefix: path, root: path || 'reweighting' }, ReweightConfigError);
 }
 
 export function termFromConfig(term: TermConfig): LogitTerm {

@@ -2,11 +2,11 @@ export { GRANULARITIES, exampleLossesOf, makeReweightContext, unitCount } from '
 export type { Granularity, TrainingProgress, ReweightContext, ContextInput } from './context';
 export { SCHEDULES, scheduledBeta, DEFAULT_EXPONENTIAL_RATE, DEFAULT_STAGES } from './schedules';
 export type { ScheduleName, ScheduleOptions } from './schedules';
-export { TERM_KINDS, uniformTerm, robustTerm, curriculumTerm, classTerm, customTerm } from './terms';
-export type { LogitTerm, TermConfig, RobustConfig, CurriculumConfig, ClassGamma } from './terms';
+export { TERM_BODIES, TERM_KINDS, uniformTerm, robustTerm, curriculumTerm, classTerm, customTerm } from './terms';
+export type { LogitTerm, TermConfig, TermKind, RobustConfig, CurriculumConfig, ClassGamma } from './terms';
 export { softmax, weightDiagnostics, createReweighter } from './reweighter';
 export type { Reweighter, Weighting, WeightDiagnostics } from './reweighter';
-export { parseReweightConfig, reweighterFromConfig, termFromConfig } from './config';
+export { REWEIGHT_CONFIG, REWEIGHT_TERM, parseReweightConfig, reweighterFromConfig, termFromConfig } from './config';
 export type { ReweightConfig } from './config';
 export { ReweightConfigError } from './validate';
 export type { ConfigIssue } from './validate';

@@ -1,40 +1,62 @@
 // Logit terms F(ctx). A reweighter sums its terms and takes softmax over the batch's units.
+// Each preset term's JSON form is a zod schema below (TERM_BODIES): its type, check and messages.
+import { z } from 'zod';
 import { SOUND_CLASSES } from '../types';
 import type { SoundClass } from '../types';
 import type { ReweightContext } from './context';
 import { unitCount } from './context';
 import { SCHEDULES, scheduledBeta } from './schedules';
-import type { ScheduleName } from './schedules';
-import { Validator } from './validate';
+import { fields, number, parseWith } from '../schema';
+import { ReweightConfigError } from './validate';
 
-export interface RobustConfig {
+const ROBUST = fields({
   /** >= 0; larger up-weights hard (high-loss) units more. */
-  alpha: number;
-}
+  alpha: number({ min: 0 }),
+});
 
-export interface CurriculumConfig {
+/** Whether an object's field fits its schedule (checked even when other fields are wrong). */
+const onlyFor = (field: 'rate' | 'stages', schedule: string) => z.refine<{ schedule?: unknown; rate?: unknown; stages?: unknown }>(
+  (c) => c[field] === undefined || c.schedule === schedule,
+  { path: [field], error: `only applies to the "${schedule}" schedule`, when: (p) => typeof p.value === 'object' && p.value !== null },
+);
+
+const CURRICULUM = fields({
   /** < 0: easy (low-loss) units first; annealed to 0. */
-  beta0: number;
-  schedule: ScheduleName;
+  beta0: number({ below: 0 }),
+  schedule: z.enum(SCHEDULES),
   /** Annealing steps (positive integer); default: the run's totalSteps. */
-  steps?: number;
+  steps: number({ integer: true, min: 1 }).optional(),
   /** exponential only (> 0, default 5). */
-  rate?: number;
+  rate: number({ above: 0 }).optional(),
   /** step only (positive integer, default 4). */
-  stages?: number;
-}
+  stages: number({ integer: true, min: 1 }).optional(),
+}).check(onlyFor('rate', 'exponential'), onlyFor('stages', 'step'));
 
 /** One logit per sound class; a class left out gets 0. */
-export type ClassGamma = Partial<Record<SoundClass, number>>;
+const CLASS = fields(Object.fromEntries(SOUND_CLASSES.map((c) => [c, number().optional()])) as Record<SoundClass, z.ZodOptional<z.ZodNumber>>);
 
-/** The JSON form of one preset term: an object with exactly one key. */
-export type TermConfig =
-  | { uniform: Record<string, never> }
-  | { robust: RobustConfig }
-  | { curriculum: CurriculumConfig }
-  | { class: ClassGamma };
+/** Each preset term's kind and the schema of its body: a term's JSON form is `{ kind: body }`. */
+export const TERM_BODIES = {
+  uniform: fields({}),
+  robust: ROBUST,
+  curriculum: CURRICULUM,
+  class: CLASS,
+};
 
-export const TERM_KINDS = ['uniform', 'robust', 'curriculum', 'class'] as const;
+export type TermKind = keyof typeof TERM_BODIES;
+export const TERM_KINDS = Object.keys(TERM_BODIES) as TermKind[];
+
+export type RobustConfig = z.output<typeof ROBUST>;
+export type CurriculumConfig = z.output<typeof CURRICULUM>;
+export type ClassGamma = z.output<typeof CLASS>;
+
+/** The JSON form of one preset term: an object with exactly one key, its kind. */
+export type TermConfig = { [K in TermKind]: { [P in K]: z.output<(typeof TERM_BODIES)[K]> } }[TermKind];
+
+/** A term's settings checked by its schema (a copy), or ReweightConfigError naming each bad field. */
+function checked<K extends TermKind>(kind: K, body: unknown): z.output<(typeof TERM_BODIES)[K]> {
+  return parseWith(TERM_BODIES[kind], body, { prefix: kind }, ReweightConfigError) as z.output<(typeof TERM_BODIES)[K]>;
+}
 
 export interface LogitTerm {
   readonly name: string;
@@ -55,10 +77,7 @@ export function uniformTerm(): LogitTerm {
 
 /** F = alpha * L: up-weights the hard units (raises the worst percentiles). */
 export function robustTerm(config: RobustConfig): LogitTerm {
-  const v = new Validator();
-  checkRobust(config, 'robust', v);
-  v.throwIfAny();
-  const alpha = config.alpha;
+  const { alpha } = checked('robust', config);
   return {
     name: 'robust',
     config: { robust: { alpha } },
@@ -68,10 +87,7 @@ export function robustTerm(config: RobustConfig): LogitTerm {
 
 /** F = beta(k) * L with beta(k) < 0 annealed to 0 (schedules in ./schedules): easy units first. */
 export function curriculumTerm(config: CurriculumConfig): LogitTerm {
-  const v = new Validator();
-  checkCurriculum(config, 'curriculum', v);
-  v.throwIfAny();
-  const frozen: CurriculumConfig = { ...config };
+  const frozen = checked('curriculum', config);
   return {
     name: 'curriculum',
     config: { curriculum: frozen },
@@ -95,10 +111,8 @@ export function curriculumTerm(config: CurriculumConfig): LogitTerm {
  * the same logit: to tilt training toward one class inside speech+env mixtures, use per-source
  * granularity.
  */
-export function classTerm(gamma: ClassGamma): LogitTerm {
-  const v = new Validator();
-  checkClass(gamma, 'class', v);
-  v.throwIfAny();
+export function classTerm(config: ClassGamma): LogitTerm {
+  const gamma = checked('class', config);
   const g = (c: SoundClass): number => gamma[c] ?? 0;
   return {
     name: 'class',
@@ -113,30 +127,4 @@ export function classTerm(gamma: ClassGamma): LogitTerm {
 export function customTerm(name: string, logits: (ctx: ReweightContext) => ArrayLike<number>): LogitTerm {
   if (name.trim() === '') throw new Error('customTerm: name must not be empty');
   return { name, logits };
-}
-
-export function checkRobust(raw: unknown, path: string, v: Validator): void {
-  if (!v.object(raw, path, ['alpha'])) return;
-  v.number(raw.alpha, `${path}.alpha`, { min: 0 });
-}
-
-export function checkCurriculum(raw: unknown, path: string, v: Validator): void {
-  if (!v.object(raw, path, ['beta0', 'schedule', 'steps', 'rate', 'stages'])) return;
-  v.number(raw.beta0, `${path}.beta0`, { below: 0 });
-  const schedule = raw.schedule;
-  v.oneOf(schedule, `${path}.schedule`, SCHEDULES);
-  if (raw.steps !== undefined) v.number(raw.steps, `${path}.steps`, { integer: true, min: 1 });
-  if (raw.rate !== undefined) {
-    if (schedule !== 'exponential') v.fail(`${path}.rate`, 'only applies to the "exponential" schedule');
-    else v.number(raw.rate, `${path}.rate`, { above: 0 });
-  }
-  if (raw.stages !== undefined) {
-    if (schedule !== 'step') v.fail(`${path}.stages`, 'only applies to the "step" schedule');
-    else v.number(raw.stages, `${path}.stages`, { integer: true, min: 1 });
-  }
-}
-
-export function checkClass(raw: unknown, path: string, v: Validator): void {
-  if (!v.object(raw, path, SOUND_CLASSES)) return;
-  for (const c of SOUND_CLASSES) if (raw[c] !== undefined) v.number(raw[c], `${path}.${c}`);
 }

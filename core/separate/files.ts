@@ -3,7 +3,8 @@
 import { mkdir } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { AUDIO_FORMATS, FORMAT_EXTENSIONS, type AudioFormat } from '../io/audio';
-import { createAudioWriter, openAudio, resampledReader, type AudioWriter, type FrameReader } from '../io/stream';
+import { openModelInput } from '../io/input';
+import { createAudioWriter, resampledReader, type AudioWriter, type FrameReader } from '../io/stream';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
 import { residualStem, separateAudio, stemFormat, type SeparationStage, type StemRate } from './pipeline';
@@ -133,15 +134,16 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
   const outputs = stemNames.map((n) => stemPath(opts.outDir, inputPath, n, format));
   if (outputs.some((p) => resolve(p) === resolve(inputPath))) throw new SeparationInputError(`a stem would overwrite its own input ${inputPath}`);
   await checkTargets(outputs, overwrite);
-  const input = await openAudio(inputPath);
+  const source = await openModelInput(inputPath);
+  const { input } = source;
   const writers: AudioWriter[] = [];
   try {
     const out = stemFormat(input, rate);
     await mkdir(opts.outDir, { recursive: true });
     for (const p of outputs) writers.push(await createAudioWriter(p, input.channels, out.sampleRate, format, { overwrite, frames: out.frames }));
     const { onProgress, ...rest } = opts;
-    await separateAudio(model, input, writers, {
-      ...rest, file: inputPath, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}),
+    await separateAudio(model, source, writers, {
+      ...rest, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}),
     });
     for (const w of writers) await w.close();
     return { inputPath, outputs, stemNames, inputRate: input.sampleRate, channels: input.channels, outputRate: out.sampleRate, duration: input.frames / input.sampleRate };
@@ -149,7 +151,7 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
     await Promise.all(writers.map((w) => w.abort()));
     throw e;
   } finally {
-    await input.close();
+    await source.close();
   }
 }
 

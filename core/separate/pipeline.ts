@@ -6,8 +6,8 @@
 //               (fullband.ts) -> one block sink per stem
 // Memory is a few blocks and a few model chunks whatever the length; the scratch files hold
 // 4 bytes per sample at 8 kHz (115 MB per hour per signal).
-import { AudioFileError, SILENCE_PEAK } from '../io/audio';
-import { downmixReader, resampledReader, ScratchSignal, scratchDir, type FrameReader } from '../io/stream';
+import type { ModelInput } from '../io/input';
+import { resampledReader, ScratchSignal, scratchDir } from '../io/stream';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
 import { FullBandSplitter } from './fullband';
@@ -37,8 +37,6 @@ export function stemFormat(input: { sampleRate: number; frames: number }, rate: 
 }
 
 export interface SeparateAudioOptions extends Omit<SeparateOptions, 'sampleRate' | 'onProgress'> {
-  /** Names the file in errors. */
-  file: string;
   /** The stem that takes whatever the others leave; default the last. */
   residual?: number;
   /** Default 'input'. */
@@ -63,13 +61,15 @@ function fitTo(x: Float32Array, n: number): Float32Array {
 }
 
 /**
- * Separates `input` into `model.nSources` stems written to `sinks` (one per stem, in the model's
- * stem order) at the input's channel count and at `rate`. The stems add up to the input, at that
- * rate, in every channel.
+ * Separates a recording (openModelInput's, core/io/input.ts) into `model.nSources` stems written to
+ * `sinks` (one per stem, in the model's stem order) at the input's channel count and at `rate`. The
+ * stems add up to the input, at that rate, in every channel.
  */
-export async function separateAudio(model: Separator, input: FrameReader, sinks: readonly BlockSink[], opts: SeparateAudioOptions): Promise<void> {
+export async function separateAudio(model: Separator, source: ModelInput, sinks: readonly BlockSink[], opts: SeparateAudioOptions): Promise<void> {
   const nStems = model.nSources;
   if (sinks.length !== nStems) throw new RangeError(`separateAudio: ${sinks.length} sinks for ${nStems} stems`);
+  if (source.mono.sampleRate !== MODEL_RATE) throw new RangeError(`separateAudio: the model hears ${MODEL_RATE} Hz, not ${source.mono.sampleRate} Hz`);
+  const { input, mono: atModelRate } = source;
   const residual = opts.residual ?? nStems - 1;
   const { signal, onProgress } = opts;
   const checkAbort = (stage: SeparationStage) => {
@@ -85,17 +85,6 @@ export async function separateAudio(model: Separator, input: FrameReader, sinks:
   try {
     // The model hears the channels' mean at its own rate.
     const first: SeparationStage = input.sampleRate === MODEL_RATE ? 'reading' : 'resampling';
-    let heard = false;
-    const mono = downmixReader(input);
-    const listened: FrameReader = {
-      ...mono,
-      read: async (start, count) => {
-        const block = await mono.read(start, count);
-        heard ||= block[0]!.some((v) => Math.abs(v) > SILENCE_PEAK);
-        return block;
-      },
-    };
-    const atModelRate = resampledReader(listened, MODEL_RATE);
     const mixture = await scratchFile('mixture.f32');
     const step = BLOCK_SECONDS * MODEL_RATE;
     onProgress?.(first, 0);
@@ -105,7 +94,7 @@ export async function separateAudio(model: Separator, input: FrameReader, sinks:
       await mixture.append((await atModelRate.read(at, step))[0]!);
       onProgress?.(first, Math.min(1, (at + step) / atModelRate.frames));
     }
-    if (!heard) throw new AudioFileError(opts.file, 'silence only: nothing to separate');
+    source.rejectSilence();
 
     // Separating: slot files in the model's output order; the final order comes at the end.
     const slots: ScratchSignal[] = [];

@@ -15,8 +15,9 @@ export function defaultStemNames(nSources: number): string[] {
   return Array.from({ length: nSources }, (_, i) => `source${i + 1}`);
 }
 
-// Stem names become part of file names: keep them to one safe path component.
-const STEM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+// Stem names become part of file names: keep them to one safe path component (the app's requests name
+// stems by the same rule, app/validate.ts).
+export const STEM_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export function validateStemNames(names: readonly string[], nSources: number): void {
   if (names.length !== nSources) throw new SeparationInputError(`${names.length} stem names given for ${nSources} stems`);
@@ -28,15 +29,20 @@ export function validateStemNames(names: readonly string[], nSources: number): v
 
 /**
  * The stem names a model's metadata gives (models trained with class-ordered outputs name them, e.g.
- * ["speech", "env"]), checked as above; source1, source2, ... when it gives none. The app, the CLI and
- * the models list all read them here.
+ * ["speech", "env"]), checked as above; null when it gives none (no `stems`, or null: a checkpoint
+ * whose outputs took no class). `stems` is metadata.stems as saved. The only reader of it: the app,
+ * the CLI, the models list and evaluation all read stem names here.
  */
-export function stemNamesOf(metadata: Record<string, unknown> | undefined, nSources: number): string[] {
-  const named = metadata?.stems;
-  if (named === undefined) return defaultStemNames(nSources);
-  if (!Array.isArray(named) || !named.every((n): n is string => typeof n === 'string')) {
-    throw new SeparationInputError(`the model's metadata.stems must be a list of names (got ${JSON.stringify(named)})`);
+export function metadataStems(stems: unknown, nSources: number): string[] | null {
+  if (stems === undefined || stems === null) return null;
+  if (!Array.isArray(stems) || !stems.every((n): n is string => typeof n === 'string')) {
+    throw new SeparationInputError(`the model's metadata.stems must be a list of names (got ${JSON.stringify(stems)})`);
   }
-  validateStemNames(named, nSources);
-  return [...named];
+  validateStemNames(stems, nSources);
+  return [...stems];
+}
+
+/** The stems a model separates into, by name: its metadata's (metadataStems), else source1, source2, ... */
+export function stemNamesOf(metadata: Record<string, unknown> | undefined, nSources: number): string[] {
+  return metadataStems(metadata?.stems, nSources) ?? defaultStemNames(nSources);
 }

@@ -1,16 +1,17 @@
 // The training config (JSON): model, data, optimisation, reweighting and validation. Every field is
-// checked, and every problem is reported with its path and the reason.
-import { MIXTURE_TYPES, MODEL_RATE, TRAIN_LIMITS } from '../types';
+// checked (one zod schema, which also gives the types), and every problem is reported with its path
+// and the reason.
+import { z } from 'zod';
+import { MIXTURE_TYPES, MODEL_RATE } from '../types';
 import { DEFAULT_AUGMENT, type AugmentConfig } from '../data/augment';
 import { expandHome } from '../data/folders';
 import { PACKAGE_SETS, type PackageSet } from '../data/packages';
-import type { SlotAssignment } from './step';
 import type { MixtureType } from '../types';
+import type { SlotAssignment } from './step';
 import { encoderStride, PRESETS } from '../models/sudormrf';
 import type { PresetName, SudoRmRfConfig } from '../models/sudormrf';
-import { parseReweightConfig } from '../reweighting';
-import type { ReweightConfig } from '../reweighting';
-import { ReweightConfigError, Validator, describe } from '../reweighting/validate';
+import { REWEIGHT_CONFIG } from '../reweighting';
+import { ConfigError, fields, got, number, parseWith, problem, range, text, TRAIN_FIELDS } from '../schema';
 
 export type LrSchedule =
   | { kind: 'constant' }
@@ -19,95 +20,145 @@ export type LrSchedule =
   /** Halve it when validation SI-SDRi has not improved for `patience` epochs. */
   | { kind: 'plateau'; patience: number };
 
-export interface DataConfig {
-  /** Built-in real-recordings corpus package set, or none when only user folders are used. */
-  corpus: PackageSet | null;
-  /** Corpus cache folder; the default cache when null. */
-  cacheDir: string | null;
-  /**
-   * User data: folders of speech and of environmental sound, flat or with sub-folders (speakers for
-   * speech, labels for env). `~` names the home folder.
-   */
-  speechDirs: string[];
-  envDirs: string[];
-  /** ESC-50 layout (audio/ + meta/esc50.csv): environmental sound. */
-  esc50: string | null;
-  segmentSeconds: number;
-  snrDb: [number, number];
-  /** Prior of each mixture type (normalised). */
-  mixtureTypes: Partial<Record<MixtureType, number>>;
-  /** Per-source augmentation; null: plain crops. `{}` in JSON gives DEFAULT_AUGMENT. */
-  augment: AugmentConfig | null;
-}
-
-export interface TrainConfig {
-  name: string;
-  seed: number;
-  /** Start from a preset (with optional size overrides) or fine-tune a saved model folder. */
-  /** `from`: a saved model to go on training; `blocks`: deepen it to that many blocks first (see deepen.ts). */
-  model: { preset: PresetName; overrides: Partial<SudoRmRfConfig> } | { from: string; blocks?: number };
-  data: DataConfig;
-  batchSize: number;
-  epochs: number;
-  stepsPerEpoch: number;
-  optimizer: { lr: number; clipNorm: number; schedule: LrSchedule };
-  reweighting: ReweightConfig;
-  validation: { mixtures: number; batchSize: number; seed: number };
-  /** Consecutive non-finite steps after which training rolls back to the last good checkpoint. */
-  rollbackAfter: number;
-  /**
-   * How the loss pairs outputs with sources: 'fixed' scores output s against source s in mixtures
-   * of different classes (stems named by what they hold, speech first) and uses PIT only within a
-   * class; 'pit' searches every mixture's best permutation.
-   */
-  slots: SlotAssignment;
-}
-
-export const DEFAULT_DATA: DataConfig = {
-  corpus: 'full',
-  cacheDir: null,
-  speechDirs: [],
-  envDirs: [],
-  esc50: null,
-  segmentSeconds: 4,
-  snrDb: [-5, 5],
-  mixtureTypes: { 'speech+env': 1 },
-  augment: null,
-};
-
-const TOP_FIELDS = ['name', 'seed', 'model', 'data', 'batchSize', 'epochs', 'stepsPerEpoch', 'optimizer', 'reweighting', 'validation', 'rollbackAfter', 'slots'];
-const SIZE_FIELDS: (keyof SudoRmRfConfig)[] = ['nSources', 'nBlocks', 'upsamplingDepth', 'encBasis', 'encKernel', 'bottleneck', 'hidden', 'dwKernel'];
-
-function stringList(v: Validator, value: unknown, path: string): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || value.some((s) => typeof s !== 'string' || s === '')) {
-    v.fail(path, `must be an array of folder paths (got ${describe(value)})`);
-    return [];
-  }
-  return value as string[];
-}
-
-function optionalString(v: Validator, value: unknown, path: string): string | null {
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || value === '') {
-    v.fail(path, `must be a non-empty string (got ${describe(value)})`);
-    return null;
-  }
-  return value;
-}
-
-const folder = (path: string | null): string | null => (path === null ? null : expandHome(path));
-
-function int(v: Validator, value: unknown, path: string, fallback: number, min: number, max?: number): number {
-  if (value === undefined) return fallback;
-  return v.number(value, path, { integer: true, min, max }) ? value : fallback;
-}
-
 /** Largest value of each size field: beyond these a model cannot train within the wasm backend's 4 GiB heap on any batch. */
 const SIZE_LIMITS: Record<keyof SudoRmRfConfig, [number, number]> = {
   nSources: [2, 8], nBlocks: [1, 64], upsamplingDepth: [1, 8], encBasis: [2, 4096], encKernel: [3, 1023],
   bottleneck: [1, 2048], hidden: [1, 4096], dwKernel: [1, 63],
 };
+const size = (key: keyof SudoRmRfConfig) => number({ integer: true, min: SIZE_LIMITS[key][0], max: SIZE_LIMITS[key][1] }).optional();
+const int = (min: number, max?: number) => number({ integer: true, min, ...(max === undefined ? {} : { max }) });
+/** A folder (`~` names the home folder: config files and text fields get no shell to expand it). */
+const folder = text().transform(expandHome);
+/** A custom message for a value of the wrong type only (fields and checks keep their own). */
+const typeError = (message: string) => (issue: z.core.$ZodRawIssue) => (issue.code === 'invalid_type' ? got(message)(issue) : undefined);
+
+const MODEL = fields({
+  preset: z.enum(Object.keys(PRESETS) as [PresetName, ...PresetName[]]).optional(),
+  overrides: fields({
+    nSources: size('nSources'), nBlocks: size('nBlocks'), upsamplingDepth: size('upsamplingDepth'), encBasis: size('encBasis'),
+    encKernel: size('encKernel'), bottleneck: size('bottleneck'), hidden: size('hidden'), dwKernel: size('dwKernel'),
+  }).optional(),
+  /** A saved model to go on training. */
+  from: folder.optional(),
+  /** Deepen it to that many blocks first (see deepen.ts). */
+  blocks: size('nBlocks'),
+}).check((ctx) => {
+  const m = ctx.value;
+  if (m.blocks !== undefined && m.from === undefined) problem(ctx, ['blocks'], 'deepens a saved model: it needs "from"');
+  if (m.from !== undefined && (m.preset !== undefined || m.overrides !== undefined)) {
+    problem(ctx, [], 'takes either "from" (a saved model to fine-tune) or "preset"/"overrides", not both');
+  }
+}).transform((m): { preset: PresetName; overrides: Partial<SudoRmRfConfig> } | { from: string; blocks?: number } => (m.from !== undefined
+  ? { from: m.from, ...(m.blocks === undefined ? {} : { blocks: m.blocks }) }
+  : { preset: m.preset ?? '0.25x', overrides: m.overrides ?? {} }));
+
+const probability = (fallback: number) => number({ min: 0, max: 1 }).default(fallback);
+const pair = (lo: number, hi: number, fallback: readonly [number, number], integer = false) => range(lo, hi, integer).default((): [number, number] => [fallback[0], fallback[1]]);
+const D = DEFAULT_AUGMENT;
+
+/** Per-source augmentation: every field is optional, `{}` is DEFAULT_AUGMENT. */
+const AUGMENT: z.ZodType<AugmentConfig, unknown> = fields({
+  eq: probability(D.eq), eqDb: number({ min: 0, max: 24 }).default(D.eqDb),
+  bandLimit: probability(D.bandLimit),
+  codec: probability(D.codec),
+  reverb: probability(D.reverb), reverbSeconds: pair(0.05, 3, D.reverbSeconds), reverbDrrDb: pair(-20, 40, D.reverbDrrDb),
+  speed: probability(D.speed), speedRange: pair(0.5, 2, D.speedRange),
+  pause: probability(D.pause), pauseFraction: pair(0, 0.9, D.pauseFraction),
+  envLayers: pair(0, 4, D.envLayers, true), layerGainDb: pair(-40, 10, D.layerGainDb),
+  bed: probability(D.bed), bedGainDb: pair(-40, 10, D.bedGainDb),
+});
+
+const DATA = fields({
+  /** Built-in real-recordings corpus package set, or none when only user folders are used. */
+  corpus: z.enum(Object.keys(PACKAGE_SETS) as [PackageSet, ...PackageSet[]]).nullable().default('full'),
+  /** Corpus cache folder; the default cache when null. */
+  cacheDir: folder.nullish().transform((f) => f ?? null),
+  /**
+   * User data: folders of speech and of environmental sound, flat or with sub-folders (speakers for
+   * speech, labels for env).
+   */
+  speechDirs: z.array(folder, { error: got('must be an array of folder paths') }).default(() => []),
+  envDirs: z.array(folder, { error: got('must be an array of folder paths') }).default(() => []),
+  /** ESC-50 layout (audio/ + meta/esc50.csv): environmental sound. */
+  esc50: folder.nullish().transform((f) => f ?? null),
+  segmentSeconds: TRAIN_FIELDS.segmentSeconds.default(4),
+  snrDb: z.custom<[number, number]>(
+    (v) => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) && v[0] <= v[1],
+    { error: got('must be [low, high] in dB with low <= high', (v) => JSON.stringify(v)) },
+  ).transform(([low, high]): [number, number] => [low, high]).default((): [number, number] => [-5, 5]),
+  /** Prior of each mixture type (normalised). */
+  mixtureTypes: fields(Object.fromEntries(MIXTURE_TYPES.map((t) => [t, number({ min: 0 }).optional()])) as Record<MixtureType, z.ZodOptional<z.ZodNumber>>)
+    .check((ctx) => {
+      if (Object.values(ctx.value).every((w) => !w)) problem(ctx, [], 'must give at least one mixture type a prior > 0');
+    })
+    .transform((priors): Partial<Record<MixtureType, number>> => priors)
+    .default(() => ({ 'speech+env': 1 })),
+  /** Per-source augmentation; null: plain crops. `{}` gives DEFAULT_AUGMENT. */
+  augment: AUGMENT.nullish().transform((a) => a ?? null),
+}).check((ctx) => {
+  const d = ctx.value;
+  if (d.corpus === null && d.speechDirs.length + d.envDirs.length === 0 && !d.esc50) {
+    problem(ctx, [], 'has no audio: set "corpus" or give speechDirs / envDirs / esc50');
+  }
+});
+
+export type DataConfig = z.output<typeof DATA>;
+
+const SCHEDULE_FORMS = 'must be "constant", { "halveEvery": N } or { "plateau": { "patience": N } }';
+/** "constant" (the default), { "halveEvery": N } or { "plateau": { "patience": N } }. */
+const SCHEDULE = z.preprocess((v) => (v === 'constant' ? undefined : v), fields({
+  halveEvery: int(1).optional(),
+  plateau: fields({ patience: int(1).default(2) }).optional(),
+}, { error: typeError(SCHEDULE_FORMS) }).check((ctx) => {
+  const s = ctx.value;
+  if (s.halveEvery !== undefined && s.plateau !== undefined) problem(ctx, [], 'takes "halveEvery" or "plateau", not both');
+  else if (s.halveEvery === undefined && s.plateau === undefined) problem(ctx, [], SCHEDULE_FORMS);
+}).optional().transform((s): LrSchedule => {
+  if (s?.halveEvery !== undefined) return { kind: 'halve-every', epochs: s.halveEvery };
+  if (s?.plateau !== undefined) return { kind: 'plateau', patience: s.plateau.patience };
+  return { kind: 'constant' };
+}));
+
+const NAME = got("must be 1-64 letters, digits, '.', '_' or '-'");
+
+/** The training config (JSON): every field is optional. */
+const TRAIN_CONFIG = fields({
+  name: z.string({ error: NAME }).regex(/^[\w.-]{1,64}$/, { error: NAME }).default('run'),
+  seed: TRAIN_FIELDS.seed.default(0),
+  /** Start from a preset (with optional size overrides) or fine-tune a saved model folder. */
+  model: MODEL.prefault({}),
+  data: DATA.prefault({}),
+  batchSize: TRAIN_FIELDS.batchSize.default(4),
+  epochs: TRAIN_FIELDS.epochs.default(10),
+  stepsPerEpoch: TRAIN_FIELDS.stepsPerEpoch.default(200),
+  optimizer: fields({
+    lr: TRAIN_FIELDS.lr.default(1e-3),
+    clipNorm: number({ above: 0 }).default(5),
+    schedule: SCHEDULE,
+  }).prefault({}),
+  /** Absent: no reweighting (the plain mean). */
+  reweighting: REWEIGHT_CONFIG.prefault([]),
+  validation: fields({
+    mixtures: int(1, 100_000).default(64),
+    batchSize: TRAIN_FIELDS.batchSize.default(8),
+    seed: TRAIN_FIELDS.seed.default(1234),
+  }).prefault({}),
+  /** Consecutive non-finite steps after which training rolls back to the last good checkpoint. */
+  rollbackAfter: int(1).default(3),
+  /**
+   * How the loss pairs outputs with sources: 'fixed' scores output s against source s in mixtures
+   * of different classes (stems named by what they hold, speech first) and uses PIT only within a
+   * class; 'pit' searches every mixture's best permutation.
+   */
+  slots: z.enum(['fixed', 'pit'] as const satisfies readonly SlotAssignment[]).default('fixed'),
+  /**
+   * Score the outputs after the mixture-consistency projection that separation applies, i.e. the
+   * stems users get (core/losses/consistency.ts); per-source weights then weigh those stems.
+   */
+  mixtureConsistency: z.boolean().default(false),
+});
+
+export type TrainConfig = z.output<typeof TRAIN_CONFIG>;
 
 // Activations kept during a training step, with per-block checkpointing: one block's tape
 // (about 28 tensors of [rows, hidden]), every block's input [rows, bottleneck], and the encoder's
@@ -120,166 +171,15 @@ function stepBytes(c: SudoRmRfConfig, batchSize: number, segmentSeconds: number)
   return 4 * rows * (28 * c.hidden + c.nBlocks * c.bottleneck + (4 + 3 * c.nSources) * c.encBasis);
 }
 
-function parseModel(v: Validator, raw: unknown): TrainConfig['model'] {
-  const fallback: TrainConfig['model'] = { preset: '0.25x', overrides: {} };
-  if (raw === undefined) return fallback;
-  if (!v.object(raw, 'model', ['preset', 'overrides', 'from', 'blocks'])) return fallback;
-  if (raw.blocks !== undefined && raw.from === undefined) v.fail('model.blocks', 'deepens a saved model: it needs "from"');
-  if (raw.from !== undefined) {
-    if (raw.preset !== undefined || raw.overrides !== undefined) v.fail('model', 'takes either "from" (a saved model to fine-tune) or "preset"/"overrides", not both');
-    const from = folder(optionalString(v, raw.from, 'model.from'));
-    const [min, max] = SIZE_LIMITS.nBlocks;
-    const blocks = raw.blocks !== undefined && v.number(raw.blocks, 'model.blocks', { integer: true, min, max }) ? raw.blocks : undefined;
-    return from ? { from, ...(blocks === undefined ? {} : { blocks }) } : fallback;
-  }
-  const preset = raw.preset === undefined ? '0.25x' : raw.preset;
-  if (!v.oneOf(preset, 'model.preset', Object.keys(PRESETS) as PresetName[])) return fallback;
-  const overrides: Partial<SudoRmRfConfig> = {};
-  if (raw.overrides !== undefined && v.object(raw.overrides, 'model.overrides', SIZE_FIELDS)) {
-    for (const key of SIZE_FIELDS) {
-      const value = raw.overrides[key];
-      const [min, max] = SIZE_LIMITS[key];
-      if (value !== undefined && v.number(value, `model.overrides.${key}`, { integer: true, min, max })) overrides[key] = value;
-    }
-  }
-  return { preset, overrides };
-}
-
-function parseData(v: Validator, raw: unknown): DataConfig {
-  if (raw === undefined) return structuredClone(DEFAULT_DATA);
-  if (!v.object(raw, 'data', Object.keys(DEFAULT_DATA))) return structuredClone(DEFAULT_DATA);
-  const data = structuredClone(DEFAULT_DATA);
-  if (raw.corpus !== undefined) {
-    if (raw.corpus === null) data.corpus = null;
-    else if (v.oneOf(raw.corpus, 'data.corpus', Object.keys(PACKAGE_SETS) as PackageSet[])) data.corpus = raw.corpus;
-  }
-  data.cacheDir = folder(optionalString(v, raw.cacheDir, 'data.cacheDir'));
-  data.speechDirs = stringList(v, raw.speechDirs, 'data.speechDirs').map(expandHome);
-  data.envDirs = stringList(v, raw.envDirs, 'data.envDirs').map(expandHome);
-  data.esc50 = folder(optionalString(v, raw.esc50, 'data.esc50'));
-  if (raw.segmentSeconds !== undefined && v.number(raw.segmentSeconds, 'data.segmentSeconds', TRAIN_LIMITS.segmentSeconds)) {
-    data.segmentSeconds = raw.segmentSeconds;
-  }
-  if (raw.snrDb !== undefined) {
-    const snr = raw.snrDb;
-    if (!Array.isArray(snr) || snr.length !== 2 || !snr.every((x) => typeof x === 'number' && Number.isFinite(x)) || snr[0] > snr[1]) {
-      v.fail('data.snrDb', `must be [low, high] in dB with low <= high (got ${JSON.stringify(snr)})`);
-    } else data.snrDb = [snr[0], snr[1]];
-  }
-  if (raw.mixtureTypes !== undefined && v.object(raw.mixtureTypes, 'data.mixtureTypes', MIXTURE_TYPES)) {
-    const priors: Partial<Record<MixtureType, number>> = {};
-    for (const t of MIXTURE_TYPES) {
-      const w = raw.mixtureTypes[t];
-      if (w !== undefined && v.number(w, `data.mixtureTypes.${t}`, { min: 0 })) priors[t] = w;
-    }
-    if (Object.values(priors).every((w) => !w)) v.fail('data.mixtureTypes', 'must give at least one mixture type a prior > 0');
-    data.mixtureTypes = priors;
-  }
-  if (raw.augment !== undefined && raw.augment !== null) data.augment = parseAugment(v, raw.augment);
-  if (data.corpus === null && data.speechDirs.length + data.envDirs.length === 0 && !data.esc50) {
-    v.fail('data', 'has no audio: set "corpus" or give speechDirs / envDirs / esc50');
-  }
-  return data;
-}
-
-function range(v: Validator, value: unknown, path: string, lo: number, hi: number, fallback: [number, number]): [number, number] {
-  if (value === undefined) return fallback;
-  if (!Array.isArray(value) || value.length !== 2 || !value.every((x) => typeof x === 'number' && x >= lo && x <= hi) || value[0] > value[1]) {
-    v.fail(path, `must be [low, high] with ${lo} <= low <= high <= ${hi} (got ${JSON.stringify(value)})`);
-    return fallback;
-  }
-  return [value[0], value[1]];
-}
-
-const PROBABILITIES = ['eq', 'bandLimit', 'codec', 'reverb', 'speed', 'pause', 'bed'] as const;
-const RANGES: Record<'reverbSeconds' | 'reverbDrrDb' | 'speedRange' | 'pauseFraction' | 'envLayers' | 'layerGainDb' | 'bedGainDb', [number, number]> = {
-  reverbSeconds: [0.05, 3], reverbDrrDb: [-20, 40], speedRange: [0.5, 2], pauseFraction: [0, 0.9],
-  envLayers: [0, 4], layerGainDb: [-40, 10], bedGainDb: [-40, 10],
-};
-
-function parseAugment(v: Validator, raw: unknown): AugmentConfig | null {
-  if (!v.object(raw, 'data.augment', Object.keys(DEFAULT_AUGMENT))) return null;
-  const out = structuredClone(DEFAULT_AUGMENT);
-  for (const key of PROBABILITIES) {
-    const p = raw[key];
-    if (p !== undefined && v.number(p, `data.augment.${key}`, { min: 0, max: 1 })) out[key] = p;
-  }
-  if (raw.eqDb !== undefined && v.number(raw.eqDb, 'data.augment.eqDb', { min: 0, max: 24 })) out.eqDb = raw.eqDb;
-  for (const [key, [lo, hi]] of Object.entries(RANGES) as [keyof typeof RANGES, [number, number]][]) {
-    out[key] = range(v, raw[key], `data.augment.${key}`, lo, hi, out[key]);
-  }
-  if (raw.envLayers !== undefined && !out.envLayers.every(Number.isInteger)) v.fail('data.augment.envLayers', `must be whole numbers (got ${JSON.stringify(raw.envLayers)})`);
-  return out;
-}
-
-function parseSchedule(v: Validator, raw: unknown): LrSchedule {
-  if (raw === undefined || raw === 'constant') return { kind: 'constant' };
-  if (!v.object(raw, 'optimizer.schedule', ['halveEvery', 'plateau'])) return { kind: 'constant' };
-  if (raw.halveEvery !== undefined && raw.plateau !== undefined) v.fail('optimizer.schedule', 'takes "halveEvery" or "plateau", not both');
-  if (raw.halveEvery !== undefined) return { kind: 'halve-every', epochs: int(v, raw.halveEvery, 'optimizer.schedule.halveEvery', 1, 1) };
-  if (raw.plateau !== undefined) {
-    if (!v.object(raw.plateau, 'optimizer.schedule.plateau', ['patience'])) return { kind: 'constant' };
-    return { kind: 'plateau', patience: int(v, raw.plateau.patience, 'optimizer.schedule.plateau.patience', 2, 1) };
-  }
-  v.fail('optimizer.schedule', 'must be "constant", { "halveEvery": N } or { "plateau": { "patience": N } }');
-  return { kind: 'constant' };
-}
-
-/** Validates a training config from JSON; throws ReweightConfigError listing every bad field. */
+/** Validates a training config from JSON; throws ConfigError listing every bad field. */
 export function parseTrainConfig(raw: unknown): TrainConfig {
-  const v = new Validator();
-  if (!v.object(raw, 'config', TOP_FIELDS)) v.throwIfAny();
-  const c = raw as Record<string, unknown>;
-  const name = c.name === undefined ? 'run' : c.name;
-  if (typeof name !== 'string' || !/^[\w.-]{1,64}$/.test(name)) v.fail('name', `must be 1-64 letters, digits, '.', '_' or '-' (got ${describe(name)})`);
-  const opt = c.optimizer;
-  let optimizer: TrainConfig['optimizer'] = { lr: 1e-3, clipNorm: 5, schedule: { kind: 'constant' } };
-  if (opt !== undefined && v.object(opt, 'optimizer', ['lr', 'clipNorm', 'schedule'])) {
-    optimizer = {
-      lr: opt.lr === undefined ? 1e-3 : v.number(opt.lr, 'optimizer.lr', { above: 0, below: 1 }) ? opt.lr : 1e-3,
-      clipNorm: opt.clipNorm === undefined ? 5 : v.number(opt.clipNorm, 'optimizer.clipNorm', { above: 0 }) ? opt.clipNorm : 5,
-      schedule: parseSchedule(v, opt.schedule),
-    };
-  }
-  let reweighting: ReweightConfig = { granularity: 'mixture', terms: [] };
-  if (c.reweighting !== undefined) {
-    try {
-      reweighting = parseReweightConfig(c.reweighting, 'reweighting');
-    } catch (e) {
-      if (!(e instanceof ReweightConfigError)) throw e;
-      for (const issue of e.issues) v.fail(issue.path, issue.message);
-    }
-  }
-  let validation = { mixtures: 64, batchSize: 8, seed: 1234 };
-  if (c.validation !== undefined && v.object(c.validation, 'validation', ['mixtures', 'batchSize', 'seed'])) {
-    validation = {
-      mixtures: int(v, c.validation.mixtures, 'validation.mixtures', 64, 1, 100_000),
-      batchSize: int(v, c.validation.batchSize, 'validation.batchSize', 8, TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max),
-      seed: int(v, c.validation.seed, 'validation.seed', 1234, 0),
-    };
-  }
-  const config: TrainConfig = {
-    name: name as string,
-    seed: int(v, c.seed, 'seed', 0, 0),
-    model: parseModel(v, c.model),
-    data: parseData(v, c.data),
-    batchSize: int(v, c.batchSize, 'batchSize', 4, TRAIN_LIMITS.batchSize.min, TRAIN_LIMITS.batchSize.max),
-    epochs: int(v, c.epochs, 'epochs', 10, 1, 100_000),
-    stepsPerEpoch: int(v, c.stepsPerEpoch, 'stepsPerEpoch', 200, 1, 1_000_000),
-    optimizer,
-    reweighting,
-    validation,
-    rollbackAfter: int(v, c.rollbackAfter, 'rollbackAfter', 3, 1),
-    slots: c.slots === undefined ? 'fixed' : v.oneOf(c.slots, 'slots', ['fixed', 'pit'] as const) ? c.slots : 'fixed',
-  };
-  if ('preset' in config.model && v.issues.length === 0) {
-    const model = presetModelConfig(config.model);
-    const bytes = stepBytes(model, config.batchSize, config.data.segmentSeconds);
+  const config = parseWith(TRAIN_CONFIG, raw, { root: 'config' });
+  if ('preset' in config.model) {
+    const bytes = stepBytes(presetModelConfig(config.model), config.batchSize, config.data.segmentSeconds);
     if (bytes > MAX_STEP_BYTES) {
-      v.fail('batchSize', `${config.batchSize} x ${config.data.segmentSeconds} s with this model needs about ${(bytes / 2 ** 30).toFixed(1)} GiB of activations per step, over the ${MAX_STEP_BYTES / 2 ** 30} GiB that fit: lower batchSize, data.segmentSeconds or the model size`);
+      throw new ConfigError([{ path: 'batchSize', message: `${config.batchSize} x ${config.data.segmentSeconds} s with this model needs about ${(bytes / 2 ** 30).toFixed(1)} GiB of activations per step, over the ${MAX_STEP_BYTES / 2 ** 30} GiB that fit: lower batchSize, data.segmentSeconds or the model size` }]);
     }
   }
-  v.throwIfAny();
   return config;
 }
 

@@ -15,7 +15,7 @@ function shardGradients(model: SudoRmRf, reweighter: Reweighter, weights: Float3
   const startedAt = performance.now();
   readWeights(model, weights);
   const { grads } = weightedGradients(model, m.shard, {
-    reweighter, progress: m.progress, slots: m.slots, shard: exchangeShard(m.exchange, m.workers, m, m.offset, startedAt),
+    reweighter, progress: m.progress, slots: m.slots, mixtureConsistency: m.mixtureConsistency, shard: exchangeShard(m.exchange, m.workers, m, m.offset, startedAt),
   });
   if (grads === null) return null;
   try {

@@ -3,7 +3,7 @@
 import { tf } from '../tf';
 import type { Tensor2D, Tensor3D } from '../tf';
 import type { Separator } from '../models/types';
-import { negPitSiSdrPerSource_BST, siSdri_BST } from '../losses';
+import { mixtureConsistent_BST, negPitSiSdrPerSource_BST, siSdri_BST } from '../losses';
 import { MIXTURE_TYPES, SOUND_CLASSES } from '../types';
 import type { MixtureBatch, MixtureType, SoundClass } from '../types';
 
@@ -34,6 +34,19 @@ export function summarize(values: readonly number[]): Summary {
   return { count: n, mean, std, p };
 }
 
+/** Mean and standard error of paired differences (a minus b, element by element, over the same items). */
+export interface PairedDiff {
+  n: number;
+  mean: number;
+  se: number;
+}
+
+export function pairedDifference(a: readonly number[], b: readonly number[]): PairedDiff {
+  if (a.length !== b.length) throw new RangeError(`paired difference: ${a.length} values against ${b.length}`);
+  const { mean, std } = summarize(a.map((x, i) => x - b[i]!));
+  return { n: a.length, mean, se: a.length > 1 ? std / Math.sqrt(a.length - 1) : NaN };
+}
+
 /** SI-SDRi (dB) of every reference source of every mixture, with what it belongs to. */
 export interface SourceScores {
   /** [mixture][source]. */
@@ -61,13 +74,15 @@ function atInputLevel(model: Separator, mixture: Tensor2D): Tensor2D {
   return mixture.sub(mean).mul(tf.scalar(model.inputStd).div(variance.sqrt().maximum(1e-8)));
 }
 
-export function scoreBatches(model: Separator, batches: readonly MixtureBatch[]): SourceScores {
+export function scoreBatches(model: Separator, batches: readonly MixtureBatch[], opts: { mixtureConsistency?: boolean } = {}): SourceScores {
   const scores: SourceScores = { siSdri: [], classes: [], mixtureTypes: [], estimateOf: [] };
   for (const b of batches) {
     const [values, perm] = tf.tidy(() => {
       const mixture = tf.tensor2d(b.mixture, [b.batch, b.time]) as Tensor2D;
       const sources = tf.tensor3d(b.sources, [b.batch, b.nSrc, b.time]) as Tensor3D;
-      const estimates = model.apply(atInputLevel(model, mixture));
+      const raw = model.apply(atInputLevel(model, mixture));
+      // Projected at the input level: the mixture's scale does not change any SI-SDR.
+      const estimates = opts.mixtureConsistency ? mixtureConsistent_BST(raw, atInputLevel(model, mixture)) : raw;
       return [siSdri_BST(estimates, sources, mixture).dataSync(), negPitSiSdrPerSource_BST(estimates, sources).perm.dataSync()];
     });
     for (let i = 0; i < b.batch; i++) {

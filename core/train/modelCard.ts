@@ -1,6 +1,7 @@
 // The model card every trained model gets (MODEL_CARD.md beside its weights): what it was tuned from,
 // with which tilt (reweighting), on which data, for how long, and the before/after scores on held-out
 // mixtures of that data. Plain markdown with padded tables, readable as text too (the app shows it so).
+import { favouredClass, TILT_PRESETS, tiltOf } from '../reweighting/presets';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
@@ -58,17 +59,22 @@ export function modelCard(c: CardInput): string {
   const { config } = c.state;
   const total = config.epochs * config.stepsPerEpoch;
   const terms = config.reweighting.terms;
-  const tilt = terms.length ? `\`${JSON.stringify(terms)}\` (weights per ${config.reweighting.granularity})` : 'none: uniform weights';
+  const preset = tiltOf(config.reweighting);
+  const tilt = terms.length
+    ? `${preset ? `${TILT_PRESETS[preset].label} (\`--tilt ${preset}\`): ` : ''}\`${JSON.stringify(terms)}\` (weights per ${config.reweighting.granularity})`
+    : 'none: uniform weights';
+  const favoured = favouredClass(terms);
+  const bestBy = favoured ? `validation SI-SDRi of ${favoured} sources, the favoured class` : 'validation SI-SDRi';
   const best = c.state.best;
   const bestStep = best ? c.state.history.find((r) => r.epoch === best.epoch)?.step : undefined;
   const { weights } = c;
   const facts: [string, string][] = [
-    ['Weights', `step ${weights.step} of ${total}, the run's ${weights.kind === 'best' ? 'best checkpoint (highest validation SI-SDRi)' : 'last checkpoint'}`],
+    ['Weights', `step ${weights.step} of ${total}, the run's ${weights.kind === 'best' ? `best checkpoint (highest ${bestBy})` : 'last checkpoint'}`],
     [c.base ? 'Base model' : 'Started from', c.base ? `${c.base.name} (\`${c.base.dir}\`)` : `the ${'preset' in config.model ? config.model.preset : ''} preset, untrained`],
     ['Tilt (reweighting)', tilt],
     ['Data', dataLines(c.state).join('; ') || 'none'],
     ['Run', `${c.state.step} of ${total} steps${c.outcome === 'cancelled' ? ' (cancelled)' : ''}: batches of ${config.batchSize} × ${config.data.segmentSeconds} s mixtures, learning rate ${config.optimizer.lr}, seed ${config.seed}`],
-    ['Best checkpoint', best ? `step ${bestStep ?? '?'}: validation SI-SDRi ${f2(best.siSdri)} dB` : 'none yet (no validation ran)'],
+    ['Best checkpoint', best ? `step ${bestStep ?? '?'}: ${bestBy} ${f2(best.siSdri)} dB` : 'none yet (no validation ran)'],
     ['Wall time', formatDuration(c.state.wallSeconds)],
     ['Written', c.createdAt],
   ];

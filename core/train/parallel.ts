@@ -207,14 +207,14 @@ class ParallelSteps implements StepRunner {
       const shard = shardOf(batch, offsets[k + 1]!, size, true);
       const request: ShardRequest = {
         type: 'shard', shard, offset: offsets[k + 1]!, classes: batch.classes, mixtureTypes: batch.mixtureTypes,
-        progress: opts.progress, slots: opts.slots, exchange, workers: sizes.length,
+        progress: opts.progress, slots: opts.slots, mixtureConsistency: opts.mixtureConsistency, exchange, workers: sizes.length,
       };
       return this.helpers[k]!.request(request, [shard.mixture.buffer as ArrayBuffer, shard.sources.buffer as ArrayBuffer]);
     });
     let own: WeightedGradients;
     try {
       own = weightedGradients(this.model, shardOf(batch, 0, sizes[0]!, false), {
-        reweighter: this.reweighter, progress: opts.progress, slots: opts.slots, shard: exchangeShard(exchange, sizes.length, batch, 0, startedAt),
+        reweighter: this.reweighter, progress: opts.progress, slots: opts.slots, mixtureConsistency: opts.mixtureConsistency, shard: exchangeShard(exchange, sizes.length, batch, 0, startedAt),
       });
     } catch (e) {
       abortExchange(exchange);

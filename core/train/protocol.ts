@@ -107,6 +107,7 @@ export interface ShardRequest {
   mixtureTypes: MixtureBatch['mixtureTypes'];
   progress: TrainingProgress;
   slots: SlotAssignment | undefined;
+  mixtureConsistency: boolean | undefined;
   /** Where the shards' losses meet (see core/train/parallel.ts). */
   exchange: SharedArrayBuffer;
   workers: number;

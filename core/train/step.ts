@@ -9,6 +9,7 @@ import type { NamedTensorMap, Tensor1D, Tensor2D, Tensor3D, Variable } from '../
 import type { Separator } from '../models/types';
 import type { MixtureBatch, MixtureType, SoundClass } from '../types';
 import { crossClassRows, negPitSiSdrPerSource_BST } from '../losses/siSdr';
+import { mixtureConsistent_BST } from '../losses/consistency';
 import { exampleLossesOf, makeReweightContext } from '../reweighting/context';
 import type { TrainingProgress } from '../reweighting/context';
 import { createReweighter } from '../reweighting/reweighter';
@@ -40,6 +41,8 @@ export interface StepOptions {
    * mixture takes its best permutation.
    */
   slots?: SlotAssignment;
+  /** Score the estimates after the mixture-consistency projection that separation applies (see losses/consistency.ts). */
+  mixtureConsistency?: boolean;
 }
 
 export type SlotAssignment = 'fixed' | 'pit';
@@ -135,7 +138,8 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Grad
   const grads = tf.tidy(() => {
     const { mixture, sources } = batchTensors(batch, model.nSources);
     const { grads } = tf.variableGrads(() => {
-      const est = model.apply(mixture); // [shard, nSrc, time]
+      const raw = model.apply(mixture); // [shard, nSrc, time]
+      const est = opts.mixtureConsistency ? mixtureConsistent_BST(raw, mixture) : raw;
       const fixedRows = opts.slots === 'fixed' ? crossClassRows(batch.classes) : undefined;
       const perSource = negPitSiSdrPerSource_BST(est, sources, undefined, fixedRows).loss; // [shard, nSrc]
       const perExample = tf.mean(perSource, 1) as Tensor1D; // [shard]

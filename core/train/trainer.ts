@@ -9,6 +9,7 @@ import { expectedMixtureStd } from '../data/mixer';
 import type { SudoRmRf } from '../models/sudormrf';
 import { loadModel } from '../models/io';
 import { deepen } from '../models/deepen';
+import { favouredClass } from '../reweighting/presets';
 import { reweighterFromConfig } from '../reweighting';
 import type { Reweighter, WeightDiagnostics } from '../reweighting';
 import type { TrainConfig } from './config';
@@ -29,10 +30,13 @@ export interface MixtureSource {
 }
 
 export interface StepProgress {
+  /** Steps done (1-based). */
   step: number;
   totalSteps: number;
   epoch: number;
+  /** Plain mean of the batch's losses (-SI-SDR, dB), whatever the reweighting. */
   loss: number;
+  /** The reweighted objective that was differentiated. */
   weightedLoss: number;
   gradNorm: number;
   lr: number;
@@ -187,7 +191,7 @@ export class Trainer {
   }
 
   private validate(): { report: EpochRecord['validation']; stems: TrainerState['stems'] } {
-    const scores = scoreBatches(this.model, this.source.validation());
+    const scores = scoreBatches(this.model, this.source.validation(), { mixtureConsistency: this.state.config.mixtureConsistency });
     return { report: summarizeScores(scores), stems: stemClassAssignment(scores)?.stems ?? null };
   }
 
@@ -251,6 +255,7 @@ export class Trainer {
         clipNorm: config.optimizer.clipNorm,
         progress: { step, epoch, totalSteps: this.totalSteps },
         slots: config.slots,
+        mixtureConsistency: config.mixtureConsistency,
       });
       this.state.step++;
       if (result.skipped) {
@@ -273,7 +278,8 @@ export class Trainer {
       });
       if (this.state.step % config.stepsPerEpoch === 0) {
         const { report, stems } = this.validate();
-        const siSdri = report.overall.mean;
+        const favoured = favouredClass(config.reweighting.terms);
+        const siSdri = favoured ? report.byClass[favoured].mean : report.overall.mean;
         const improved = this.state.best === null || siSdri > this.state.best.siSdri;
         this.state.sinceImprovement = improved ? 0 : this.state.sinceImprovement + 1;
         if (improved) this.state.best = { epoch, siSdri };

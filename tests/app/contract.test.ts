@@ -1,8 +1,12 @@
 // Main and the server validate everything the renderer sends before it reaches the engine.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHANNELS, DESKTOP_ONLY, isChannel, isEvent, type Channel } from '../../app/contract';
+import { CHANNELS, DESKTOP_ONLY, isChannel, isEvent, TRAIN_LIMITS as CONTRACT_LIMITS, type Channel, type TrainParams } from '../../app/contract';
 import { BadRequest, validateArgs } from '../../app/validate';
+import { TRAIN_LIMITS } from '../../core/types';
+import { parseTrainConfig } from '../../core/train/config';
+import { parseReweightConfig } from '../../core/reweighting';
+import { trainConfigFor } from '../../core/engine/training';
 
 test('the channel list, desktop-only set and channel check are derived from the one declaration', () => {
   // A Record over Channel fails to compile when the contract gains a channel this table lacks.
@@ -36,14 +40,14 @@ test('hostile or malformed arguments are rejected with the field named', () => {
     ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [{ class: { music: 3 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }, /music/],
     ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5, download: 'yes' }, /download must be true or false/],
     ['train:check', { data: { kind: 'folders', folders: [] } }, /1 to 256 folders/],
-    ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 0.1, lr: 0.001, seed: 0, validateEvery: 5 }, /segmentSec must be a number in \[0\.25, 60\]/],
-    ['train:check', { data: { kind: 'corpus' }, steps: 5 }, /unexpected field steps/],
+    ['train:start', { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 0.1, lr: 0.001, seed: 0, validateEvery: 5 }, /^segmentSec must be >= 0\.25 \(got 0\.1\)$/],
+    ['train:check', { data: { kind: 'corpus' }, steps: 5 }, /steps is not a known field \(expected "data"\)/],
     ['train:preview-weights', { reweighting: [], step: 11, totalSteps: 10 }, /step/],
     ['train:continue', { modelId: '../other-folder' }, /modelId/],
-    ['train:continue', { modelId: 'run', steps: 5 }, /unexpected field steps/],
+    ['train:continue', { modelId: 'run', steps: 5 }, /steps is not a known field/],
     ['models:list', null, /must be an object/],
-    ['models:activate', { id: 'run', checkpoint: 'first' }, /checkpoint must be one of best, last/],
-    ['models:activate', { id: 'run', step: 20 }, /unexpected field step/],
+    ['models:activate', { id: 'run', checkpoint: 'first' }, /checkpoint must be one of "best", "last" \(got "first"\)/],
+    ['models:activate', { id: 'run', step: 20 }, /step is not a known field/],
   ];
   for (const [channel, args, why] of bad) {
     assert.throws(() => validateArgs(channel, args), (e: unknown) => e instanceof BadRequest && why.test(e.message), `${channel} ${JSON.stringify(args)}`);
@@ -63,4 +67,78 @@ test('well-formed arguments pass unchanged', () => {
     ['train:preview-weights', { reweighting: [{ curriculum: { beta0: -0.5, schedule: 'cosine' } }], step: 3, totalSteps: 10 }],
   ];
   for (const [channel, args] of ok) assert.deepEqual(validateArgs(channel, args), args);
+});
+
+test('every bad field of a request is named at once, each with its path and what it got', () => {
+  const args = { name: 'x', baseModelId: '../m', data: { kind: 'folders', folders: [{ path: '/s', class: 'music' }] }, reweighting: [{ robust: { alpha: -1 } }], steps: 10, batchSize: 0, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5, download: 'yes' };
+  assert.throws(() => validateArgs('train:start', args), (e: unknown) => {
+    assert.ok(e instanceof BadRequest);
+    assert.deepEqual(e.issues.map((i) => `${i.path} ${i.message}`), [
+      'baseModelId is not a valid id (got "../m")',
+      'data.folders[0].class must be one of "speech", "env" (got "music")',
+      'reweighting[0].robust.alpha must be >= 0 (got -1)',
+      'batchSize must be >= 1 (got 0)',
+      'download must be true or false (got "yes")',
+    ]);
+    return true;
+  });
+});
+
+test('a request from the app is held to the same limits as `tilt train`\'s config and the Train view', () => {
+  // The renderer reads its inputs' limits from the contract: they are core's.
+  assert.equal(CONTRACT_LIMITS, TRAIN_LIMITS);
+  const params: TrainParams = { name: 'x', baseModelId: 'm', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 };
+  const accepts = (f: () => unknown) => {
+    try {
+      f();
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const edges = (l: { min: number; max: number }, step: number) => [l.min - step, l.min, l.max, l.max + step];
+  const values: Record<string, number[]> = {
+    segmentSec: edges(TRAIN_LIMITS.segmentSeconds, 0.01),
+    batchSize: [...edges(TRAIN_LIMITS.batchSize, 1), 2.5],
+    lr: edges(TRAIN_LIMITS.lr, 1e-8),
+    seed: [-1, 0, 2 ** 31, 1.5],
+    validateEvery: [0, 1, 10, 2.5],
+  };
+  for (const [field, vs] of Object.entries(values)) {
+    for (const v of vs) {
+      const p: TrainParams = { ...params, [field]: v };
+      const request = accepts(() => validateArgs('train:start', p));
+      // The run's config, checked the way `tilt train --config` checks one (the memory check aside: no preset here).
+      const config = accepts(() => parseTrainConfig(trainConfigFor(p, '/models/base', 'run')));
+      assert.equal(request, config, `${field} ${v}: the request ${request ? 'accepts' : 'refuses'} it, the config ${config ? 'accepts' : 'refuses'} it`);
+    }
+  }
+  // A request the run's config would refuse (more validations than a run's epochs) is refused up front.
+  const often = { ...params, steps: TRAIN_LIMITS.steps.max, validateEvery: 10 };
+  assert.throws(() => parseTrainConfig(trainConfigFor(often, '/models/base', 'run')), /^ConfigError: epochs must be <= 100000/);
+  assert.throws(() => validateArgs('train:start', often), /^BadRequest: validateEvery must be >= 100 for 10000000 steps/);
+  assert.doesNotThrow(() => validateArgs('train:start', { ...often, validateEvery: 100 }));
+  assert.doesNotThrow(() => parseTrainConfig(trainConfigFor({ ...often, validateEvery: 100 }, '/models/base', 'run')));
+});
+
+test('a request\'s reweighting terms are checked by the config\'s term schema: same verdicts, same reasons', () => {
+  const terms: unknown[] = [
+    { uniform: {} }, { robust: { alpha: 0.2 } }, { robust: { alpha: -1 } }, { class: { speech: 3 } }, { class: { music: 1 } },
+    { curriculum: { beta0: -0.5, schedule: 'cosine' } }, { curriculum: { beta0: -0.5, schedule: 'linear', rate: 2 } }, { robustt: {} }, 'robust',
+  ];
+  for (const term of terms) {
+    let config = 'ok';
+    try {
+      parseReweightConfig([term]);
+    } catch (e) {
+      config = (e as Error).message.replace(/^terms\[0\]/, 'reweighting[0]');
+    }
+    let request = 'ok';
+    try {
+      validateArgs('train:preview-weights', { reweighting: [term], step: 0, totalSteps: 10 });
+    } catch (e) {
+      request = (e as Error).message;
+    }
+    assert.equal(request, config, JSON.stringify(term));
+  }
 });

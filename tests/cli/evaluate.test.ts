@@ -1,26 +1,17 @@
 // `tilt evaluate` as a user runs it: the shipped model next to the baselines on real CI test mixtures.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { makeUserFolders } from '../fixtures/user-folders';
+import { runTilt } from '../fixtures/tilt-cli';
 
-const BIN = join(import.meta.dirname, '../../bin/tilt.mjs');
 const MODEL = join(import.meta.dirname, '../../assets/models/tilt-default');
 let home: string;
 
-function tilt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TILT_HOME: home } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const tilt = (args: string[]) => runTilt(args, { home });
 
 before(async () => {
   await ensureTestAudio();
@@ -60,4 +51,19 @@ test('the table puts the systems side by side and reports the swaps', async () =
   for (const system of ['Tilt', 'RNNoise', 'mixture']) assert.match(r.stdout, new RegExp(`\\nall mixtures +${system} +2 `));
   assert.match(r.stdout, /\nspeech stem +RNNoise +2 /);
   assert.match(r.stdout, /stem swaps .*: Tilt \d of 2, RNNoise \d of 2, mixture 0 of 2/);
+});
+
+test('--config scores the mixtures of a training config\'s own folders, and refuses a second recipe', async () => {
+  const folders = await makeUserFolders(join(home, 'material'));
+  const config = join(home, 'mine.json');
+  await writeFile(config, JSON.stringify({ data: { corpus: null, speechDirs: [folders.speech], envDirs: [folders.env], segmentSeconds: 1 } }));
+  const r = await tilt(['evaluate', '--model', MODEL, '--config', config, '--split', 'validation', '--mixtures', '3', '--seconds', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.equal(out.report.overall.count, 3);
+  assert.equal(out.types.join(), 'speech+env');
+  assert.deepEqual(Object.keys(out.report.byPackage).sort(), ['folder:sounds', 'folder:voices'], 'sources come from the two folders only');
+  const clash = await tilt(['evaluate', '--config', config, '--data', 'ci']);
+  assert.equal(clash.code, 2);
+  assert.match(clash.stderr, /--config takes the audio from the config: drop --data/);
 });

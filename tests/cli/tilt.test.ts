@@ -8,22 +8,14 @@ import { join } from 'node:path';
 import { readAudioFile } from '../../core/io/audio';
 import { ensureTestAudio, pkgFile, TEST_AUDIO_DIR } from '../fixtures/test-audio';
 import { makeUserFolders } from '../fixtures/user-folders';
+import { runTilt } from '../fixtures/tilt-cli';
 import { saveTinyModel } from '../e2e/fixtures';
 
 const BIN = join(import.meta.dirname, '../../bin/tilt.mjs');
 let work: string;
 const env = () => ({ ...process.env, TILT_HOME: join(work, 'home') });
 
-function tilt(args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { env: { ...env(), ...extraEnv }, cwd: work });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const tilt = (args: string[], extraEnv: Record<string, string> = {}) => runTilt(args, { home: join(work, 'home'), cwd: work, env: extraEnv });
 
 // A 48 kHz Ogg Vorbis recording: the stems come back at its rate and channel count by default.
 const WATER = pkgFile('minetest-data', 'usr/share/games/minetest/games/minetest_game/mods/env_sounds/sounds/env_sounds_water.3.ogg');
@@ -60,13 +52,17 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
     model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } },
     data: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, segmentSeconds: 0.5 },
     batchSize: 2, epochs: 1, stepsPerEpoch: 3, validation: { mixtures: 4, batchSize: 4 },
-    reweighting: { granularity: 'source', terms: [{ class: { speech: 3, env: 0 } }] },
+    reweighting: [{ robust: { alpha: 0.5 } }],
   }));
+  const badTilt = await tilt(['train', '--config', config, '--tilt', 'sideways']);
+  assert.equal(badTilt.code, 2);
+  assert.match(badTilt.stderr, /--tilt must be one of none, speech, env \(got "sideways"\)/);
   const badWorkers = await tilt(['train', '--config', config, '--workers', '0']);
   assert.equal(badWorkers.code, 2);
   assert.match(badWorkers.stderr, /--workers must be a whole number >= 1 or "auto" \(got "0"\)/);
   // Two gradient workers: the process still exits once the run is done.
-  const trained = await tilt(['train', '--config', config, '--workers', '2', '--install', '--json']);
+  // --tilt speech replaces the config's robust term with the preset: per source, speech weighs e^3.
+  const trained = await tilt(['train', '--config', config, '--tilt', 'speech', '--workers', '2', '--install', '--json']);
   assert.equal(trained.code, 0, trained.stderr);
   const events = trained.stdout.trim().split('\n').map((l) => JSON.parse(l));
   assert.equal(events.find((e) => e.type === 'started').workers, 2);
@@ -75,6 +71,9 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
   // gamma speech = 3 per source on speech+env mixtures: speech sources carry e^3/(1+e^3) of the mass.
   assert.ok(Math.abs(progress.diagnostics.classMass.speech - Math.exp(3) / (1 + Math.exp(3))) < 1e-9);
   assert.deepEqual(events.at(-1), { installed: 'tiny' });
+  const card = await readFile(join(work, 'runs/tiny/best/MODEL_CARD.md'), 'utf8');
+  assert.match(card, /\*\*Tilt \(reweighting\)\*\*: Toward speech \(`--tilt speech`\)/);
+  assert.match(card, /best checkpoint \(highest validation SI-SDRi of speech sources, the favoured class\)/);
 
   const listed = await tilt(['models', 'list', '--json']);
   assert.ok(JSON.parse(listed.stdout).some((m: { id: string }) => m.id === 'tiny'));
@@ -85,6 +84,15 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
   assert.equal(report.overall.count, 6);
   assert.equal(report.byClass.speech.count, 6);
   assert.ok(Number.isFinite(report.overall.p[50]));
+  // Two models on the same mixtures: the second gets paired differences against the first.
+  const compared = await tilt(['evaluate', '--model', join(work, 'runs/tiny/best'), '--model', 'tilt-default', '--data', 'ci', '--cache', TEST_AUDIO_DIR, '--mixtures', '4', '--seconds', '0.5', '--json']);
+  assert.equal(compared.code, 0, compared.stderr);
+  const both = JSON.parse(compared.stdout);
+  const other = both.models[0].report;
+  assert.equal(other.paired.against, both.report.system);
+  assert.equal(other.paired.overall.n, 4);
+  assert.ok(Math.abs(other.paired.overall.mean - (other.overall.mean - both.report.overall.mean)) < 1e-9);
+  assert.ok(Math.abs(other.paired.byClass.speech.mean - (other.byClass.speech.mean - both.report.byClass.speech.mean)) < 1e-9);
 
   const out = join(work, 'stems');
   const separated = await tilt(['separate', WATER, join(work, 'missing.wav'), '--model', 'tiny', '--out', out, '--format', 'wav24', '--json']);

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
+import type { Engine } from '../../core/engine/host';
+import type { ToWorker } from '../../core/engine/protocol';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -136,4 +138,41 @@ export async function startTinyRun(page: Page, o: { name: string; tilt: string; 
   await page.getByLabel('Segment (s)', { exact: true }).fill('0.5');
   await page.getByLabel('Validate every', { exact: true }).fill(String(o.validateEvery ?? 2));
   await page.getByRole('button', { name: 'Start training' }).click();
+}
+
+/**
+ * Holds the engine's exports before its worker gets them, however short the file, so that a test can
+ * reload the page while one is going: the export is under way in the engine (jobs:list lists it,
+ * job:cancel takes it) and waits for `release()`. A cancel meanwhile first lets the held export go, in
+ * the order the worker would have had them, so that the worker's own cancel stops it.
+ */
+export function holdExports(engine: Engine): { hold(): void; release(): void; restore(): void } {
+  const host = engine as unknown as { post(m: ToWorker): void };
+  const post = host.post.bind(engine);
+  const held: ToWorker[] = [];
+  let holding = true;
+  const flush = (jobId?: string) => {
+    for (const m of held.splice(0)) {
+      if (jobId === undefined || (m.type === 'request' && m.op === 'export' && m.req.jobId === jobId)) post(m);
+      else held.push(m);
+    }
+  };
+  host.post = (m) => {
+    if (holding && m.type === 'request' && m.op === 'export') held.push(m);
+    else {
+      if (m.type === 'cancel') flush(m.jobId);
+      post(m);
+    }
+  };
+  return {
+    hold: () => void (holding = true),
+    release() {
+      holding = false;
+      flush();
+    },
+    restore() {
+      this.release();
+      delete (host as { post?: unknown }).post;
+    },
+  };
 }

@@ -9,11 +9,11 @@
 // connection test, which needs a server of its own to stop.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { realSpeechWav, ROOT, startAppUnderTest, startTinyRun, type AppUnderTest } from './fixtures';
+import { holdExports, realSpeechWav, ROOT, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
 import { pkgFile } from '../fixtures/test-audio';
 import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 import { ZipReader } from '../../core/data/containers/zip';
@@ -286,6 +286,99 @@ test('settings and results survive a reload', async () => {
   assert.equal(await page.getByLabel('Export format').inputValue(), 'wav24');
   assert.equal(await page.getByLabel('Export sample rate').inputValue(), 'model');
   assert.equal(await page.getByLabel('Environmental sound level').inputValue(), '-6', 'the balance too');
+});
+
+test('an export going when the page reloads shows again with its progress and a Cancel that works; one that ends while the page is away shows its files; a stem handle downloads; Recent lists the file', async () => {
+  // A short file: its exports are held in the engine (holdExports) so that the reload lands during one.
+  const short = join(root, 'short.wav');
+  await writeAudioFile(short, [(await readAudioFile(realSpeechWav())).channels[0]!.subarray(0, 8000)], 8000, 'wav16');
+  await page.getByTestId('file-input').setInputFiles(short);
+  const select = async () => {
+    await page.locator('.item[data-status="done"]', { hasText: 'short.wav' }).locator('button.item-main').click({ timeout: 90_000 });
+    await page.locator('.result-head h1', { hasText: 'short.wav' }).waitFor();
+  };
+  await select();
+  await page.getByLabel('Export format').selectOption('wav16');
+  await page.getByLabel('Export sample rate').selectOption('input');
+  const exportDir = join(root, 'exports');
+  const shorts = async () => (await readdir(exportDir).catch(() => [] as string[])).filter((f) => f.startsWith('short.')).sort();
+
+  // In a browser a stem's handle is a download link of it, in the format chosen, written on demand.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-track="speech"]').getByTestId('stem-handle').click()]);
+  assert.equal(download.suggestedFilename(), 'short.speech.test-quarter.16-bit.wav');
+  const got = wavInfo(await readFile((await download.path())!));
+  assert.deepEqual([got.sampleRate, got.channels, got.bitsPerSample, got.frames], [8000, 1, 16, 8000]);
+  assert.deepEqual(await shorts(), [], 'a download is not an export into the export folder');
+
+  const hold = holdExports(server.engine);
+  const panel = page.getByTestId('export-progress');
+  try {
+    // 1. Reloaded while it is written: it shows again, its progress goes on, and it ends in "Exported to".
+    await page.getByRole('button', { name: 'Export all 2 stems' }).click();
+    await panel.waitFor();
+    await page.reload();
+    await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
+    await select();
+    await panel.waitFor({ timeout: 10_000 });
+    assert.match((await panel.locator('span').textContent())!, /^Starting the export · \d+ s elapsed$/);
+    assert.equal(await page.getByRole('button', { name: 'Exporting…' }).isDisabled(), true, 'no second export of it meanwhile');
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: Set<string> };
+      w.seen = new Set();
+      new MutationObserver(() => {
+        for (const el of document.querySelectorAll('[data-testid="export-progress"] span')) w.seen.add(el.textContent ?? '');
+      }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    });
+    hold.release();
+    await page.getByTestId('exported').filter({ hasText: 'short.speech.test-quarter.16-bit.wav' }).waitFor({ timeout: 30_000 });
+    await page.locator('.toast', { hasText: `Exported 2 stems to ${exportDir}` }).waitFor();
+    assert.equal(await panel.count(), 0);
+    const seen = await page.evaluate(() => [...(window as unknown as { seen: Set<string> }).seen]);
+    assert.ok(seen.some((t) => /^(Writing|Checking the written files) \d+%/.test(t)), `progress after the reload: ${seen.join(' | ')}`);
+    assert.match((await page.getByRole('link', { name: 'Download short.env.test-quarter.16-bit.wav' }).getAttribute('href'))!, /^\/api\/download\/[0-9a-f-]+\?token=/);
+    assert.deepEqual(await shorts(), ['short.env.test-quarter.16-bit.wav', 'short.speech.test-quarter.16-bit.wav']);
+
+    // 2. Reloaded, then cancelled: the engine stops it and no file is written.
+    hold.hold();
+    await page.getByLabel('Export format').selectOption('wav32f');
+    await page.getByRole('button', { name: 'Export all 2 stems' }).click();
+    await panel.waitFor();
+    await page.reload();
+    await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
+    await select();
+    await panel.getByRole('button', { name: 'Cancel export' }).click();
+    await page.locator('.toast', { hasText: 'Export cancelled: no file was written' }).waitFor({ timeout: 30_000 });
+    await panel.waitFor({ state: 'detached' });
+    assert.deepEqual(server.engine.jobs().exports, []);
+    assert.deepEqual((await readdir(exportDir)).filter((f) => f.endsWith('.tmp')), [], 'nothing half-written left');
+    assert.deepEqual(await shorts(), ['short.env.test-quarter.16-bit.wav', 'short.speech.test-quarter.16-bit.wav']);
+
+    // 3. It finishes while the page is away: back, its files show under the file.
+    await page.getByLabel('Export format').selectOption('wav24');
+    await page.getByRole('button', { name: 'Export all 2 stems' }).click();
+    await panel.waitFor();
+    await page.goto('about:blank');
+    hold.release();
+    for (let i = 0; i < 300 && server.engine.jobs().exports.length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(server.engine.jobs().exports, []);
+    await page.goto(server.url);
+    await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
+    await select();
+    await page.getByTestId('exported').filter({ hasText: 'short.speech.test-quarter.24-bit.wav' }).waitFor({ timeout: 10_000 });
+    assert.equal(await panel.count(), 0);
+    await page.getByRole('link', { name: 'Download short.env.test-quarter.24-bit.wav' }).waitFor();
+  } finally {
+    hold.restore();
+  }
+
+  // Recent: the file, its model, and where its stems went (downloadable), from the engine's list.
+  const recent = page.getByTestId('recent').locator('.recent-item', { hasText: 'short.wav' });
+  await recent.getByRole('button', { name: 'Open short.wav' }).waitFor();
+  assert.match((await recent.locator('.recent-meta').textContent())!, /^Test 0\.25x \(untrained\) · /);
+  await recent.locator('summary').click();
+  assert.match((await recent.locator('summary').textContent())!, new RegExp(`^Exported 2×, last to ${exportDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  assert.match((await recent.getByRole('link', { name: 'Download short.speech.test-quarter.24-bit.wav' }).getAttribute('href'))!, /^\/api\/download\/[0-9a-f-]+\?token=/);
+  await page.screenshot({ path: join(SHOTS, 'review-export-reattached.png') });
 });
 
 test('reloading during training reattaches: curves, Pause, Resume and Cancel work', async () => {

@@ -31,7 +31,7 @@ test('the desktop window loads the app with the secure preload API and refuses n
     const win = await app.firstWindow();
     await win.getByRole('tab', { name: 'Separate' }).waitFor();
     assert.equal(await win.evaluate(() => typeof (window as unknown as { require?: unknown }).require), 'undefined', 'no Node in the renderer');
-    assert.deepEqual(await win.evaluate(() => Object.keys((window as unknown as { tilt: object }).tilt).sort()), ['invoke', 'mediaUrl', 'on', 'pathForFile']);
+    assert.deepEqual(await win.evaluate(() => Object.keys((window as unknown as { tilt: object }).tilt).sort()), ['invoke', 'mediaUrl', 'on', 'pathForFile', 'reveal', 'stemDrag']);
     const unknown = await win.evaluate(() => (window as unknown as { tilt: { invoke(c: string, a: object): Promise<{ ok: boolean; error?: { code: string } }> } }).tilt.invoke('app:exit', {}));
     assert.deepEqual(unknown, { ok: false, error: { message: 'Unknown channel app:exit', code: 'not-found' } }, 'the preload forwards contract channels only');
     const before = win.url();

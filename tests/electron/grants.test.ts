@@ -39,7 +39,7 @@ test('grants cover what was picked and what is inside picked folders, for the ac
 test('the desktop dispatcher refuses every path the user did not pick, and lets picked ones through', async () => {
   const grants = new PathGrants();
   const dispatch = createDispatcher(engine, {
-    kind: 'electron', version: 'test', recentFiles: () => [], chooseFolder: async () => null,
+    kind: 'electron', version: 'test', chooseFolder: async () => null,
     allowsPath: (path, access) => grants.allows(path, access),
   });
   const secret = join(root, 'secret.wav');

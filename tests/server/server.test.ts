@@ -52,7 +52,7 @@ function http(path: string, opts: { method?: string; headers?: Record<string, st
 const auth = { authorization: 'Bearer test-token-123' };
 
 test('every API route needs the token: 401 without it or with a wrong one; the app shell itself holds no data', async () => {
-  for (const path of ['/api/media/x/y.wav', '/api/download/x', '/api/invoke/models:list']) {
+  for (const path of ['/api/media/x/y.wav', '/api/download/x', '/api/stem/x/speech?format=wav16&rate=input', '/api/invoke/models:list']) {
     assert.equal((await http(path)).status, 401, path);
   }
   assert.equal((await http('/')).status, 200);
@@ -103,11 +103,12 @@ test('invalid arguments get a readable error naming the field; unknown channels 
   const bad = await call('separate:export', { resultId: 'x', stems: [], format: 'mp4', rate: 'model' });
   assert.equal(bad.body.ok, false);
   assert.equal(bad.body.error!.code, 'bad-request');
-  assert.match(bad.body.error!.message, /resultId/);
+  // Every bad field at once, as the config and the desktop shell name them (one schema, app/validate.ts).
+  assert.match(bad.body.error!.message, /^Invalid request: resultId is not a valid id \(got "x"\); format must be one of "wav16", "wav24", "wav32f", "flac" \(got "mp4"\)$/);
   const badTerm = await call('train:preview-weights', { reweighting: [{ robust: { alpha: 'high' } }], step: 0, totalSteps: 10 });
   assert.match(badTerm.body.error!.message, /robust\.alpha/);
   const extra = await call('models:list', { sneaky: true });
-  assert.match(extra.body.error!.message, /unexpected field sneaky/);
+  assert.match(extra.body.error!.message, /sneaky is not a known field/);
   assert.equal((await call('fs:read', {})).status, 404);
   assert.equal((await call('dialog:open-audio', {})).status, 501);
   const missing = await call('separate:start', { input: { kind: 'path', path: join(root, 'nope.wav') } });
@@ -198,6 +199,18 @@ test('malformed paths, cookies and upload names are 400s that reveal no path of 
     assert.ok(!r.body.includes(root), `upload named "${name}" reveals a path: ${r.body}`);
   }
   await stillServes();
+});
+
+test('a stem download names a stem, a format and a rate; one of a result the engine does not hold is a 404', async () => {
+  const id = '123e4567-e89b-42d3-a456-426614174000';
+  for (const path of [`/api/stem/${id}/speech`, `/api/stem/${id}/speech?format=mp3&rate=input`, `/api/stem/${id}/speech?format=wav16&rate=fast`, `/api/stem/${id}/..%2Fsecret?format=wav16&rate=input`]) {
+    const r = await http(path, { headers: auth });
+    assert.equal(r.status, 400, path);
+    assert.match(JSON.parse(r.body).error.message, /needs a stem name, \?format=/);
+  }
+  const gone = await http(`/api/stem/${id}/speech?format=flac&rate=model`, { headers: auth });
+  assert.equal(gone.status, 404);
+  assert.match(JSON.parse(gone.body).error.message, /no longer available: separate the file again/);
 });
 
 test('listening beyond 127.0.0.1 keeps the Host check: only the names the user allowed pass', async () => {

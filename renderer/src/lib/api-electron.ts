@@ -19,6 +19,11 @@ export function electronApi(t: PreloadApi): Api {
     mediaUrl: (resultId, trackId) => t.mediaUrl(resultId, trackId),
     deliver: () => undefined,
     downloadHref: () => null,
+    stemHref: () => null,
+    stemDrag: async (drag, start) => unwrap(await t.stemDrag(drag, start)),
+    reveal: async (path) => {
+      unwrap(await t.reveal(path));
+    },
     // The engine lives in this app's own main process.
     onConnection: (l) => {
       l('online');

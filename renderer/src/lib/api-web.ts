@@ -102,6 +102,9 @@ export function webApi(): Api {
       return () => watchers.delete(l);
     },
     downloadHref: (url) => (url ? withToken(url) : null),
+    stemHref: (d) => withToken(`/api/stem/${encodeURIComponent(d.resultId)}/${encodeURIComponent(d.stem)}?format=${d.format}&rate=${d.rate}`),
+    stemDrag: () => Promise.reject(new ApiError({ message: 'Dragging files out is the desktop app\'s: download the stem instead', code: 'unsupported' })),
+    reveal: () => Promise.reject(new ApiError({ message: 'The browser cannot open folders of the server\'s machine: download the files instead', code: 'unsupported' })),
     mediaUrl: (resultId, trackId) => withToken(`/api/media/${encodeURIComponent(resultId)}/${encodeURIComponent(trackId)}.wav`),
     deliver(files) {
       for (const f of files) {

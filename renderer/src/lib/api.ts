@@ -1,7 +1,7 @@
 // The one interface the UI talks to. Two implementations: the Electron preload (IPC) and the
 // serve-mode client (HTTP + WebSocket). Both speak the contract in app/contract.ts.
 import type {
-  ArgsOf, Channel, EngineEvent, EventMap, InputRef, Reply, ResultOf, WireError,
+  ArgsOf, Channel, EngineEvent, EventMap, InputRef, Reply, ResultOf, StemDrag, WireError,
 } from '../../../app/contract';
 
 export class ApiError extends Error {
@@ -29,6 +29,15 @@ export interface Api {
   deliver(files: { fileName: string; url?: string }[]): void;
   /** A link that downloads an exported file (serve mode); null where the file is already on this computer. */
   downloadHref(url: string | undefined): string | null;
+  /**
+   * A link that downloads one stem in this format and rate, written on demand (serve mode: a stem row's
+   * handle is this link); null on the desktop, where the handle drags the file out instead (stemDrag).
+   */
+  stemHref(drag: StemDrag): string | null;
+  /** Desktop: readies the stem's file (`start: false`) or drags it out of the window (`start: true`). */
+  stemDrag(drag: StemDrag, start: boolean): Promise<{ fileName: string }>;
+  /** Desktop: shows an exported file in the system's file manager. */
+  reveal(path: string): Promise<void>;
   /**
    * Whether the engine can be reached: 'offline' when the server stopped or the network is gone,
    * 'unauthorized' when this page's token is not the running server's. Called at once with the state now.

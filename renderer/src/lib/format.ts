@@ -1,3 +1,5 @@
+import type { StemFormat } from '../../../app/contract';
+
 export function clock(sec: number): string {
   if (!Number.isFinite(sec) || sec < 0) sec = 0;
   const m = Math.floor(sec / 60);
@@ -21,7 +23,8 @@ export function audioShape(rate: number, channels: number): string {
   return channels === 1 ? `${kHz} mono` : channels === 2 ? `${kHz} stereo` : `${kHz}, ${channels} ch`;
 }
 
-export const FORMAT_LABELS = { wav16: 'WAV 16-bit', wav24: 'WAV 24-bit', wav32f: 'WAV 32-bit float', flac: 'FLAC' } as const;
+/** A label for each of the engine's formats (AUDIO_FORMATS): a format without one does not compile. */
+export const FORMAT_LABELS: Readonly<Record<StemFormat, string>> = { wav16: 'WAV 16-bit', wav24: 'WAV 24-bit', wav32f: 'WAV 32-bit float', flac: 'FLAC' };
 
 /** "45 s", "12 min", "1 h 04 min": a time left or taken. */
 export function duration(sec: number): string {

@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentFile, SeparationResult, StemFormat } from '../../../app/contract';
+import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentResult, SeparationResult, StemDrag, StemFormat } from '../../../app/contract';
 import { ApiError, messageOf } from '../lib/api';
 import { dbToGain } from '../lib/mixer';
 import { api, app } from './app.svelte';
@@ -26,7 +26,15 @@ export interface QueueItem extends JobProgress {
   error?: string;
 }
 
+/** What a stem row's handle is: in the desktop app it drags the stem's file out; in a browser it downloads it. */
+export type StemHandle = { kind: 'drag' } | { kind: 'download'; href: string };
+
 let nextKey = 1;
+
+/** "the mix" or "2 stems": what an export wrote. */
+function exportedWhat(out: ExportResult): string {
+  return out.files.length === 1 && out.files[0]!.stem === 'mix' ? 'the mix' : `${out.files.length} stem${out.files.length === 1 ? '' : 's'}`;
+}
 
 class SeparateState {
   items = $state<QueueItem[]>([]);
@@ -39,22 +47,26 @@ class SeparateState {
   /** The result being exported (its id is the export's job id), and how far the export is. */
   exportingId = $state<string | null>(null);
   exportProgress = $state.raw<JobProgress | null>(null);
-  /** The last export, and the result it was of (shown under that result only). */
-  lastExport = $state.raw<(ExportResult & { resultId: string }) | null>(null);
+  /** The last export of each result, by result id (shown under that result only). */
+  exportsDone = $state.raw<Record<string, ExportResult>>({});
+  /** The stem whose file is being readied for a drag (a first drag exports it). */
+  preparingDrag = $state<string | null>(null);
   /** An export refused because a file of its name is there: the user replaces it or keeps both. */
   conflict = $state.raw<{ params: ExportParams; message: string } | null>(null);
   /** Stem id -> level in dB: the balance heard in the player and written by "Export mix". */
   volumeDb = $state<Record<string, number>>({});
   modelId = $state<string | undefined>(undefined);
-  /** Files from this computer separated before, newest first (the desktop app keeps them). */
-  recent = $state.raw<RecentFile[]>([]);
+  /** Results separated before, newest first: the engine keeps the list in its data folder, across restarts. */
+  recent = $state.raw<RecentResult[]>([]);
   private readonly early = new Map<string, EngineEvent[]>();
+  /** This page's own export call is waiting for its reply, which reports the outcome (not the events). */
+  private exportCalling = false;
 
   selected = $derived(this.items.find((i) => i.key === this.selectedKey) ?? null);
   selectedResult = $derived(this.selected?.resultId ? (this.results[this.selected.resultId] ?? null) : null);
   busy = $derived(this.items.some((i) => i.status === 'queued' || i.status === 'running' || i.status === 'adding'));
   exporting = $derived(this.exportingId !== null);
-  exportShown = $derived(this.lastExport && this.lastExport.resultId === this.selectedResult?.resultId ? this.lastExport : null);
+  exportShown = $derived(this.selectedResult ? (this.exportsDone[this.selectedResult.resultId] ?? null) : null);
 
   constructor() {
     persist('export', () => ({ format: this.format, rate: this.rate, volumeDb: this.volumeDb }), (v) => {
@@ -91,6 +103,23 @@ class SeparateState {
       else this.items.push({ key: `f${nextKey++}`, name: j.label, status, stage: j.stage, fraction: j.fraction, jobId: j.jobId });
     }
     this.selectedKey ??= this.items.find((i) => i.resultId)?.key ?? this.items[0]?.key ?? null;
+    this.restoreExports(snap);
+  }
+
+  /**
+   * Exports after a reload or a lost connection: the last one of each result shows under it (also
+   * one that finished while the page was away), and one still being written is followed again,
+   * with its progress and Cancel: the one followed before, else the selected result's, else the first.
+   */
+  private restoreExports(snap: JobsSnapshot): void {
+    const done = { ...this.exportsDone };
+    for (const { resultId, ...out } of snap.exported) done[resultId] = out;
+    this.exportsDone = done;
+    // This page's own call is still waiting: its reply tells how the export ended.
+    if (this.exportCalling) return;
+    const going = snap.exports.find((x) => x.jobId === this.exportingId) ?? snap.exports.find((x) => x.jobId === this.selectedResult?.resultId) ?? snap.exports[0];
+    this.exportingId = going?.jobId ?? null;
+    this.exportProgress = going ? { stage: going.stage, fraction: going.fraction, etaSec: going.etaSec, elapsedSec: going.elapsedSec } : null;
   }
 
   async addFiles(files: File[]): Promise<void> {
@@ -116,6 +145,74 @@ class SeparateState {
     }
   }
 
+  /**
+   * Opens a recent result: the one the engine still holds when it does (selected in the queue),
+   * else its file separated again (with the model in use); an upload's file is not kept, so it must be added again.
+   */
+  async openRecent(r: RecentResult): Promise<void> {
+    const held = r.available ? this.items.find((i) => i.resultId === r.resultId) : undefined;
+    if (held) {
+      this.selectedKey = held.key;
+      return;
+    }
+    if (!r.sourcePath) {
+      app.notify('info', `${r.fileName} was uploaded, and uploads are not kept: add the file again to separate it`);
+      return;
+    }
+    const at = this.items.length;
+    await this.addRefs([{ kind: 'path', path: r.sourcePath }]);
+    const added = this.items[at];
+    if (added) this.selectedKey = added.key;
+  }
+
+  /** Shows an exported file in the file manager (desktop). */
+  async reveal(path: string): Promise<void> {
+    try {
+      await api().reveal(path);
+    } catch (e) {
+      app.notify('error', messageOf(e));
+    }
+  }
+
+  /** The handle of a stem row of the result on screen, in the export format and rate chosen: a download link in a browser, a drag on the desktop. */
+  stemHandle(stem: string): StemHandle | null {
+    const drag = this.stemDrag(stem);
+    if (!drag) return null;
+    const href = api().stemHref(drag);
+    return href ? { kind: 'download', href } : { kind: 'drag' };
+  }
+
+  /** Readies a stem's file for a drag (the pointer went down on its handle): a first drag of it exports it. */
+  async prepareDrag(stem: string): Promise<void> {
+    const drag = this.stemDrag(stem);
+    if (!drag || this.stemHandle(stem)?.kind !== 'drag') return;
+    this.preparingDrag = stem;
+    try {
+      await api().stemDrag(drag, false);
+    } catch {
+      // Said when the drag itself starts.
+    } finally {
+      if (this.preparingDrag === stem) this.preparingDrag = null;
+    }
+  }
+
+  /** Drags a stem's file out of the window (from the handle's dragstart, whose default the view prevents). */
+  async dragStem(stem: string): Promise<void> {
+    const drag = this.stemDrag(stem);
+    if (!drag) return;
+    try {
+      await api().stemDrag(drag, true);
+    } catch (e) {
+      app.notify('error', messageOf(e));
+    }
+  }
+
+  private stemDrag(stem: string): StemDrag | null {
+    const r = this.selectedResult;
+    if (!r?.tracks.some((t) => t.kind === 'stem' && t.id === stem)) return null;
+    return { resultId: r.resultId, stem, format: this.format, rate: this.rate };
+  }
+
   private push(name: string): string {
     const key = `f${nextKey++}`;
     this.items.push({ key, name, status: 'adding', stage: 'adding', fraction: null });
@@ -127,7 +224,6 @@ class SeparateState {
     try {
       const { jobId } = await api().call('separate:start', { input: ref, ...(this.modelId ? { modelId: this.modelId } : {}) });
       this.patch(key, { jobId, status: 'queued' });
-      if (ref.kind === 'path') void this.refreshRecent();
       // Events can overtake the reply (they travel on another channel): replay the ones held back.
       const early = this.early.get(jobId) ?? [];
       this.early.delete(jobId);
@@ -143,8 +239,8 @@ class SeparateState {
   }
 
   handle(e: EngineEvent): void {
-    if (e.type === 'progress' && e.kind === 'export') {
-      if (e.jobId === this.exportingId) this.exportProgress = { stage: e.stage, fraction: e.fraction, etaSec: e.etaSec, elapsedSec: e.elapsedSec };
+    if (e.type === 'export-done' || ('kind' in e && e.kind === 'export')) {
+      this.handleExport(e);
       return;
     }
     if (e.type.startsWith('train-') || ('kind' in e && e.kind !== 'separate')) return;
@@ -163,6 +259,7 @@ class SeparateState {
         this.results = { ...this.results, [e.result.resultId]: e.result };
         Object.assign(item, { status: 'done', stage: 'done', fraction: 1, resultId: e.result.resultId });
         if (!this.selected?.resultId) this.selectedKey = item.key;
+        void this.refreshRecent();
         break;
       case 'job-failed':
         Object.assign(item, { status: 'failed', error: e.error.message });
@@ -170,6 +267,29 @@ class SeparateState {
       case 'job-cancelled':
         Object.assign(item, { status: 'cancelled', stage: 'cancelled' });
         break;
+    }
+  }
+
+  /**
+   * An export's events. Progress is shown for the export followed; how it ended is told by the reply
+   * when this page's own call waits for one, else (an export followed again after a reload) by these.
+   */
+  private handleExport(e: EngineEvent): void {
+    if (e.type === 'progress') {
+      if (e.jobId === this.exportingId) this.exportProgress = { stage: e.stage, fraction: e.fraction, etaSec: e.etaSec, elapsedSec: e.elapsedSec };
+      return;
+    }
+    if (e.type === 'export-done') this.exportsDone = { ...this.exportsDone, [e.jobId]: e.result };
+    if (e.jobId !== this.exportingId || this.exportCalling) return;
+    this.exportingId = null;
+    this.exportProgress = null;
+    if (e.type === 'export-done') {
+      app.notify('success', `Exported ${exportedWhat(e.result)} to ${e.result.dir}`);
+      void this.refreshRecent();
+    } else if (e.type === 'job-cancelled') {
+      app.notify('info', 'Export cancelled: no file was written');
+    } else if (e.type === 'job-failed') {
+      app.notify('error', e.error.message);
     }
   }
 
@@ -187,6 +307,8 @@ class SeparateState {
     if (item.resultId) {
       const { [item.resultId]: _gone, ...rest } = this.results;
       this.results = rest;
+      const { [item.resultId]: _export, ...exports } = this.exportsDone;
+      this.exportsDone = exports;
       await api().call('separate:discard', { resultId: item.resultId }).catch(() => undefined);
     }
   }
@@ -227,18 +349,20 @@ class SeparateState {
     this.exportingId = params.resultId;
     this.exportProgress = null;
     this.conflict = null;
+    this.exportCalling = true;
     try {
       const out = await api().call('separate:export', params);
       if (!out) return;
-      this.lastExport = { ...out, resultId: params.resultId };
+      this.exportsDone = { ...this.exportsDone, [params.resultId]: out };
       api().deliver(out.files);
-      const what = params.mix ? 'the mix' : `${out.files.length} stem${out.files.length === 1 ? '' : 's'}`;
-      app.notify('success', `Exported ${what} to ${out.dir}`);
+      app.notify('success', `Exported ${exportedWhat(out)} to ${out.dir}`);
+      void this.refreshRecent();
     } catch (e) {
       if (e instanceof ApiError && e.code === 'exists') this.conflict = { params, message: e.message };
       else if (e instanceof ApiError && e.code === 'cancelled') app.notify('info', e.message);
       else app.notify('error', messageOf(e));
     } finally {
+      this.exportCalling = false;
       this.exportingId = null;
       this.exportProgress = null;
     }

@@ -5,6 +5,7 @@ import type {
   BeforeAfterSummary, CheckpointInfo, DataCheck, EngineEvent, ReweightTerm, SoundClass, TrainData, TrainingSnapshot, TrainParams, ValidationMetrics,
   WeightsDiagnostics, WeightsPreview,
 } from '../../../app/contract';
+import { TILT_PRESETS } from '../../../app/contract';
 import { messageOf } from '../lib/api';
 import { appendPoint, type Point } from '../lib/series';
 import { api, app } from './app.svelte';
@@ -16,8 +17,8 @@ export type PresetName = 'speech' | 'env' | 'robust' | 'curriculum' | 'uniform';
 type Schedule = Extract<ReweightTerm, { curriculum: unknown }>['curriculum']['schedule'];
 
 export const PRESETS: { id: PresetName; label: string; hint: string }[] = [
-  { id: 'speech', label: 'Toward speech', hint: 'Class bias: speech sources weigh e³ ≈ 20 times as much as environmental ones' },
-  { id: 'env', label: 'Toward environmental sound', hint: 'Class bias: environmental sources weigh e³ ≈ 20 times as much as speech' },
+  { id: 'speech', label: TILT_PRESETS.speech.label, hint: TILT_PRESETS.speech.hint },
+  { id: 'env', label: TILT_PRESETS.env.label, hint: TILT_PRESETS.env.hint },
   { id: 'robust', label: 'Robust', hint: 'F = 0.2 × loss: up-weights the hard mixtures' },
   { id: 'curriculum', label: 'Curriculum', hint: 'F = β(k) × loss, β from −0.5 to 0: easy mixtures first' },
   { id: 'uniform', label: 'Uniform', hint: 'Plain average: no reweighting' },
@@ -141,7 +142,8 @@ class TrainState {
   applyPreset(id: PresetName): void {
     this.robust = { on: id === 'robust', alpha: 0.2 };
     this.curriculum = { on: id === 'curriculum', beta0: -0.5, schedule: 'linear' };
-    this.gamma = { on: id === 'speech' || id === 'env', speech: id === 'speech' ? 3 : 0, env: id === 'env' ? 3 : 0 };
+    const gamma = id === 'speech' || id === 'env' ? TILT_PRESETS[id].reweighting.terms.flatMap((t) => ('class' in t ? [t.class] : []))[0] : undefined;
+    this.gamma = { on: gamma !== undefined, speech: gamma?.speech ?? 0, env: gamma?.env ?? 0 };
   }
 
   dataParam(): TrainData {
@@ -352,8 +354,8 @@ class TrainState {
 
 export function presetTerms(id: PresetName): ReweightTerm[] {
   switch (id) {
-    case 'speech': return [{ class: { speech: 3, env: 0 } }];
-    case 'env': return [{ class: { speech: 0, env: 3 } }];
+    case 'speech': return structuredClone(TILT_PRESETS.speech.reweighting.terms);
+    case 'env': return structuredClone(TILT_PRESETS.env.reweighting.terms);
     case 'robust': return [{ robust: { alpha: 0.2 } }];
     case 'curriculum': return [{ curriculum: { beta0: -0.5, schedule: 'linear' } }];
     case 'uniform': return [];

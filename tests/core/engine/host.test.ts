@@ -168,6 +168,63 @@ test('an export is a job of its result: progress with elapsed time, one at a tim
   assert.equal(engine.cancel(result.resultId), false, 'nothing left to cancel');
 });
 
+test('an export reattaches: the snapshot lists it going, then its files under its result; its end is an event; the recent list keeps it across a restart', async () => {
+  const outDir = join(root, 'reattach-out');
+  const seen = events.length;
+  const going = engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav16', rate: 'input', outDir });
+  const during = engine.jobs();
+  assert.deepEqual(during.exports.map((x) => [x.jobId, x.mix, x.stage, x.fraction]), [[result.resultId, false, 'starting', null]]);
+  assert.ok(during.exports[0]!.elapsedSec! >= 0);
+  const out = await going;
+  assert.deepEqual(engine.jobs().exports, []);
+  assert.deepEqual(engine.jobs().exported.find((x) => x.resultId === result.resultId), { resultId: result.resultId, ...out });
+  assert.deepEqual(events.slice(seen).filter((e) => e.type === 'export-done'), [{ type: 'export-done', jobId: result.resultId, result: out }]);
+  // How it ended is told also when it did not end well: refused (a file of that name is there), cancelled.
+  await assert.rejects(engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav16', rate: 'input', outDir }), (e: Error & { code?: string }) => e.code === 'exists');
+  const cancelled = engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav32f', rate: 'input', outDir: join(root, 'reattach-cancelled') });
+  assert.equal(engine.cancel(result.resultId), true);
+  await assert.rejects(cancelled, (e: Error & { code?: string }) => e.code === 'cancelled');
+  const ends = events.slice(seen).filter((e) => e.jobId === result.resultId && (e.type === 'job-failed' || e.type === 'job-cancelled'));
+  assert.deepEqual(ends.map((e) => [e.type, 'kind' in e ? e.kind : '', e.type === 'job-failed' ? e.error.code : '']), [['job-failed', 'export', 'exists'], ['job-cancelled', 'export', '']]);
+  assert.deepEqual(engine.jobs().exported.find((x) => x.resultId === result.resultId)?.files, out.files, 'the last export shown is the last that wrote files');
+
+  // The recent list has the separation and where this export went, and outlives the engine.
+  const recent = (await engine.recentResults()).find((r) => r.resultId === result.resultId)!;
+  assert.deepEqual([recent.fileName, recent.sourcePath, recent.model.id, recent.available], ['privacy-prompt.wav', realSpeechWav(), result.model.id, true]);
+  assert.deepEqual(recent.exports[0]!.files.map((f) => [f.fileName, f.path, f.present]), out.files.map((f) => [f.fileName, f.path, true]));
+  assert.ok(await engine.producedFile(out.files[0]!.path));
+  assert.ok(!(await engine.producedFile(realSpeechWav())), 'a source is not an export');
+  const restarted = new Engine({ modelsDir: join(root, 'models'), builtinModelsDirs: [], settingsFile: join(root, 'settings.json'), workDir: join(root, 'work-restarted'), exportDir: join(root, 'exports') });
+  try {
+    const listed = (await restarted.recentResults()).find((r) => r.resultId === result.resultId)!;
+    assert.equal(listed.available, false, 'a restarted engine does not hold the stems: Separate again');
+    assert.deepEqual(listed.exports, recent.exports);
+    assert.ok(await restarted.producedFile(out.files[0]!.path), 'its exports are still the engine\'s files');
+  } finally {
+    await restarted.close();
+  }
+});
+
+test('a stem to drag or download: the file an export wrote when it is still there in that format and rate, else one written to the scratch folder', async () => {
+  const m = result.model.id;
+  const out = await engine.exportStems({ resultId: result.resultId, stems: ['env'], format: 'flac', rate: 'model', outDir: join(root, 'drag-out') });
+  assert.equal((await engine.stemFile(result.resultId, 'env', 'flac', 'model')).path, out.files[0]!.path);
+  const seen = events.length;
+  const shown = engine.jobs().exported;
+  const [a, b] = await Promise.all([engine.stemFile(result.resultId, 'env', 'wav16', 'input'), engine.stemFile(result.resultId, 'env', 'wav16', 'input')]);
+  assert.equal(a.path, b.path, 'one export for both');
+  assert.equal(a.path, join(root, 'work', 'drag', result.resultId, `privacy-prompt.env.${m}.16-bit.wav`));
+  assert.equal(a.bytes, (await stat(a.path)).size);
+  assert.ok(!events.slice(seen).some((e) => e.jobId === result.resultId), 'not an export of the user\'s: no progress, no export-done');
+  assert.deepEqual(engine.jobs().exported, shown);
+  assert.ok(await engine.producedFile(a.path));
+  // The exported file was deleted: a new one is written.
+  await rm(out.files[0]!.path);
+  assert.equal((await engine.stemFile(result.resultId, 'env', 'flac', 'model')).path, join(root, 'work', 'drag', result.resultId, `privacy-prompt.env.${m}.8k.flac`));
+  await assert.rejects(engine.stemFile(result.resultId, 'drums', 'flac', 'model'), /Unknown stem drums/);
+  await assert.rejects(engine.stemFile('00000000-0000-4000-8000-000000000000', 'env', 'flac', 'model'), (e: Error & { code?: string }) => e.code === 'not-found');
+});
+
 test('a compressed file reports its decoding, and every running stage the time since the job started', async () => {
   await ensureTestAudio();
   const flac = pkgFile('hydrogen-data', 'usr/share/hydrogen/data/drumkits/TR808EmulationKit/808_Cymbal.flac');

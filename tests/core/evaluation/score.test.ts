@@ -94,6 +94,9 @@ test("a model's stems are taken by the names in its metadata, in output order wh
   assert.deepEqual(stemOutputs(2, null), { speech: 0, env: 1 });
   assert.throws(() => stemOutputs(2, ['vocals', 'drums']), /needs stems named speech and env; the model names them \["vocals","drums"\]/);
   assert.throws(() => stemOutputs(3, ['speech', 'env', 'music']), /needs a 2-stem model; this one has 3/);
+  // Names that are not a list of names are refused as separation refuses them (core/separate/stems).
+  assert.throws(() => stemOutputs(2, 'speech'), /the model's metadata\.stems must be a list of names \(got "speech"\)/);
+  assert.throws(() => stemOutputs(2, ['speech', 3]), /must be a list of names/);
 });
 
 test('SNR bands cut the drawn range at -2 and 2 dB, the last one closed', () => {

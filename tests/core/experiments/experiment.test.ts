@@ -10,7 +10,7 @@ import { createSudoRmRf } from '../../../core/models/sudormrf';
 import { presetModelConfig } from '../../../core/train/config';
 import { mixtureSourceFor } from '../../../core/train/data';
 import {
-  EXPERIMENTS, SCALES, SCALE_SPECS, armConfig, batchHash, checkClaims, experimentPlan, pairedDiff, runExperiment,
+  EXPERIMENTS, FINE_TUNE_LR, SCALES, SCALE_SPECS, armConfig, batchHash, checkClaims, experimentPlan, pairedDiff, runExperiment,
   stepsToReach, weightsHash, writeReport,
 } from '../../../core/experiments';
 import type { ArmResult, ExperimentPlan, ExperimentResult } from '../../../core/experiments';
@@ -82,7 +82,7 @@ test('arms share data and initial weights, and differ only in their reweighting'
   // Same for every experiment and scale: configs equal once name and reweighting are set aside.
   for (const experiment of EXPERIMENTS) {
     for (const scale of SCALES) {
-      const p = experimentPlan(experiment, scale, { corpus: 'full', cacheDir: null });
+      const p = experimentPlan(experiment, scale, { corpus: 'full', cacheDir: null }, scale === 'tune' ? '/models/base' : null);
       const strip = (arm: (typeof p.arms)[number]) => ({ ...armConfig(p, arm), name: '', reweighting: null });
       for (const arm of p.arms.slice(1)) assert.deepEqual(strip(arm), strip(p.arms[0]!), `${experiment}/${scale}/${arm.id}`);
     }
@@ -120,6 +120,34 @@ test('report.md has the paper\'s table with a numeric row per arm, and claims th
   assert.ok(d.se > 0);
 });
 
+test('the class experiment is the paper\'s design: three mixture types, one class logit per mixture, checked per type', () => {
+  assert.deepEqual(plan.mixtureTypes, { 'speech+env': 1, 'speech+speech': 1, 'env+env': 1 });
+  const [, speech] = result.arms as [ArmResult, ArmResult, ArmResult];
+  assert.equal(speech.config.reweighting.granularity, 'mixture');
+  assert.ok(new Set(speech.test.mixtureTypes).size > 1, 'the test set mixes the types');
+  // Per type, paired differences split the per-class one: their counts add up.
+  const uniform = result.arms[0]!;
+  const parts = (['speech+env', 'speech+speech'] as const).map((t) => pairedDiff(speech, uniform, 'speech', t));
+  const whole = pairedDiff(speech, uniform, 'speech');
+  assert.equal(parts[0]!.n + parts[1]!.n, whole.n);
+  assert.ok(Math.abs((parts[0]!.mean * parts[0]!.n + parts[1]!.mean * parts[1]!.n) / whole.n - whole.mean) < 1e-9);
+  assert.equal(pairedDiff(speech, uniform, 'speech', 'env+env').n, 0, 'env+env mixtures hold no speech source');
+  const source = experimentPlan('class-source', 'small', { corpus: 'full', cacheDir: null });
+  assert.deepEqual(source.mixtureTypes, { 'speech+env': 1 });
+  assert.equal(armConfig(source, source.arms[1]!).reweighting.granularity, 'source');
+});
+
+test('an experiment from a saved model fine-tunes it in every arm at the fine-tune learning rate', () => {
+  const p = experimentPlan('class', 'small', { corpus: 'full', cacheDir: null }, '/models/base');
+  for (const arm of p.arms) {
+    const c = armConfig(p, arm);
+    assert.deepEqual(c.model, { from: '/models/base' });
+    assert.equal(c.optimizer.lr, FINE_TUNE_LR);
+  }
+  assert.equal(armConfig(plan, plan.arms[0]!).optimizer.lr, 1e-3, 'from scratch keeps the scale\'s rate');
+  assert.throws(() => experimentPlan('class', 'tune', { corpus: 'full', cacheDir: null }), /scale "tune" fine-tunes a saved model: give one with --from/);
+});
+
 test('curves.csv has a row per arm and step, with validation on the last step of each epoch; test.csv a row per arm and test mixture', async () => {
   const curves = csvRows(await readFile(join(result.outDir, 'curves.csv'), 'utf8'));
   const header = curves[0]!;
@@ -141,7 +169,7 @@ test('curves.csv has a row per arm and step, with validation on the last step of
   assert.equal(testRows.length - 1, result.arms.length * spec.testMixtures);
   for (const r of testRows.slice(1)) {
     assert.ok(Math.abs(Number(r[8]) - (Number(r[6]) + Number(r[7])) / 2) < 1e-4);
-    assert.deepEqual([r[4], r[5]], ['speech', 'env']);
+    assert.equal(`${r[4]}+${r[5]}`, r[2], 'each source\'s class as its mixture type says');
   }
 });
 

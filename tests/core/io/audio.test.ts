@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import wavefile from 'wavefile';
 import {
-  decodeAudio, readAudioFile, downmix, resample, resampleFile, loadMono, encodeAudio, writeAudioFile,
+  decodeAudio, readAudioFile, downmix, resample, resampleFile, encodeAudio, writeAudioFile,
   AudioFileError, type AudioData,
 } from '../../../core/io/audio';
+import { loadMono } from '../../../core/io/input';
 import { encodeWav } from '../../../core/io/wav';
 import { ensureTestAudio, pkgFile } from '../../fixtures/test-audio';
 

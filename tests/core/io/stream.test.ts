@@ -133,4 +133,9 @@ test('writers stream WAV and FLAC to disk, refuse to replace a file unless asked
   await assert.rejects(gone.write([Float32Array.of(NaN)]), /NaN\/Inf sample at index 10/);
   await gone.abort();
   assert.deepEqual((await readdir(dir)).filter((f) => f.includes('aborted') || f.endsWith('.tmp')), []);
+  // Two FLAC stems being written when an export is cancelled: both files go.
+  const pair = await Promise.all(['a', 'b'].map((n) => createAudioWriter(join(dir, `cancelled-${n}.flac`), 1, 8000, 'flac', { frames: 8000 })));
+  for (const w of pair) await w.write([noise(4000, 'c', 0.5)]);
+  for (const w of pair) await w.abort();
+  assert.deepEqual((await readdir(dir)).filter((f) => f.includes('cancelled') || f.endsWith('.tmp')), []);
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { initBackend } from '../../../core/backend';
 import { fft } from '../../../core/dsp/fft';
 import { readAudioFile, writeAudioFile } from '../../../core/io/audio';
+import { modelInput } from '../../../core/io/input';
 import { memoryReader } from '../../../core/io/stream';
 import { modelBand, splitFullBand } from '../../../core/separate/fullband';
 import { separateFile } from '../../../core/separate/files';
@@ -98,7 +99,7 @@ test('the stems of a 44.1 kHz stereo file are 44.1 kHz stereo and add up to it a
 test('high-band tones of the environmental source end up in the environmental stem, in the channels they were in', async () => {
   const { channels, speech } = stereoMixture(4);
   const stems = [collector(2), collector(2)];
-  await separateAudio(model, memoryReader({ sampleRate: RATE, channels }), stems, { file: 'tones', residual: 1 });
+  await separateAudio(model, modelInput(memoryReader({ sampleRate: RATE, channels }), 'tones'), stems, { residual: 1 });
   assert.ok(stems.every((s) => s.channel(0).length === speech.length));
   for (let c = 0; c < 2; c++) {
     for (const f of [6000, 10_000]) {

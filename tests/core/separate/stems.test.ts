@@ -7,6 +7,8 @@ test('a model without names gets source1, source2, ...', () => {
   assert.deepEqual(defaultStemNames(3), ['source1', 'source2', 'source3']);
   assert.deepEqual(stemNamesOf(undefined, 2), ['source1', 'source2']);
   assert.deepEqual(stemNamesOf({ name: 'm' }, 2), ['source1', 'source2']);
+  // A checkpoint whose outputs took no class saves stems: null.
+  assert.deepEqual(stemNamesOf({ stems: null }, 2), ['source1', 'source2']);
 });
 
 test('names from metadata are returned as a copy when they fit the model and make safe file names', () => {

@@ -71,7 +71,7 @@ test('a finished fine-tune scores base and tuned model on held-out mixtures of t
   const card = await readFile(done.card!, 'utf8');
   assert.match(card, /^# my-voices\n/);
   assert.match(card, /- \*\*Base model\*\*: Tiny base \(`.*\/base`\)/);
-  assert.match(card, /- \*\*Tilt \(reweighting\)\*\*: `\[\{"class":\{"speech":3,"env":0\}\}\]` \(weights per source\)/);
+  assert.match(card, /- \*\*Tilt \(reweighting\)\*\*: Toward speech \(`--tilt speech`\): `\[\{"class":\{"speech":3,"env":0\}\}\]` \(weights per source\)/);
   assert.match(card, /- \*\*Weights\*\*: step \d of 2, the run's best checkpoint/);
   assert.match(card, /- \*\*Run\*\*: 2 of 2 steps: batches of 2 × 0\.5 s mixtures/);
   assert.match(card, /- \*\*Wall time\*\*: \d+ s/);

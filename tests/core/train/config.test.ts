@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseTrainConfig, trainConfigJson } from '../../../core/train/config';
 import { mixtureSourceFor, splitMixer } from '../../../core/train/data';
 import { DEFAULT_AUGMENT } from '../../../core/data/augment';
-import { ReweightConfigError } from '../../../core/reweighting/validate';
+import { ConfigError } from '../../../core/schema';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../../fixtures/test-audio';
 
 test('a parsed config written back as JSON parses to the same config (what continuing a run starts from)', () => {
@@ -29,7 +29,7 @@ function issuesOf(raw: unknown): string[] {
   try {
     parseTrainConfig(raw);
   } catch (e) {
-    assert.ok(e instanceof ReweightConfigError, String(e));
+    assert.ok(e instanceof ConfigError, String(e));
     return e.issues.map((i) => `${i.path} ${i.message}`);
   }
   assert.fail(`parsed: ${JSON.stringify(raw)}`);
@@ -123,7 +123,7 @@ test('sizes that cannot train are rejected before any work, each naming its fiel
       parseTrainConfig(raw);
       return 'accepted';
     } catch (e) {
-      assert.ok(e instanceof ReweightConfigError);
+      assert.ok(e instanceof ConfigError);
       return e.message;
     }
   };

@@ -98,7 +98,7 @@ function assertSameReport(got: StepResult, want: StepResult): void {
  * The same step on two copies of one model: trainStep on this thread, and the runner over
  * `workers` threads. Returns both results and the gradients each applied.
  */
-async function compareStep(reweighter: Reweighter, batch: MixtureBatch, workers: number, clipNorm = Infinity, runner?: { model: SudoRmRf; runner: StepRunner }) {
+async function compareStep(reweighter: Reweighter, batch: MixtureBatch, workers: number, clipNorm = Infinity, runner?: { model: SudoRmRf; runner: StepRunner }, mixtureConsistency = false) {
   const local = createSudoRmRf(CONFIG, 5);
   let parallel = runner;
   if (!parallel) {
@@ -108,8 +108,8 @@ async function compareStep(reweighter: Reweighter, batch: MixtureBatch, workers:
   try {
     parallel.model.setWeights(local.namedWeights());
     const [localOpt, parallelOpt] = [new Recorder(stableNames(local)), new Recorder(stableNames(parallel.model))];
-    const want = trainStep(local, localOpt, batch, { reweighter, progress, clipNorm });
-    const got = await parallel.runner.step(parallelOpt, batch, { progress, clipNorm });
+    const want = trainStep(local, localOpt, batch, { reweighter, progress, clipNorm, mixtureConsistency });
+    const got = await parallel.runner.step(parallelOpt, batch, { progress, clipNorm, mixtureConsistency });
     localOpt.dispose();
     parallelOpt.dispose();
     return { want, got, wantGrads: localOpt.grads, gotGrads: parallelOpt.grads, local, parallel: parallel.model };
@@ -165,6 +165,16 @@ test('three threads (2 + 2 + 1) with clipping give the single-thread step', asyn
   const batch = toyBatch(rng(8), 333, CLASSES);
   const { want, got, wantGrads, gotGrads } = await compareStep(reweighter, batch, 3, 1);
   assert.ok(want.clipScale < 0.1, `clip scale ${want.clipScale}: the check needs clipping`);
+  assertSameReport(got, want);
+  assertClose(gotGrads, wantGrads, 1e-5);
+});
+
+test('mixture consistency reaches every thread: two threads give the single-thread step', async () => {
+  const reweighter = createReweighter([classTerm({ speech: 3 })], 'source');
+  const batch = toyBatch(rng(9), 400, CLASSES);
+  const { want, got, wantGrads, gotGrads } = await compareStep(reweighter, batch, 2, Infinity, undefined, true);
+  const plain = await compareStep(reweighter, batch, 2, Infinity, undefined, false);
+  assert.notDeepEqual(want.sourceLosses, plain.want.sourceLosses, 'the projection changes what is scored');
   assertSameReport(got, want);
   assertClose(gotGrads, wantGrads, 1e-5);
 });

@@ -4,7 +4,7 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { NamedTensorMap, Tensor, Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
-import { negPitSiSdrPerSource_BST, negPitSiSdr_BST } from '../../../core/losses';
+import { mixtureConsistent_BST, negPitSiSdrPerSource_BST, negPitSiSdr_BST } from '../../../core/losses';
 import { classTerm, createReweighter, customTerm, robustTerm } from '../../../core/reweighting';
 import type { Reweighter } from '../../../core/reweighting';
 import { trainStep, weightedGradients } from '../../../core/train/step';
@@ -113,6 +113,31 @@ test('per source: the reweighted gradient is sum_(i,s) p_is g_is of per-source g
     const { mixture, sources } = exampleTensors(batch, b);
     const grad = gradientOf(model, () => {
       const { loss, perm } = negPitSiSdrPerSource_BST(model.apply(mixture), sources);
+      perm.dispose();
+      return tf.reshape(tf.slice(loss, [0, s], [1, 1]), []) as tf.Scalar;
+    });
+    tf.dispose([mixture, sources]);
+    return { weight, grad };
+  });
+  assertClose(stepGrad, combine(parts), 1e-4);
+  model.dispose();
+});
+
+test('mixture consistency: per-source losses and gradients are those of the projected estimates', () => {
+  const model = new TinySeparator(2, 16, 8);
+  const batch = makeBatch(6);
+  const reweighter = createReweighter([classTerm({ speech: 3 })], 'source');
+  const result = weightedGradients(model, batch, { reweighter, progress, mixtureConsistency: true });
+  const plain = weightedGradients(model, batch, { reweighter, progress });
+  const stepGrad = toArrays(result.grads!);
+  tf.dispose([result.grads!, plain.grads!]);
+  assert.notDeepEqual(result.sourceLosses, plain.sourceLosses, 'the projection changes what is scored');
+  const parts = Array.from(result.weighting!.weights, (weight, u) => {
+    const b = Math.floor(u / 2);
+    const s = u % 2;
+    const { mixture, sources } = exampleTensors(batch, b);
+    const grad = gradientOf(model, () => {
+      const { loss, perm } = negPitSiSdrPerSource_BST(mixtureConsistent_BST(model.apply(mixture), mixture), sources);
       perm.dispose();
       return tf.reshape(tf.slice(loss, [0, s], [1, 1]), []) as tf.Scalar;
     });

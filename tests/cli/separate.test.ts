@@ -1,0 +1,134 @@
+// One way in for a recording: the app's engine, `tilt separate` and the training data loader accept
+// and refuse the same files for the same reasons, and read a model's stem names the same way.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { Engine } from '../../core/engine/host';
+import type { EngineEvent } from '../../core/engine/types';
+import { decodeCandidates } from '../../core/data/manifest';
+import { readAudioFile } from '../../core/io/audio';
+import { saveTinyModel } from '../e2e/fixtures';
+import { waitForEvent } from '../core/engine/events';
+import { ensureTestAudio, pkgFile } from '../fixtures/test-audio';
+import { runTilt } from '../fixtures/tilt-cli';
+
+const ALLISON = 'usr/share/asterisk/sounds/en_US_f_Allison';
+const GOOD = () => [
+  pkgFile('asterisk-core-sounds-en-wav', `${ALLISON}/activated.wav`),
+  pkgFile('hydrogen-data', 'usr/share/hydrogen/data/drumkits/TR808EmulationKit/808_Cymbal.flac'),
+  pkgFile('scratch', 'usr/share/scratch/Media/Sounds/Effects/Typing.mp3'),
+];
+
+let work: string;
+let engine: Engine;
+const events: EngineEvent[] = [];
+// File -> why it is refused, as the reason (the message after `<file>: `) must begin.
+const bad: Record<string, RegExp> = {};
+
+const tilt = (args: string[]) => runTilt(args, { home: join(work, 'home'), cwd: work });
+
+/** The app's answer for one file: its tracks' files, or the message it fails with. */
+async function inApp(path: string, modelId = 'tiny'): Promise<{ files: Record<string, string> } | { error: string }> {
+  const { jobId } = await engine.separate({ input: { kind: 'path', path }, modelId });
+  const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
+  if (end.type === 'job-failed') return { error: end.error.message };
+  const files = Object.fromEntries(end.result.tracks.map((t) => [t.id, engine.trackFile(end.result.resultId, t.id)!]));
+  return { files };
+}
+
+before(async () => {
+  await ensureTestAudio();
+  work = await mkdtemp(join(tmpdir(), 'tilt-one-way-in-'));
+  const models = join(work, 'models');
+  await saveTinyModel(join(models, 'tiny'));
+  // The same model with stems that are not a list of names.
+  await cp(join(models, 'tiny'), join(models, 'bad-stems'), { recursive: true });
+  const json = JSON.parse(await readFile(join(models, 'bad-stems', 'model.json'), 'utf8'));
+  json.metadata.stems = 'speech';
+  await writeFile(join(models, 'bad-stems', 'model.json'), JSON.stringify(json));
+
+  const files = join(work, 'files');
+  await mkdir(files);
+  const silent = join(files, 'silence.wav');
+  await copyFile(pkgFile('asterisk-core-sounds-en-wav', `${ALLISON}/silence/1.wav`), silent);
+  bad[silent] = /^silence only$/;
+  const empty = join(files, 'empty.wav');
+  await writeFile(empty, new Uint8Array(0));
+  bad[empty] = /^empty file$/;
+  const text = join(files, 'notes.wav');
+  await writeFile(text, 'not a recording, whatever its name says\n');
+  bad[text] = /^unsupported format: not WAV, FLAC, Ogg Vorbis or MP3/;
+  const cut = join(files, 'cut.wav');
+  await writeFile(cut, (await readFile(GOOD()[0]!)).subarray(0, 1000));
+  bad[cut] = /^truncated: /;
+
+  engine = new Engine({
+    modelsDir: models, builtinModelsDirs: [], settingsFile: join(work, 'settings.json'),
+    workDir: join(work, 'work'), exportDir: join(work, 'exports'), progressIntervalMs: 50,
+  });
+  engine.on((e) => events.push(e));
+});
+
+after(async () => {
+  await engine?.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+test('the app, `tilt separate` and the training loader take the same files and refuse the same ones, saying the same', async () => {
+  const inputs = [...GOOD(), ...Object.keys(bad)];
+  const out = join(work, 'cli-out');
+  const cli = await tilt(['separate', ...inputs, '--model', join(work, 'models', 'tiny'), '--out', out, '--format', 'wav32f', '--json']);
+  assert.equal(cli.code, 1, cli.stderr);
+  const result = JSON.parse(cli.stdout) as { done: { input: string; outputs: string[] }[]; failed: { input: string; error: string }[] };
+  assert.deepEqual(result.done.map((d) => d.input), GOOD());
+  assert.deepEqual(result.failed.map((f) => f.input), Object.keys(bad));
+
+  const loaded = await decodeCandidates(
+    inputs.map((file) => ({ file, class: 'env' as const, label: 'mine', group: basename(file), package: 'user', licence: 'own' })),
+    join(work, 'cache'),
+  );
+  assert.deepEqual(loaded.entries.map((e) => e.file), GOOD());
+
+  for (const f of result.failed) {
+    // `tilt separate` says `<path>: <reason>`.
+    assert.ok(f.error.startsWith(`${f.input}: `), f.error);
+    const reason = f.error.slice(f.input.length + 2);
+    assert.match(reason, bad[f.input]!);
+    // The training loader leaves the file out for the same reason.
+    assert.equal(loaded.skipped.find((s) => s.file === f.input)?.reason, reason);
+    // The app says it of the file's name, without the header bytes, and adds what to do about it.
+    const app = await inApp(f.input);
+    assert.ok('error' in app, `the app refuses ${f.input}`);
+    assert.ok(app.error.startsWith(`${basename(f.input)}: ${reason.replace(/\s*\(starts with [0-9a-f ]+\)/, '')}. `), `${app.error} | ${reason}`);
+  }
+
+  // Both separate the good files into the same stems: the same decoding, downmix, resampling and model.
+  for (const [i, d] of result.done.entries()) {
+    const app = await inApp(d.input);
+    assert.ok('files' in app, `the app separates ${d.input}: ${JSON.stringify(app)}`);
+    for (const stem of ['speech', 'env']) {
+      const fromCli = (await readAudioFile(d.outputs.find((p) => p.endsWith(`.${stem}.wav`))!)).channels;
+      const fromApp: Float32Array[] = (await readAudioFile(app.files[stem]!)).channels;
+      assert.equal(fromApp.length, fromCli.length, `${GOOD()[i]} ${stem}: channels`);
+      for (const [c, ch] of fromCli.entries()) {
+        assert.equal(fromApp[c]!.length, ch.length);
+        let diff = 0;
+        for (let k = 0; k < ch.length; k++) diff = Math.max(diff, Math.abs(ch[k]! - fromApp[c]![k]!));
+        assert.ok(diff < 1e-5, `${d.input} ${stem} channel ${c}: the app and the CLI differ by ${diff}`);
+      }
+    }
+  }
+});
+
+test("a model whose metadata names its stems wrongly is refused by the app and by `tilt separate` with the same message", async () => {
+  const why = 'the model\'s metadata.stems must be a list of names (got "speech")';
+  const input = GOOD()[0]!;
+  const cli = await tilt(['separate', input, '--model', join(work, 'models', 'bad-stems'), '--out', join(work, 'bad-out'), '--json']);
+  assert.equal(cli.code, 1);
+  assert.ok(cli.stderr.includes(`tilt: ${why}\n`), cli.stderr);
+  const app = await inApp(input, 'bad-stems');
+  assert.ok('error' in app);
+  assert.ok(app.error.startsWith(why), app.error);
+});
