@@ -9,7 +9,7 @@ import { resolveModel } from '../models';
 
 export const experimentCommand: Command = {
   summary: "Run one of the paper's reweighting experiments (robust, curriculum, class) and write a report folder",
-  usage: 'tilt experiment robust|curriculum|class|class-source [--scale smoke|small|medium|full] [--from MODEL] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
+  usage: 'tilt experiment robust|curriculum|class|class-source [--scale smoke|small|medium|full|tune] [--from MODEL] [--out DIR] [--data ci|full] [--cache DIR] [--json]',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       scale: { type: 'string', default: 'small' }, out: { type: 'string' }, data: { type: 'string', default: 'full' },
