@@ -38,6 +38,16 @@ test('help lists the commands; unknown commands and bad options exit 2 with a me
   assert.match(bad.stderr, /--format must be one of wav16, wav24, wav32f, flac/);
 });
 
+/** A run of a one-block model on the CI recordings, 0.5 s mixtures in pairs: seconds per epoch. */
+function tinyRunConfig(name: string, rest: Record<string, unknown>): string {
+  return JSON.stringify({
+    name, seed: 1,
+    model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } },
+    data: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, segmentSeconds: 0.5 },
+    batchSize: 2, ...rest,
+  });
+}
+
 test('train rejects a bad config naming the field, then trains, evaluates and separates real audio', async () => {
   const badConfig = join(work, 'bad.json');
   await writeFile(badConfig, JSON.stringify({ epochs: 'many', reweighting: [{ class: { speech: 'lots' } }] }));
@@ -47,13 +57,7 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
   assert.match(bad.stderr, /reweighting\.terms\[0\]\.class\.speech must be a finite number/);
 
   const config = join(work, 'tiny.json');
-  await writeFile(config, JSON.stringify({
-    name: 'tiny', seed: 1,
-    model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } },
-    data: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, segmentSeconds: 0.5 },
-    batchSize: 2, epochs: 1, stepsPerEpoch: 3, validation: { mixtures: 4, batchSize: 4 },
-    reweighting: [{ robust: { alpha: 0.5 } }],
-  }));
+  await writeFile(config, tinyRunConfig('tiny', { epochs: 1, stepsPerEpoch: 3, validation: { mixtures: 4, batchSize: 4 }, reweighting: [{ robust: { alpha: 0.5 } }] }));
   const badTilt = await tilt(['train', '--config', config, '--tilt', 'sideways']);
   assert.equal(badTilt.code, 2);
   assert.match(badTilt.stderr, /--tilt must be one of none, speech, env \(got "sideways"\)/);
@@ -121,12 +125,7 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
 
 test('train announces the data loading before the first step; Ctrl-C saves a checkpoint and exits 130, not 0', async () => {
   const config = join(work, 'long.json');
-  await writeFile(config, JSON.stringify({
-    name: 'long', seed: 1,
-    model: { preset: '0.25x', overrides: { nBlocks: 1, upsamplingDepth: 2, encBasis: 16, bottleneck: 8, hidden: 16 } },
-    data: { corpus: 'ci', cacheDir: TEST_AUDIO_DIR, segmentSeconds: 0.5 },
-    batchSize: 2, epochs: 100, stepsPerEpoch: 100, validation: { mixtures: 2, batchSize: 2 },
-  }));
+  await writeFile(config, tinyRunConfig('long', { epochs: 100, stepsPerEpoch: 100, validation: { mixtures: 2, batchSize: 2 } }));
   const runDir = join(work, 'runs', 'long');
   const p = spawn(process.execPath, [BIN, 'train', '--config', config, '--out', runDir, '--workers', '1', '--json'], { env: env(), cwd: work });
   let stdout = '';

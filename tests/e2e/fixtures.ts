@@ -13,6 +13,8 @@ import type { ToWorker } from '../../core/engine/protocol';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Where the browser tests leave their screenshots. */
+export const SHOTS = join(ROOT, 'test-results', 'e2e');
 const AUDIO_DIR = join(ROOT, '.cache', 'test-audio');
 const PROMPTS = join(AUDIO_DIR, 'root', 'usr', 'share', 'asterisk', 'sounds', 'en_US_f_Allison');
 

@@ -11,20 +11,17 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { holdExports, realSpeechWav, ROOT, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
+import { holdExports, realSpeechWav, SHOTS, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
 import { pkgFile } from '../fixtures/test-audio';
 import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 import { ZipReader } from '../../core/data/containers/zip';
 
-const SHOTS = join(ROOT, 'test-results', 'e2e');
 let app: AppUnderTest;
 let server: RunningServer;
-let browser: Browser;
 let page: Page;
 let root: string;
-let rendererDir: string;
 let stereo: string;
 let frames: number;
 
@@ -43,7 +40,7 @@ async function gainsBecome(want: Record<string, number>): Promise<void> {
 
 before(async () => {
   app = await startAppUnderTest();
-  ({ server, browser, page, root, rendererDir } = app);
+  ({ server, page, root } = app);
   // 10 s of real speech (right) over a real fire recording (left), each looped, 44.1 kHz stereo:
   // long enough to go on playing through the zoom clicks on a slow machine.
   const speech = await resample((await readAudioFile(realSpeechWav())).channels[0]!, 8000, 44100, 'fast');
@@ -432,10 +429,10 @@ test('reloading during training reattaches: curves, Pause, Resume and Cancel wor
 
 test('a stopped server shows as disconnected; a restarted one with a new token asks for its URL', async () => {
   const own = await startServer({
-    port: 0, rendererDir,
+    port: 0, rendererDir: app.rendererDir,
     engine: { modelsDir: join(root, 'models-b'), settingsFile: join(root, 'settings-b.json'), workDir: join(root, 'work-b'), exportDir: join(root, 'exports-b'), builtinModelsDirs: [] },
   });
-  const p = await browser.newPage({ viewport: { width: 1024, height: 700 } });
+  const p = await app.browser.newPage({ viewport: { width: 1024, height: 700 } });
   let restarted: RunningServer | null = null;
   try {
     await p.goto(own.openUrl);
@@ -446,7 +443,7 @@ test('a stopped server shows as disconnected; a restarted one with a new token a
     await p.screenshot({ path: join(SHOTS, 'review-disconnected.png') });
     // Same port, new token: the old tab is told to open the new URL, not shown a 401 body.
     restarted = await startServer({
-      port: own.port, rendererDir,
+      port: own.port, rendererDir: app.rendererDir,
       engine: { modelsDir: join(root, 'models-b'), settingsFile: join(root, 'settings-b.json'), workDir: join(root, 'work-c'), exportDir: join(root, 'exports-b'), builtinModelsDirs: [] },
     });
     await p.locator('[data-testid="connection"][data-state="unauthorized"]').waitFor({ timeout: 15_000 });

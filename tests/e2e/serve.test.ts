@@ -6,24 +6,21 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmod, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { startServer, type RunningServer } from '../../server/server';
-import { realSpeechWav, ROOT, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
+import { realSpeechWav, SHOTS, startAppUnderTest, startTinyRun, wavInfo, type AppUnderTest } from './fixtures';
 import { pkgFile } from '../fixtures/test-audio';
 import { makeUserFolders } from '../fixtures/user-folders';
 import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 
-const SHOTS = join(ROOT, 'test-results', 'e2e');
 let app: AppUnderTest;
 let server: RunningServer;
-let browser: Browser;
 let page: Page;
 let root: string;
-let rendererDir: string;
 
 before(async () => {
   app = await startAppUnderTest();
-  ({ server, browser, page, root, rendererDir } = app);
+  ({ server, page, root } = app);
   await mkdir(SHOTS, { recursive: true });
   await page.goto(server.openUrl);
 });
@@ -262,13 +259,13 @@ test('Train view: the built-in recordings download only after the user agrees to
   process.env.PATH = `${bin}:${path}`;
   const cacheDir = join(root, 'corpus-not-yet');
   const fresh = await startServer({
-    port: 0, rendererDir,
+    port: 0, rendererDir: app.rendererDir,
     engine: {
       modelsDir: join(root, 'models'), settingsFile: join(root, 'settings-fresh.json'), workDir: join(root, 'work-fresh'), exportDir: join(root, 'exports'),
       builtinModelsDirs: [], training: { corpus: 'ci', cacheDir },
     },
   });
-  const p = await browser.newPage({ viewport: { width: 1360, height: 860 } });
+  const p = await app.browser.newPage({ viewport: { width: 1360, height: 860 } });
   try {
     await p.goto(fresh.openUrl);
     await p.getByRole('tab', { name: 'Train' }).click();

@@ -123,3 +123,13 @@ export function sendAndWaitClose(socket: Socket, bytes: Buffer, ms = 3000): Prom
     socket.write(bytes);
   });
 }
+
+/**
+ * Exceptions nobody caught, from `start()` until `stop()`. The test runner survives them; `tilt serve`
+ * would have ended, so a hostile client must leave this empty.
+ */
+export function uncaughtExceptions(): { seen: unknown[]; start(): void; stop(): void } {
+  const seen: unknown[] = [];
+  const record = (e: unknown) => seen.push(e);
+  return { seen, start: () => process.on('uncaughtException', record), stop: () => process.off('uncaughtException', record) };
+}

@@ -7,16 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { startServer, type RunningServer } from '../../server/server';
-import { badFrames, get, openEventSocket, rawRequest, sendAndWaitClose, statusOf, upgradeRequest } from './hostile';
+import { badFrames, get, openEventSocket, rawRequest, sendAndWaitClose, statusOf, uncaughtExceptions, upgradeRequest } from './hostile';
 
 let server: RunningServer;
 let root: string;
-/** Exceptions nobody caught. The test runner survives them; `tilt serve` would have ended. */
-const uncaught: unknown[] = [];
-const recordUncaught = (e: unknown) => uncaught.push(e);
+const uncaught = uncaughtExceptions();
 
 before(async () => {
-  process.on('uncaughtException', recordUncaught);
+  uncaught.start();
   root = await mkdtemp(join(tmpdir(), 'tilt-server-'));
   const rendererDir = join(root, 'renderer');
   await mkdir(rendererDir);
@@ -31,7 +29,7 @@ before(async () => {
 });
 
 after(async () => {
-  process.off('uncaughtException', recordUncaught);
+  uncaught.stop();
   await server.close();
   await rm(root, { recursive: true, force: true });
 });
@@ -153,7 +151,7 @@ test('the event socket needs the token and a same-origin Origin', async () => {
 
 /** Nothing went uncaught (it would have ended the server process), and the server still answers. */
 async function stillServes(): Promise<void> {
-  assert.deepEqual(uncaught, []);
+  assert.deepEqual(uncaught.seen, []);
   const r = await http('/api/invoke/models:list', { method: 'POST', headers: auth, body: '{}' });
   assert.deepEqual(JSON.parse(r.body), { ok: true, value: [] });
 }

@@ -14,18 +14,16 @@ import type { EngineEvent } from '../../app/contract';
 import { seededRandom } from '../../core/models/init';
 import { saveTinyModel, wavInfo } from '../e2e/fixtures';
 import { ensureTestAudio, pkgFile } from '../fixtures/test-audio';
-import { badFrames, frame, get, openEventSocket, rawRequest, sendAndWaitClose, statusOf, upgradeRequest } from './hostile';
+import { badFrames, frame, get, openEventSocket, rawRequest, sendAndWaitClose, statusOf, uncaughtExceptions, upgradeRequest } from './hostile';
 
 const TOKEN = 'soak-token';
 const SPEECH = () => pkgFile('asterisk-core-sounds-en-wav', 'usr/share/asterisk/sounds/en_US_f_Allison/activated.wav');
 let server: RunningServer;
 let root: string;
-/** Exceptions nobody caught. The test runner survives them; `tilt serve` would have ended. */
-const uncaught: unknown[] = [];
-const recordUncaught = (e: unknown) => uncaught.push(e);
+const uncaught = uncaughtExceptions();
 
 before(async () => {
-  process.on('uncaughtException', recordUncaught);
+  uncaught.start();
   await ensureTestAudio();
   root = await mkdtemp(join(tmpdir(), 'tilt-soak-'));
   await saveTinyModel(join(root, 'models', 'tiny'), 'Tiny');
@@ -38,7 +36,7 @@ before(async () => {
 });
 
 after(async () => {
-  process.off('uncaughtException', recordUncaught);
+  uncaught.stop();
   await server?.close();
   await rm(root, { recursive: true, force: true });
 });
@@ -119,7 +117,7 @@ test('after a few hundred hostile requests and frames the server still separates
   assert.equal(statuses.length, 240);
   assert.deepEqual(statuses.filter((s) => s === 500), [], 'no request makes the server fail');
   assert.equal(await frameAttacks(server.port, r, 80), 80, 'every socket that broke the protocol was closed');
-  assert.deepEqual(uncaught, [], 'nothing went uncaught');
+  assert.deepEqual(uncaught.seen, [], 'nothing went uncaught');
 
   // And now the real work, end to end: upload, separate, stream a stem.
   const wav = await readFile(SPEECH());

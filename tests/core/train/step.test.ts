@@ -68,6 +68,23 @@ function combine(parts: { weight: number; grad: Map<string, Float64Array> }[]): 
   return out;
 }
 
+/** Each (mixture, source) unit's weight and the gradient of its own loss, the estimates passed through `project`. */
+function perSourceParts(
+  model: Separator, batch: MixtureBatch, weights: ArrayLike<number>, project = (est: Tensor3D, _mixture: Tensor2D) => est,
+): { weight: number; grad: Map<string, Float64Array> }[] {
+  return Array.from(weights, (weight, u) => {
+    const s = u % batch.nSrc;
+    const { mixture, sources } = exampleTensors(batch, Math.floor(u / batch.nSrc));
+    const grad = gradientOf(model, () => {
+      const { loss, perm } = negPitSiSdrPerSource_BST(project(model.apply(mixture), mixture), sources);
+      perm.dispose();
+      return tf.reshape(tf.slice(loss, [0, s], [1, 1]), []) as tf.Scalar;
+    });
+    tf.dispose([mixture, sources]);
+    return { weight, grad };
+  });
+}
+
 test('per mixture: the reweighted gradient is sum_i p_i g_i of per-example gradients', () => {
   const model = new TinySeparator(2, 16, 7);
   const batch = makeBatch();
@@ -105,21 +122,8 @@ test('per source: the reweighted gradient is sum_(i,s) p_is g_is of per-source g
   const result = weightedGradients(model, batch, { reweighter, progress });
   const stepGrad = toArrays(result.grads!);
   tf.dispose(result.grads!);
-  const p = result.weighting!.weights;
-  assert.equal(p.length, batch.batch * 2);
-  const parts = Array.from(p, (weight, u) => {
-    const b = Math.floor(u / 2);
-    const s = u % 2;
-    const { mixture, sources } = exampleTensors(batch, b);
-    const grad = gradientOf(model, () => {
-      const { loss, perm } = negPitSiSdrPerSource_BST(model.apply(mixture), sources);
-      perm.dispose();
-      return tf.reshape(tf.slice(loss, [0, s], [1, 1]), []) as tf.Scalar;
-    });
-    tf.dispose([mixture, sources]);
-    return { weight, grad };
-  });
-  assertClose(stepGrad, combine(parts), 1e-4);
+  assert.equal(result.weighting!.weights.length, batch.batch * 2);
+  assertClose(stepGrad, combine(perSourceParts(model, batch, result.weighting!.weights)), 1e-4);
   model.dispose();
 });
 
@@ -132,18 +136,7 @@ test('mixture consistency: per-source losses and gradients are those of the proj
   const stepGrad = toArrays(result.grads!);
   tf.dispose([result.grads!, plain.grads!]);
   assert.notDeepEqual(result.sourceLosses, plain.sourceLosses, 'the projection changes what is scored');
-  const parts = Array.from(result.weighting!.weights, (weight, u) => {
-    const b = Math.floor(u / 2);
-    const s = u % 2;
-    const { mixture, sources } = exampleTensors(batch, b);
-    const grad = gradientOf(model, () => {
-      const { loss, perm } = negPitSiSdrPerSource_BST(mixtureConsistent_BST(model.apply(mixture), mixture), sources);
-      perm.dispose();
-      return tf.reshape(tf.slice(loss, [0, s], [1, 1]), []) as tf.Scalar;
-    });
-    tf.dispose([mixture, sources]);
-    return { weight, grad };
-  });
+  const parts = perSourceParts(model, batch, result.weighting!.weights, (est, mixture) => mixtureConsistent_BST(est, mixture));
   assertClose(stepGrad, combine(parts), 1e-4);
   model.dispose();
 });
