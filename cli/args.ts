@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './format';
 
@@ -10,6 +11,20 @@ export function parseCommandArgs<O extends Options>(args: string[], options: O, 
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
+}
+
+/** A JSON file named on the command line (a training config), or a usage error saying why it cannot be read. */
+export async function readJsonFile(path: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** The `data` section of a training config read from JSON (undefined when it has none). */
+export function dataSection(config: unknown): unknown {
+  return (config as { data?: unknown } | null)?.data;
 }
 
 export function parseNumberOption(name: string, value: string | undefined, fallback: number, min = -Infinity): number {

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { defaultCacheDir } from '../../core/data/fetch';
 import { prepareCorpus, readManifest, summarise } from '../../core/data/manifest';
 import { PACKAGE_SETS } from '../../core/data/packages';
 import type { PackageSet } from '../../core/data/packages';
 import { parseTrainConfig } from '../../core/train/config';
 import { printDataCheck, runDataCheck } from '../dataCheck';
-import { parseCommandArgs } from '../args';
+import { dataSection, parseCommandArgs, readJsonFile } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import type { Command } from '../command';
 
@@ -35,13 +34,7 @@ export const dataCommand: Command = {
     }
     if (sub === 'check') {
       if (!values.config) throw new UsageError('data check needs --config cfg.json');
-      let raw: unknown;
-      try {
-        raw = JSON.parse(await readFile(values.config, 'utf8'));
-      } catch (e) {
-        throw new UsageError(`cannot read ${values.config}: ${(e as Error).message}`);
-      }
-      const { data } = parseTrainConfig({ data: (raw as { data?: unknown } | null)?.data });
+      const { data } = parseTrainConfig({ data: dataSection(await readJsonFile(values.config)) });
       const check = await runDataCheck(data);
       if (values.json) console.log(JSON.stringify(check));
       else printDataCheck(check);

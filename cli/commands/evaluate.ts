@@ -1,6 +1,5 @@
 import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
-import { readFile } from 'node:fs/promises';
 import { parseTrainConfig } from '../../core/train/config';
 import type { DataConfig } from '../../core/train/config';
 import { comparisonRows, formatPaired, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
@@ -11,7 +10,7 @@ import { heldOutSet } from '../../core/train/heldout';
 import { PERCENTILES } from '../../core/train/metrics';
 import type { EvaluationReport, Summary } from '../../core/train/metrics';
 import { MIXTURE_TYPES, SOUND_CLASSES } from '../../core/types';
-import { parseCommandArgs, parseNumberOption } from '../args';
+import { dataSection, parseCommandArgs, parseNumberOption, readJsonFile } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
 import type { Command } from '../command';
@@ -88,15 +87,22 @@ export const evaluateCommand: Command = {
 
 type EvaluateValues = { data?: string; cache?: string; types?: string; seconds?: string };
 
-/** The mixtures' recipe from the command line: a built-in set, speech+env by default, 4 s. */
-function dataOf(values: EvaluateValues): DataConfig {
-  const types = (values.types ?? 'speech+env').split(',');
+/** The mixtures' length and types from --seconds and --types, where given. */
+function recipeOf(values: EvaluateValues): { segmentSeconds?: number; mixtureTypes?: Record<string, number> } {
+  const types = values.types?.split(',') ?? [];
   for (const t of types) if (!(MIXTURE_TYPES as readonly string[]).includes(t)) throw new UsageError(`--types: unknown mixture type "${t}" (${MIXTURE_TYPES.join(', ')})`);
+  return {
+    ...(values.seconds !== undefined ? { segmentSeconds: parseNumberOption('seconds', values.seconds, 4, 0.1) } : {}),
+    ...(types.length ? { mixtureTypes: Object.fromEntries(types.map((t) => [t, 1])) } : {}),
+  };
+}
+
+/** A built-in set: speech+env mixtures of 4 s unless --types and --seconds say otherwise. */
+function dataOf(values: EvaluateValues): DataConfig {
   return parseTrainConfig({
     data: {
       corpus: values.data ?? 'full', ...(values.cache ? { cacheDir: values.cache } : {}),
-      segmentSeconds: parseNumberOption('seconds', values.seconds, 4, 0.1),
-      mixtureTypes: Object.fromEntries(types.map((t) => [t, 1])),
+      segmentSeconds: 4, mixtureTypes: { 'speech+env': 1 }, ...recipeOf(values),
     },
   }).data;
 }
@@ -108,17 +114,8 @@ function dataOf(values: EvaluateValues): DataConfig {
 async function configData(path: string, values: EvaluateValues): Promise<DataConfig> {
   const clash = (['data', 'cache'] as const).filter((k) => values[k] !== undefined);
   if (clash.length) throw new UsageError(`--config takes the audio from the config: drop ${clash.map((k) => `--${k}`).join(', ')}`);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
-  } catch (e) {
-    throw new UsageError(`cannot read ${path}: ${(e as Error).message}`);
-  }
-  const data = parseTrainConfig(raw).data;
-  const recipe = dataOf({ ...values, data: 'ci' });
-  return {
-    ...data,
-    ...(values.seconds !== undefined ? { segmentSeconds: recipe.segmentSeconds } : {}),
-    ...(values.types !== undefined ? { mixtureTypes: recipe.mixtureTypes } : {}),
-  };
+  const raw = await readJsonFile(path);
+  const data = dataSection(raw);
+  const isObject = typeof data === 'object' && data !== null && !Array.isArray(data);
+  return parseTrainConfig(isObject ? { ...(raw as object), data: { ...data, ...recipeOf(values) } } : raw).data;
 }

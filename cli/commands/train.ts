@@ -8,7 +8,7 @@ import { checkData } from '../../core/train/check';
 import { formatDuration } from '../../core/train/progress';
 import type { JobPhase, PhaseProgress } from '../../core/train/progress';
 import { isTiltName, TILTS, withTilt } from '../../core/reweighting/presets';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, readJsonFile } from '../args';
 import { agreeToDownload, BEFORE_AFTER_HEADER, beforeAfterRows, phaseLine, printDataCheck, runDataCheck } from '../dataCheck';
 import { formatNumber, formatTable, ProgressBar, UsageError } from '../format';
 import { modelStore } from '../models';
@@ -30,12 +30,7 @@ export const trainCommand: Command = {
     } catch (e) {
       throw new UsageError(`--${(e as Error).message}`);
     }
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await readFile(values.config, 'utf8'));
-    } catch (e) {
-      throw new UsageError(`cannot read ${values.config}: ${(e as Error).message}`);
-    }
+    let raw = await readJsonFile(values.config);
     if (values.tilt !== undefined) {
       if (!isTiltName(values.tilt)) throw new UsageError(`--tilt must be one of ${TILTS.join(', ')} (got "${values.tilt}")`);
       raw = withTilt(raw, values.tilt);

@@ -24,6 +24,11 @@ export class JobClock {
     this.lastReport = this.start;
   }
 
+  /** Seconds since the job started (for a window that attaches between reports). */
+  elapsedSec(): number {
+    return this.now() - this.start;
+  }
+
   at(stage: string, fraction: number | null): JobTimes {
     const t = this.now();
     if (stage !== this.stage) {

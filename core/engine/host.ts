@@ -82,8 +82,6 @@ interface StoredResult {
 /** An export going; its job id is its result's id. */
 interface ExportJob {
   clock: JobClock;
-  /** performance.now() at the start, for the elapsed time of a window that attaches. */
-  started: number;
   /** Cancel asked before the worker has it. */
   cancelled: boolean;
   /** Asked for by the user (listed, with events); not a drag's export into the scratch folder. */
@@ -240,7 +238,7 @@ export class Engine {
       separations: this.queue.map((j) => ({ jobId: j.jobId, label: j.fileName, state: j.state, stage: j.stage, fraction: j.fraction })),
       results: [...this.results.values()].map((r) => r.result),
       exports: [...this.exports].filter(([, x]) => x.shown).map(([jobId, x]) => ({
-        jobId, mix: x.mix, stage: x.stage, fraction: x.fraction, elapsedSec: (performance.now() - x.started) / 1000, ...(x.etaSec === undefined ? {} : { etaSec: x.etaSec }),
+        jobId, mix: x.mix, stage: x.stage, fraction: x.fraction, elapsedSec: x.clock.elapsedSec(), ...(x.etaSec === undefined ? {} : { etaSec: x.etaSec }),
       })),
       exported: [...this.results.values()].flatMap((r) => (r.lastExport ? [{ resultId: r.result.resultId, ...structuredClone(r.lastExport) }] : [])),
       training: run ? run.snapshot() : null,
@@ -315,7 +313,7 @@ export class Engine {
     const unknown = p.stems.filter((s) => !stemIds.includes(s));
     if (unknown.length) throw new EngineError(`Unknown stem ${unknown.join(', ')} (this result has ${stemIds.join(', ')})`, 'bad-input');
     if (this.exports.has(p.resultId)) throw new EngineError('This result is being exported already: wait for that export or cancel it', 'busy');
-    const exporting: ExportJob = { clock: new JobClock(), started: performance.now(), cancelled: false, shown, mix: !!p.mix, stage: 'starting', fraction: null };
+    const exporting: ExportJob = { clock: new JobClock(), cancelled: false, shown, mix: !!p.mix, stage: 'starting', fraction: null };
     this.exports.set(p.resultId, exporting);
     let out: ExportResult;
     try {

@@ -5,10 +5,11 @@
 // (corrupt, edited by hand, from another version) is kept aside, said so in the log, and the list
 // starts empty.
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { z } from 'zod';
 import { dirname, resolve } from 'node:path';
 import { writeFileAtomic } from '../io/atomic';
 import { AUDIO_FORMATS } from '../types';
-import type { ExportResult, RecentExport, RecentResult, SeparationResult } from './types';
+import type { ExportResult, RecentResult, SeparationResult } from './types';
 
 /** Results kept. */
 export const MAX_RECENT = 50;
@@ -16,44 +17,27 @@ export const MAX_RECENT = 50;
 export const MAX_RECENT_EXPORTS = 10;
 const VERSION = 1;
 
+// What a list read from disk must hold, entry by entry (an entry that does not fit is left out).
+const PATH_TEXT = z.string().min(1).max(4096).refine((v) => !v.includes('\0'));
+
 /** An exported file as the list keeps it: its size says whether the file there is still the one written. */
-interface StoredFile {
-  stem: string;
-  fileName: string;
-  path: string;
-  format: RecentExport['files'][number]['format'];
-  bytes: number;
-}
-interface StoredExport {
-  dir: string;
-  at: string;
-  files: StoredFile[];
-}
-type StoredRecent = Omit<RecentResult, 'available' | 'exports'> & { exports: StoredExport[] };
+const STORED_FILE = z.looseObject({
+  stem: PATH_TEXT, fileName: PATH_TEXT, path: PATH_TEXT, format: z.enum(AUDIO_FORMATS), bytes: z.number().min(0),
+});
+const STORED_EXPORT = z.looseObject({ dir: PATH_TEXT, at: PATH_TEXT, files: z.array(STORED_FILE) });
+const STORED_RECENT = z.looseObject({
+  resultId: PATH_TEXT, fileName: PATH_TEXT, sourcePath: PATH_TEXT.optional(),
+  model: z.looseObject({
+    id: PATH_TEXT, name: PATH_TEXT,
+    checkpoint: z.looseObject({ kind: z.enum(['best', 'last']), step: z.number() }).optional(),
+  }),
+  separatedAt: PATH_TEXT, durationSec: z.number(), exports: z.array(STORED_EXPORT),
+});
 
-const isString = (v: unknown): v is string => typeof v === 'string' && v.length > 0 && v.length <= 4096 && !v.includes('\0');
+type StoredFile = z.output<typeof STORED_FILE>;
+type StoredRecent = Omit<RecentResult, 'available' | 'exports'> & { exports: z.output<typeof STORED_EXPORT>[] };
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function validFile(v: unknown): v is StoredFile {
-  return isObject(v) && isString(v.stem) && isString(v.fileName) && isString(v.path)
-    && (AUDIO_FORMATS as readonly unknown[]).includes(v.format) && typeof v.bytes === 'number' && v.bytes >= 0;
-}
-
-function validExport(v: unknown): v is StoredExport {
-  return isObject(v) && isString(v.dir) && isString(v.at) && Array.isArray(v.files) && v.files.every(validFile);
-}
-
-function validModel(v: unknown): v is RecentResult['model'] {
-  if (!isObject(v) || !isString(v.id) || !isString(v.name)) return false;
-  const c = v.checkpoint;
-  return c === undefined || (isObject(c) && (c.kind === 'best' || c.kind === 'last') && typeof c.step === 'number');
-}
-
-function validEntry(v: unknown): v is StoredRecent {
-  return isObject(v) && isString(v.resultId) && isString(v.fileName) && (v.sourcePath === undefined || isString(v.sourcePath))
-    && validModel(v.model) && isString(v.separatedAt) && typeof v.durationSec === 'number' && Number.isFinite(v.durationSec)
-    && Array.isArray(v.exports) && v.exports.every(validExport);
-}
 
 /** The same file separated by the same model (and checkpoint): a new separation of it takes the old one's place. */
 function sameSeparation(a: StoredRecent, b: StoredRecent): boolean {
@@ -89,7 +73,7 @@ export class RecentResults {
       this.log(`tilt: the recent results list ${this.file} is not readable (${(e as Error).message}): starting an empty one${kept ? ` (the unreadable file is kept as ${aside})` : ''}`);
       return;
     }
-    const valid = entries.filter(validEntry);
+    const valid = entries.map((e) => STORED_RECENT.safeParse(e)).flatMap((r) => (r.success ? [r.data as StoredRecent] : []));
     if (valid.length < entries.length) this.log(`tilt: left out ${entries.length - valid.length} unreadable entr${entries.length - valid.length === 1 ? 'y' : 'ies'} of the recent results list ${this.file}`);
     this.entries = valid.slice(0, MAX_RECENT);
   }

@@ -3,7 +3,7 @@
 // measurements behind each one. Plain JSON only: the renderer imports this through the contract.
 import { SOUND_CLASSES } from '../types';
 import type { SoundClass } from '../types';
-import type { Granularity } from './context';
+import type { ReweightConfig } from './config';
 import type { TermConfig } from './terms';
 
 export const TILTS = ['none', 'speech', 'env'] as const;
@@ -13,7 +13,7 @@ export interface TiltPreset {
   label: string;
   /** What it does, in a sentence a user can act on. */
   hint: string;
-  reweighting: { granularity: Granularity; terms: TermConfig[] };
+  reweighting: ReweightConfig;
 }
 
 export const TILT_GAMMA = 3;
@@ -47,7 +47,7 @@ export function withTilt(config: unknown, tilt: TiltName): Record<string, unknow
 }
 
 /** The tilt whose reweighting this is, if any (for model cards and the Train view's pressed button). */
-export function tiltOf(reweighting: { granularity: Granularity; terms: readonly TermConfig[] }): TiltName | null {
+export function tiltOf(reweighting: ReweightConfig): TiltName | null {
   const terms = JSON.stringify(reweighting.terms);
   return TILTS.find((t) => {
     const preset = TILT_PRESETS[t].reweighting;

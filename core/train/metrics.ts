@@ -80,9 +80,10 @@ export function scoreBatches(model: Separator, batches: readonly MixtureBatch[],
     const [values, perm] = tf.tidy(() => {
       const mixture = tf.tensor2d(b.mixture, [b.batch, b.time]) as Tensor2D;
       const sources = tf.tensor3d(b.sources, [b.batch, b.nSrc, b.time]) as Tensor3D;
-      const raw = model.apply(atInputLevel(model, mixture));
+      const input = atInputLevel(model, mixture);
+      const raw = model.apply(input);
       // Projected at the input level: the mixture's scale does not change any SI-SDR.
-      const estimates = opts.mixtureConsistency ? mixtureConsistent_BST(raw, atInputLevel(model, mixture)) : raw;
+      const estimates = opts.mixtureConsistency ? mixtureConsistent_BST(raw, input) : raw;
       return [siSdri_BST(estimates, sources, mixture).dataSync(), negPitSiSdrPerSource_BST(estimates, sources).perm.dataSync()];
     });
     for (let i = 0; i < b.batch; i++) {

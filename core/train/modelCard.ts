@@ -1,9 +1,9 @@
 // The model card every trained model gets (MODEL_CARD.md beside its weights): what it was tuned from,
 // with which tilt (reweighting), on which data, for how long, and the before/after scores on held-out
 // mixtures of that data. Plain markdown with padded tables, readable as text too (the app shows it so).
-import { favouredClass, TILT_PRESETS, tiltOf } from '../reweighting/presets';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { favouredClass, TILT_PRESETS, tiltOf } from '../reweighting/presets';
 import { writeFileAtomic } from '../io/atomic';
 import type { CorpusEntry } from '../data/manifest';
 import { SPLITS } from '../data/split';
