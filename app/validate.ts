@@ -1,9 +1,11 @@
 // Input validation for every channel of the contract. Main and the server both run it on what
 // arrives from the renderer before anything reaches the engine: the renderer is not trusted.
 // One zod schema per channel, built from core's limits and schemas, so a request is held to the same
-// rules as `tilt train`'s config; every bad field is named with its path (core/schema.ts).
+// rules as `tilt train`'s config; every bad field is named with its path (core/schema.ts). The
+// requests outside the channels that name a stem file (the desktop drag, serve mode's stem download)
+// are held here to separate:export's rules too.
 import { z } from 'zod';
-import type { ArgsOf, Channel } from './contract';
+import { DESKTOP_CHANNELS, type ArgsOf, type Channel, type StemDrag } from './contract';
 import { REWEIGHT_TERM } from '../core/reweighting';
 import { STEM_NAME } from '../core/separate/stems';
 import { ConfigError, fields, got, number, parseWith, problem, text, TRAIN_FIELDS, type ConfigIssue } from '../core/schema';
@@ -25,6 +27,21 @@ const UUID = /^[0-9a-f-]{36}$/;
 const path = (max = 4096) => text(max).regex(/^[^\0]*$/, { error: 'must not contain a NUL byte' });
 const id = (re = ID) => z.string({ error: got('is not a valid id') }).regex(re, { error: got('is not a valid id') });
 const stem = z.string({ error: got('is not a valid stem name') }).max(64).regex(STEM_NAME, { error: got('is not a valid stem name') });
+
+/**
+ * A stem file of a result: which result, which stem, in which format, at which rate. Every request
+ * that names one is held to it: separate:export (with a list of `stems`), a stem's drag out of the
+ * desktop window (STEM_DRAG) and serve mode's stem download (server/server.ts, validateStemFile).
+ */
+const STEM_FILE = fields({
+  resultId: id(UUID),
+  stem,
+  format: z.enum(AUDIO_FORMATS),
+  rate: z.enum(['model', 'input']),
+});
+
+/** DESKTOP_CHANNELS.stemDrag's arguments: the stem file, and whether to begin the system's drag of it. */
+const STEM_DRAG = STEM_FILE.extend({ start: z.boolean() });
 
 const INPUT = z.discriminatedUnion('kind', [
   fields({ kind: z.literal('path'), path: path() }),
@@ -57,11 +74,8 @@ const SCHEMAS = {
   'app:info': EMPTY,
   'backend:describe': EMPTY,
   'separate:start': fields({ input: INPUT, modelId: id().optional() }),
-  'separate:export': fields({
-    resultId: id(UUID),
+  'separate:export': STEM_FILE.omit({ stem: true }).extend({
     stems: z.array(stem).max(16),
-    format: z.enum(AUDIO_FORMATS),
-    rate: z.enum(['model', 'input']),
     outDir: path().optional(),
     overwrite: z.boolean().optional(),
     keepBoth: z.boolean().optional(),
@@ -119,8 +133,23 @@ const SCHEMAS = {
 /** Compile-time: a field the contract has and a schema lacks (or the other way) fails to build. */
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
 const _exact: { [C in Channel]: true } = {} as { [C in Channel]: Same<z.output<(typeof SCHEMAS)[C]>, ArgsOf<C>> };
+const _stemFile: Same<z.output<typeof STEM_FILE>, StemDrag> = true;
+const _stemDrag: Same<z.output<typeof STEM_DRAG>, { [K in keyof StemDrag | 'start']: (StemDrag & { start: boolean })[K] }> = true;
 
 /** Throws BadRequest naming every bad field unless `args` is valid for `channel`. */
 export function validateArgs<C extends Channel>(channel: C, args: unknown): ArgsOf<C> {
   return parseWith(SCHEMAS[channel], args, { root: channel }, BadRequest) as ArgsOf<C>;
+}
+
+/**
+ * Throws BadRequest naming every bad field unless `args` names a stem file of a result (STEM_FILE);
+ * `root` names the request in a problem with the value itself.
+ */
+export function validateStemFile(args: unknown, root: string): StemDrag {
+  return parseWith(STEM_FILE, args, { root }, BadRequest);
+}
+
+/** Throws BadRequest naming every bad field unless `args` are a stem drag's (DESKTOP_CHANNELS.stemDrag). */
+export function validateStemDrag(args: unknown): StemDrag & { start: boolean } {
+  return parseWith(STEM_DRAG, args, { root: DESKTOP_CHANNELS.stemDrag }, BadRequest);
 }

@@ -8,8 +8,8 @@ import type { IpcMainInvokeEvent, NativeImage } from 'electron';
 import { stat } from 'node:fs/promises';
 import type { Engine } from '../core/engine/host';
 import { toErrorInfo } from '../core/engine/errors';
-import { STEM_NAME } from '../core/separate/stems';
-import { AUDIO_FORMATS, type Reply, type StemDrag } from '../app/contract';
+import type { Reply, StemDrag } from '../app/contract';
+import { BadRequest, validateStemDrag } from '../app/validate';
 
 export interface DesktopDeps {
   engine: Pick<Engine, 'stemFile' | 'producedFile'>;
@@ -20,22 +20,17 @@ export interface DesktopDeps {
   showItemInFolder(path: string): void;
 }
 
-const RESULT_ID = /^[0-9a-f-]{36}$/;
 const refused = { ok: false, error: { message: 'Refused: the request did not come from the Tilt window', code: 'forbidden' } } as const;
 const bad = (message: string) => ({ ok: false, error: { message: `Invalid request: ${message}`, code: 'bad-request' } }) as const;
 
-/** The drag's arguments as the contract has them, or what is wrong with them. */
+/** The drag's arguments as the contract has them (app/validate.ts's one schema), or what is wrong with them. */
 export function parseStemDrag(v: unknown): (StemDrag & { start: boolean }) | string {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'expected { resultId, stem, format, rate, start }';
-  const a = v as Record<string, unknown>;
-  const extra = Object.keys(a).filter((k) => !['resultId', 'stem', 'format', 'rate', 'start'].includes(k));
-  if (extra.length) return `unknown field ${extra.join(', ')}`;
-  if (typeof a.resultId !== 'string' || !RESULT_ID.test(a.resultId)) return 'resultId is not a valid id';
-  if (typeof a.stem !== 'string' || a.stem.length > 64 || !STEM_NAME.test(a.stem)) return 'stem is not a valid stem name';
-  if (typeof a.format !== 'string' || !(AUDIO_FORMATS as readonly string[]).includes(a.format)) return `format must be one of ${AUDIO_FORMATS.join(', ')}`;
-  if (a.rate !== 'input' && a.rate !== 'model') return 'rate must be input or model';
-  if (typeof a.start !== 'boolean') return 'start must be true or false';
-  return { resultId: a.resultId, stem: a.stem, format: a.format as StemDrag['format'], rate: a.rate, start: a.start };
+  try {
+    return validateStemDrag(v);
+  } catch (e) {
+    if (e instanceof BadRequest) return e.message;
+    throw e;
+  }
 }
 
 /** The drag icon's side, in pixels. */

@@ -1,8 +1,9 @@
-// `node --import tsx scripts/eval-fullband.ts --root DIR [--speech klettres|fillets] [--field stereo|centre]
+// `node --import tsx scripts/eval-fullband.ts --root DIR [--speech klettres|fillets|bass] [--field stereo|centre]
 // [--mixtures N] [--seconds S] [--seed S] [--model DIR] [--json]`: how well stems at the input's
 // quality hold up, on held-out 44.1 kHz stereo mixtures built from real recordings. Speech: the
 // voices of the corpus's test split (never trained or validated on) of klettres-data (44.1 kHz) or,
-// with --speech fillets, of fillets-ng-data-nl (22.05 kHz). Environmental sound: the 44.1 kHz effects
+// with --speech fillets, of fillets-ng-data-nl (22.05 kHz), or, with --speech bass, the voices of
+// beneath-a-steel-sky (11.025 kHz), a package held out whole. Environmental sound: the 44.1 kHz effects
 // of openttd-opensfx and openarena-data, packages held out of training whole, unpacked under DIR
 // (openttd-opensfx/tilt-unpacked/..., openarena-data/tilt-unpacked/...). Each source gets its own
 // pan and inter-channel delay (--field centre puts both in the middle). The numbers in
@@ -176,15 +177,24 @@ const VARIANTS: { name: string; opts: Partial<FullBandOptions> }[] = [
   { name: 'all of the high band to env', opts: { sharedUpToHz: 0 } },
 ];
 
+/** Speech sources: the package and the lowest original rate a clip may have. */
+const SPEECH: Record<string, { pkg: string; minRate: number }> = {
+  klettres: { pkg: 'klettres-data', minRate: 22050 },
+  fillets: { pkg: 'fillets-ng-data-nl', minRate: 22050 },
+  bass: { pkg: 'beneath-a-steel-sky', minRate: 11025 },
+};
+
 async function main(): Promise<void> {
   await initBackend();
   const root = values.root!;
   // Voices of the corpus's test split: never trained or validated on.
   const cache = defaultCacheDir();
-  const pkg = values.speech === 'fillets' ? 'fillets-ng-data-nl' : 'klettres-data';
+  const speech = SPEECH[values.speech!];
+  if (!speech) throw new Error(`--speech must be one of ${Object.keys(SPEECH).join(', ')}`);
+  const { pkg, minRate } = speech;
   const test = (await readManifest(cache)).entries.filter((e) => e.package === pkg && e.split === 'test');
   const voices = [...new Set(test.map((e) => e.label))].sort();
-  let speechByLang = await Promise.all(voices.map((v) => clips(test.filter((e) => e.label === v).map((e) => resolve(cache, e.file)).sort().slice(0, 200), 22050)));
+  let speechByLang = await Promise.all(voices.map((v) => clips(test.filter((e) => e.label === v).map((e) => resolve(cache, e.file)).sort().slice(0, 200), minRate)));
   speechByLang = speechByLang.filter((c) => c.length >= 5);
   const env = await clips([
     ...(await walk(join(root, 'openttd-opensfx/tilt-unpacked'), /\.wav$/)),

@@ -18,8 +18,8 @@ import { Engine, type EngineConfig } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
 import { EngineError } from '../core/engine/errors';
 import { createDispatcher } from '../app/dispatch';
-import { AUDIO_FORMATS, DESKTOP_ONLY, isChannel, type EngineEvent, type ExportResult, type EventMap, type JobsSnapshot, type RecentResult, type ResultOf, type StemFormat } from '../app/contract';
-import { STEM_NAME } from '../core/separate/stems';
+import { AUDIO_FORMATS, DESKTOP_ONLY, isChannel, type EngineEvent, type ExportResult, type EventMap, type JobsSnapshot, type RecentResult, type ResultOf, type StemDrag } from '../app/contract';
+import { BadRequest, validateStemFile } from '../app/validate';
 import { webCsp } from '../app/csp';
 import { zipFolder } from '../core/io/zip';
 
@@ -261,14 +261,17 @@ export async function startServer(opts: ServeOptions = {}): Promise<RunningServe
     }
     // A stem in an export format, written when this session has not written it yet: the stem rows' download handles.
     if (route === 'stem' && req.method === 'GET' && a && b) {
-      const format = url.searchParams.get('format') as StemFormat;
-      const rate = url.searchParams.get('rate');
-      if (!(AUDIO_FORMATS as readonly string[]).includes(format) || (rate !== 'input' && rate !== 'model') || !STEM_NAME.test(b) || b.length > 64) {
-        return fail(res, 400, 'A stem download needs a stem name, ?format= (wav16, wav24, wav32f, flac) and ?rate= (input or model)', 'bad-request');
+      let want: StemDrag;
+      try {
+        const query = (name: string) => url.searchParams.get(name) ?? undefined;
+        want = validateStemFile({ resultId: a, stem: b, format: query('format'), rate: query('rate') }, 'stem download');
+      } catch (e) {
+        if (!(e instanceof BadRequest)) throw e;
+        return fail(res, 400, `Invalid request: ${e.message}. A stem download is /api/stem/<result id>/<stem name>?format=<${AUDIO_FORMATS.join('|')}>&rate=<input|model>`, 'bad-request');
       }
       let file: Awaited<ReturnType<Engine['stemFile']>>;
       try {
-        file = await engine.stemFile(a, b, format, rate);
+        file = await engine.stemFile(want.resultId, want.stem, want.format, want.rate);
       } catch (e) {
         if (e instanceof EngineError) return fail(res, e.code === 'not-found' ? 404 : e.code === 'busy' ? 409 : 400, e.message, e.code);
         throw e;

@@ -126,6 +126,19 @@ const REDECLIPSE_AMBIENCE = new Map(Object.entries({
   'morph/rain': 'rain', 'morph/stormrain': 'rain', 'morph/stormwind': 'wind', 'morph/stormbolts': 'thunder', 'morph/wind': 'wind',
 }));
 
+// Battle Tanks' sounds that are recordings, by path under sounds/ without ".ogg", with their label. Left
+// out: music (tunes/), the "horror" and "space" ambience beds and the submarine's pings (synthesised
+// tones), screams, laughs and zombie voices, interface, pickup, teleport, missile, mine and weapon
+// effects, klaxons, and the short engine/track loops and smooth-noise explosions that show no recording
+// detail. The ambient beds carry low-bitrate codec holes above ~3 kHz but are field recordings.
+const BTANKS_SOUNDS = new Map(Object.entries({
+  'ambient/city': 'city traffic', 'ambient/country': 'countryside', 'ambient/forest': 'forest', 'ambient/swamp': 'swamp',
+  train: 'train', helicopter: 'helicopter', 'engine-start': 'engine start', 'vehicle-sound': 'vehicle engine',
+  fire: 'fire', 'fire-fadeout': 'fire', 'man-steps': 'footsteps', cow: 'cow',
+  'building-explosion1': 'explosion', 'building-explosion2': 'explosion', 'building-explosion3': 'explosion',
+  'nuke-explosion': 'explosion', 'old-nuke-explosion': 'explosion',
+}));
+
 export const PACKAGES: Record<string, CorpusPackage> = Object.fromEntries(([
   asterisk('en', 18.3), asterisk('es', 23.8), asterisk('fr', 18.5), asterisk('it', 18.3), asterisk('ru', 18.8),
   fillets('cs', 39.0), fillets('nl', 32.6),
@@ -204,6 +217,15 @@ export const PACKAGES: Record<string, CorpusPackage> = Object.fromEntries(([
       return label ? env(label, rel) : null;
     },
   },
+  {
+    name: 'btanks-data', sizeMB: 26.4,
+    label: (rel) => {
+      const m = /btanks\/data\/sounds\/((?:ambient\/)?[a-z0-9-]+)\.ogg$/.exec(rel);
+      const label = m && BTANKS_SOUNDS.get(m[1]!);
+      // One group per label: "fire-fadeout" is the tail of "fire", and the explosions may share takes.
+      return label ? { class: 'env', label, group: `btanks/${label}` } : null;
+    },
+  },
   contained('beneath-a-steel-sky', 66.0, /sky\/(?:intro\/([a-z]+)|section-(\d))\/(\d+)\.wav/,
     // CD intro lines name their speaker (from the intro script). In-game lines only carry their game
     // section, so they are labelled by section and grouped in blocks of 100 file numbers, as
@@ -263,7 +285,7 @@ export const PACKAGE_SETS: Record<'ci' | 'full' | 'heldout', string[]> = {
     'asterisk-core-sounds-it-wav', 'asterisk-core-sounds-ru-wav', 'festvox-ru',
     'klettres-data', 'ktuberling-data', 'gcin-voice',
     'megaglest-data', 'tuxpaint-stamps-default', 'scratch', 'minetest-data', 'widelands-data',
-    'gcompris-qt-data', '0ad-data', 'flightgear-data-base', 'redeclipse-data',
+    'gcompris-qt-data', '0ad-data', 'flightgear-data-base', 'redeclipse-data', 'btanks-data',
   ],
   heldout: ['beneath-a-steel-sky', 'openttd-opensfx', 'openarena-data'],
 };

@@ -76,10 +76,16 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
     const desc = await backend();
     const { model: net, stems: stemNames } = await model(m.modelDir);
     progress('decoding', null);
-    const source = await openModelInput(m.path, { onDecode: (f) => progress('decoding', f) });
+    // A compressed input is decoded into scratch files in the job's folder (removed with the engine's
+    // work folder even after a crash); a cancel stops the decoding between blocks.
+    await mkdir(m.outDir, { recursive: true });
+    const onDecode = (f: number) => {
+      abort.signal.throwIfAborted();
+      progress('decoding', f);
+    };
+    const source = await openModelInput(m.path, { onDecode, scratchParent: m.outDir });
     const { input } = source;
     try {
-      await mkdir(m.outDir, { recursive: true });
       // Tracks at the input's rate and channels, in float so that exporting to any format loses nothing.
       const ids = ['mixture', ...stemNames];
       const files: Record<string, string> = Object.fromEntries(ids.map((id) => [id, join(m.outDir, `${id}.wav`)]));

@@ -10,7 +10,7 @@ import { AUDIO_FORMATS, type AudioFormat } from '../types';
 import { parseWav, encodeWav, isWav, WavFormatError } from './wav';
 import { encodeFlac } from './flac';
 import { writeFileAtomic, writeTempFile } from './atomic';
-import { mpegDamage, oggDamage } from './integrity';
+import { mpegCheck, oggCheck } from './integrity';
 import { exists } from './fs';
 
 /** Planar float audio, nominally in [-1, 1]. */
@@ -31,15 +31,43 @@ export type ContainerFormat = 'wav' | 'flac' | 'ogg-vorbis' | 'mp3';
 
 /** Container/codec from the first bytes; throws AudioFileError for anything unsupported. */
 export function detectFormat(bytes: Uint8Array, file: string): ContainerFormat {
-  if (bytes.length === 0) throw new AudioFileError(file, 'empty file');
+  return detectFormatOf(fileHead(bytes), file);
+}
+
+/**
+ * What decoding needs to know of a file before its audio: its length, its first bytes and those
+ * after any ID3v2 tag (which may be megabytes of cover art).
+ */
+export interface FileHead {
+  size: number;
+  /** The first HEAD_PEEK bytes (all of them in a shorter file). */
+  start: Uint8Array;
+  /** Length of the ID3v2 tag at the start (0: none). */
+  id3: number;
+  /** HEAD_PEEK bytes from offset `id3` on (fewer where the file ends). */
+  afterId3: Uint8Array;
+}
+
+/** Bytes of a file's start (and of what follows an ID3v2 tag) that FileHead holds. */
+export const HEAD_PEEK = 4096;
+
+/** A whole file's FileHead. */
+export function fileHead(bytes: Uint8Array): FileHead {
+  const id3 = id3Length(bytes);
+  return { size: bytes.length, start: bytes.subarray(0, HEAD_PEEK), id3, afterId3: bytes.subarray(id3, id3 + HEAD_PEEK) };
+}
+
+/** detectFormat from a file's head: what a reader that does not hold the whole file knows. */
+export function detectFormatOf(h: FileHead, file: string): ContainerFormat {
+  const bytes = h.start;
+  if (h.size === 0) throw new AudioFileError(file, 'empty file');
   const head = (at: number, n: number) => String.fromCharCode(...bytes.subarray(at, at + n));
-  if (bytes.length < 12) throw new AudioFileError(file, `truncated: only ${bytes.length} bytes`);
+  if (h.size < 12) throw new AudioFileError(file, `truncated: only ${h.size} bytes`);
   if (isWav(bytes)) return 'wav';
   if (head(0, 4) === 'RIFF' || head(0, 4) === 'RIFX' || head(0, 4) === 'RF64') {
     throw new AudioFileError(file, `unsupported format: ${head(0, 4)} container of type "${head(8, 4)}"`);
   }
-  const id3 = id3Length(bytes);
-  if (head(id3, 4) === 'fLaC') return 'flac';
+  if (String.fromCharCode(...h.afterId3.subarray(0, 4)) === 'fLaC') return 'flac';
   if (head(0, 4) === 'OggS') {
     const first = bytes.subarray(0, Math.min(bytes.length, 512));
     const text = String.fromCharCode(...first);
@@ -48,15 +76,16 @@ export function detectFormat(bytes: Uint8Array, file: string): ContainerFormat {
     if (text.includes('\x7fFLAC')) throw new AudioFileError(file, 'unsupported codec: Ogg FLAC');
     throw new AudioFileError(file, 'unsupported codec: Ogg stream that is not Vorbis');
   }
-  if (id3 > 0 || isMpegSync(bytes, 0)) {
-    if (id3 >= bytes.length) throw new AudioFileError(file, 'truncated: ID3 tag but no audio');
+  if (h.id3 > 0 || isMpegSync(bytes, 0)) {
+    if (h.id3 >= h.size) throw new AudioFileError(file, 'truncated: ID3 tag but no audio');
     return 'mp3';
   }
   const shown = Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
   throw new AudioFileError(file, `unsupported format: not WAV, FLAC, Ogg Vorbis or MP3 (starts with ${shown})`);
 }
 
-function id3Length(b: Uint8Array): number {
+/** Length of the ID3v2 tag at the start of `b` (0: none). */
+export function id3Length(b: Uint8Array): number {
   if (b.length < 10 || b[0] !== 0x49 || b[1] !== 0x44 || b[2] !== 0x33) return 0;
   const size = ((b[6]! & 0x7f) << 21) | ((b[7]! & 0x7f) << 14) | ((b[8]! & 0x7f) << 7) | (b[9]! & 0x7f);
   return 10 + size + (b[5]! & 0x10 ? 10 : 0);
@@ -75,22 +104,42 @@ export type DecodeProgress = (fraction: number) => void;
  * the decoding of a compressed file is (WAV needs none).
  */
 export async function decodeAudio(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
-  const format = detectFormat(bytes, file);
-  let audio: AudioData;
-  try {
-    switch (format) {
-      case 'wav': audio = parseWav(bytes); break;
-      case 'flac': audio = await decodeFlac(bytes, file, onProgress); break;
-      case 'ogg-vorbis': audio = await decodeVorbis(bytes, file, onProgress); break;
-      case 'mp3': audio = await decodeMp3(bytes, file, onProgress); break;
+  const head = fileHead(bytes);
+  const format = detectFormatOf(head, file);
+  if (format === 'wav') {
+    let audio: AudioData;
+    try {
+      audio = parseWav(bytes);
+    } catch (e) {
+      if (e instanceof AudioFileError) throw e;
+      if (e instanceof WavFormatError) throw new AudioFileError(file, e.message);
+      throw new AudioFileError(file, `corrupt ${format} data (${(e as Error).message})`);
     }
-  } catch (e) {
-    if (e instanceof AudioFileError) throw e;
-    if (e instanceof WavFormatError) throw new AudioFileError(file, e.message);
-    throw new AudioFileError(file, `corrupt ${format} data (${(e as Error).message})`);
+    validate(audio, file);
+    return audio;
   }
-  validate(audio, file);
-  return audio;
+  const source = { size: bytes.length, read: async (at: number, n: number) => bytes.subarray(at, at + n) };
+  return decodeToMemory(source, head, format, file, onProgress);
+}
+
+/** decodeCompressed into memory, as one AudioData. */
+export async function decodeToMemory(
+  source: ByteSource, head: FileHead, format: CompressedFormat, file: string, onProgress?: DecodeProgress,
+): Promise<AudioData> {
+  const pieces: Float32Array[][] = [];
+  const { sampleRate, channels, frames } = await decodeCompressed(source, head, format, file, async (block) => {
+    pieces.push(block);
+  }, onProgress);
+  const joined = Array.from({ length: channels }, (_, c) => {
+    const out = new Float32Array(frames);
+    let at = 0;
+    for (const p of pieces) {
+      out.set(p[c]!, at);
+      at += p[c]!.length;
+    }
+    return out;
+  });
+  return { sampleRate, channels: joined };
 }
 
 /** Sample rates Tilt reads and writes (what `resample` converts between). */
@@ -98,105 +147,203 @@ export const MIN_RATE = 1;
 export const MAX_RATE = 768_000;
 
 function validate(a: AudioData, file: string): void {
-  if (a.channels.length === 0) throw new AudioFileError(file, 'zero channels');
-  if (!(a.sampleRate > 0)) throw new AudioFileError(file, `invalid sample rate ${a.sampleRate}`);
-  if (!Number.isInteger(a.sampleRate) || a.sampleRate > MAX_RATE) {
-    throw new AudioFileError(file, `unsupported sample rate ${a.sampleRate} Hz (Tilt reads ${MIN_RATE} Hz to ${MAX_RATE / 1000} kHz)`);
-  }
-  const n = a.channels[0]!.length;
-  if (n === 0) throw new AudioFileError(file, 'empty: no audio samples');
+  const n = a.channels[0]?.length ?? 0;
+  checkShape(file, a.channels.length, a.sampleRate, n);
   for (const ch of a.channels) {
     if (ch.length !== n) throw new AudioFileError(file, 'corrupt: channels of different lengths');
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(ch[i]!)) {
-        throw new AudioFileError(file, `NaN/Inf samples (first at ${(i / a.sampleRate).toFixed(3)} s)`);
-      }
+      if (!Number.isFinite(ch[i]!)) throw nonFinite(file, i, a.sampleRate);
     }
   }
 }
+
+/** What every decoded file must be: some channels, a rate Tilt reads, some frames. */
+export function checkShape(file: string, channels: number, sampleRate: number, frames: number): void {
+  if (channels === 0) throw new AudioFileError(file, 'zero channels');
+  if (!(sampleRate > 0)) throw new AudioFileError(file, `invalid sample rate ${sampleRate}`);
+  if (!Number.isInteger(sampleRate) || sampleRate > MAX_RATE) {
+    throw new AudioFileError(file, `unsupported sample rate ${sampleRate} Hz (Tilt reads ${MIN_RATE} Hz to ${MAX_RATE / 1000} kHz)`);
+  }
+  if (frames === 0) throw new AudioFileError(file, 'empty: no audio samples');
+}
+
+/** The error for a file whose samples are not all finite: `frame` is the first bad one. */
+export function nonFinite(file: string, frame: number, sampleRate: number): AudioFileError {
+  return new AudioFileError(file, `NaN/Inf samples (first at ${(frame / sampleRate).toFixed(3)} s)`);
+}
+
+/** Where a compressed stream comes from: a file read block by block, or bytes in memory. */
+export interface ByteSource {
+  readonly size: number;
+  /** Up to `length` bytes from `position`: fewer only where the source ends. */
+  read(position: number, length: number): Promise<Uint8Array>;
+}
+
+/** Takes decoded audio in order, piece by piece: planar channels of one length. */
+export type PcmSink = (channels: Float32Array[], sampleRate: number) => Promise<void>;
+
+/** What decoding found, once every piece has gone to the sink. */
+export interface DecodedShape {
+  sampleRate: number;
+  channels: number;
+  frames: number;
+}
+
+/** Bytes read at a time: progress about once per MB (a long MP3 or FLAC takes a minute). */
+const DECODE_CHUNK = 1 << 20;
+/**
+ * Bytes handed to a decoder at a time, so that what one call gives back stays small whatever the
+ * file (a FLAC of silence packs an hour into a megabyte), and so that a change of rate or channels
+ * shows between calls: each call reports one rate, that of its last frame. The Ogg parser slows
+ * down on pieces much smaller than a page.
+ */
+const DECODE_PIECE: Record<CompressedFormat, number> = { flac: 1 << 12, 'ogg-vorbis': 1 << 14, mp3: 1 << 12 };
 
 interface Decoded {
   channelData: Float32Array[];
   samplesDecoded: number;
   sampleRate: number;
+  bitDepth?: number;
   errors: { message: string }[];
 }
 
-/** Bytes handed to a decoder at a time: progress to report about once per MB. */
-const DECODE_CHUNK = 1 << 20;
+interface Decoder {
+  decode(piece: Uint8Array): Decoded | Promise<Decoded>;
+  flush?(): Promise<Decoded>;
+  free(): void;
+}
+
+async function createDecoder(format: CompressedFormat): Promise<Decoder> {
+  const dec = format === 'flac' ? new FLACDecoder() : format === 'ogg-vorbis' ? new OggVorbisDecoder() : new MPEGDecoder();
+  await dec.ready;
+  return dec;
+}
+
+export type CompressedFormat = Exclude<ContainerFormat, 'wav'>;
+
+const CODEC_NAMES: Record<CompressedFormat, string> = { flac: 'FLAC', 'ogg-vorbis': 'Ogg Vorbis', mp3: 'MP3' };
+const NOTHING_DECODED: Record<CompressedFormat, string> = {
+  flac: 'corrupt or empty FLAC stream: no frames decoded',
+  'ogg-vorbis': 'corrupt or empty Ogg Vorbis stream: no audio decoded',
+  mp3: 'corrupt MP3 data: no frames decoded',
+};
 
 /**
- * Feeds `bytes` to a streaming decoder a chunk at a time, telling `onProgress` the fraction fed, and
- * joins what comes out: the same samples as decoding the whole at once, since the decoders keep
- * their state from chunk to chunk. The last piece with audio gives the rate (and bit depth).
+ * Decodes a FLAC, Ogg Vorbis or MP3 stream as it is read: a megabyte at a time from `source` (which
+ * `onProgress` follows), handed to the decoder in small pieces, each piece's audio checked and given
+ * to `sink`, so that memory does not grow with the file. The decoders keep their state from piece to
+ * piece: the samples are those of decoding the whole at once. Problems are AudioFileErrors, the same
+ * whatever the size of the pieces: a damaged Ogg page or MP3 frame (checked as the bytes go by, since
+ * those decoders skip damage without a word) before what the decoder reports, before a short FLAC,
+ * no audio at all, an unreadable rate, NaN/Inf samples. A stream whose rate or channels change on the
+ * way is refused; the decoder is freed on every path.
  */
-async function decodeInChunks<D extends Decoded>(
-  bytes: Uint8Array, decode: (chunk: Uint8Array) => D | Promise<D>, flush: (() => Promise<D>) | null, onProgress?: DecodeProgress,
-): Promise<D> {
-  const pieces: D[] = [];
-  for (let at = 0; at < bytes.length; at += DECODE_CHUNK) {
-    pieces.push(await decode(bytes.subarray(at, at + DECODE_CHUNK)));
-    onProgress?.(Math.min(1, (at + DECODE_CHUNK) / bytes.length));
-  }
-  if (flush) pieces.push(await flush());
-  const withAudio = pieces.filter((p) => p.samplesDecoded > 0);
-  const shape = withAudio.at(-1) ?? pieces.at(-1)!;
-  const samples = withAudio.reduce((n, p) => n + p.samplesDecoded, 0);
-  const channelData = shape.channelData.map((_, c) => {
-    const out = new Float32Array(samples);
-    let at = 0;
-    for (const p of withAudio) {
-      out.set((p.channelData[c] ?? new Float32Array(p.samplesDecoded)).subarray(0, p.samplesDecoded), at);
-      at += p.samplesDecoded;
-    }
-    return out;
-  });
-  return { ...shape, channelData, samplesDecoded: samples, errors: pieces.flatMap((p) => p.errors) };
-}
+export async function decodeCompressed(
+  source: ByteSource, head: FileHead, format: CompressedFormat, file: string, sink: PcmSink, onProgress?: DecodeProgress,
+): Promise<DecodedShape> {
+  const check = format === 'ogg-vorbis' ? oggCheck(vorbisRate(head.start)) : format === 'mp3' ? mpegCheck(head.id3) : null;
+  // mpg123 always hands out two channels; a mono stream's are copies of one another.
+  const mono = format === 'mp3' && mpegIsMono(head.afterId3);
+  const declared = format === 'flac' ? flacTotalSamples(head.afterId3) : 0;
+  const corrupt = (e: unknown): AudioFileError => new AudioFileError(file, `corrupt ${format} data (${(e as Error).message})`);
+  let failure: AudioFileError | undefined;
+  let shape: { sampleRate: number; channels: number; bitDepth: number } | undefined;
+  let frames = 0;
+  // The first NaN/Inf frame in each channel.
+  const bad: number[] = [];
 
-async function decodeFlac(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
-  const declared = flacTotalSamples(bytes);
-  const dec = new FLACDecoder();
-  await dec.ready;
+  const take = async (r: Decoded): Promise<void> => {
+    if (r.errors.length > 0) {
+      failure = new AudioFileError(file, `corrupt ${CODEC_NAMES[format]} data: ${r.errors[0]!.message}`);
+      return;
+    }
+    const n = r.samplesDecoded;
+    if (n === 0) return;
+    const channels = (mono ? r.channelData.slice(0, 1) : r.channelData).map((c) => c.subarray(0, n));
+    const bitDepth = r.bitDepth ?? 0;
+    shape ??= { sampleRate: r.sampleRate, channels: channels.length, bitDepth };
+    const change = r.sampleRate !== shape.sampleRate ? `sample rate changes from ${shape.sampleRate} Hz to ${r.sampleRate} Hz`
+      : channels.length !== shape.channels ? `number of channels changes from ${shape.channels} to ${channels.length}`
+        : bitDepth !== shape.bitDepth ? `bit depth changes from ${shape.bitDepth} to ${bitDepth}` : null;
+    if (change) {
+      const after = (frames / shape.sampleRate).toFixed(3);
+      failure = new AudioFileError(file, `unsupported: the ${change} after ${after} s (Tilt reads streams of one rate and channel count)`);
+      return;
+    }
+    if (format === 'flac') {
+      // The decoder divides by 2^(bits-1) - 1; use 2^(bits-1) like every PCM WAV so that the same
+      // integers decode to the same floats whatever the container.
+      const g = (2 ** (bitDepth - 1) - 1) / 2 ** (bitDepth - 1);
+      for (const ch of channels) for (let i = 0; i < n; i++) ch[i]! *= g;
+    }
+    channels.forEach((ch, c) => {
+      if (bad[c] !== undefined) return;
+      for (let i = 0; i < n; i++) {
+        if (!Number.isFinite(ch[i]!)) {
+          bad[c] = frames + i;
+          return;
+        }
+      }
+    });
+    await sink(channels, shape.sampleRate);
+    frames += n;
+  };
+
+  let dec: Decoder | undefined;
   try {
-    const r = await decodeInChunks(bytes, (c) => dec.decode(c), () => dec.flush(), onProgress);
-    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt FLAC data: ${r.errors[0]!.message}`);
-    if (declared > 0 && r.samplesDecoded < declared) {
-      throw new AudioFileError(file, `truncated: ${r.samplesDecoded} of ${declared} samples present`);
+    try {
+      dec = await createDecoder(format);
+    } catch (e) {
+      failure = corrupt(e);
     }
-    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt or empty FLAC stream: no frames decoded');
-    // The decoder divides by 2^(bits-1) - 1; use 2^(bits-1) like every PCM WAV so that the same
-    // integers decode to the same floats whatever the container.
-    const g = (2 ** (r.bitDepth - 1) - 1) / 2 ** (r.bitDepth - 1);
-    for (const ch of r.channelData) for (let i = 0; i < ch.length; i++) ch[i]! *= g;
-    return { sampleRate: r.sampleRate, channels: r.channelData };
+    for (let at = 0; at < source.size; at += DECODE_CHUNK) {
+      const want = Math.min(DECODE_CHUNK, source.size - at);
+      const block = await source.read(at, want);
+      const verdict = check?.push(block);
+      if (verdict) throw new AudioFileError(file, verdict);
+      for (let p = 0; !failure && p < block.length; p += DECODE_PIECE[format]) {
+        let r: Decoded;
+        try {
+          r = await dec!.decode(block.subarray(p, p + DECODE_PIECE[format]));
+        } catch (e) {
+          failure = corrupt(e);
+          break;
+        }
+        await take(r);
+      }
+      onProgress?.(Math.min(1, (at + DECODE_CHUNK) / source.size));
+      // After a failure the rest is read only to find damage that would explain it.
+      if ((failure && !(check && verdict === undefined)) || block.length < want) break;
+    }
+    const damage = check?.end();
+    if (damage) throw new AudioFileError(file, damage);
+    if (!failure && dec?.flush) {
+      let r: Decoded | undefined;
+      try {
+        r = await dec.flush();
+      } catch (e) {
+        failure = corrupt(e);
+      }
+      if (r) await take(r);
+    }
+    if (failure) throw failure;
+    if (declared > 0 && frames < declared) throw new AudioFileError(file, `truncated: ${frames} of ${declared} samples present`);
+    if (frames === 0 || !shape) throw new AudioFileError(file, NOTHING_DECODED[format]);
+    checkShape(file, shape.channels, shape.sampleRate, frames);
+    for (let c = 0; c < shape.channels; c++) if (bad[c] !== undefined) throw nonFinite(file, bad[c]!, shape.sampleRate);
+    return { sampleRate: shape.sampleRate, channels: shape.channels, frames };
   } finally {
-    dec.free();
+    dec?.free();
   }
 }
 
-/** Total samples from STREAMINFO (0 when unknown). */
+/** Total samples from STREAMINFO (0 when unknown), from the bytes that start with 'fLaC'. */
 function flacTotalSamples(b: Uint8Array): number {
-  const at = id3Length(b) + 8; // 'fLaC' + metadata block header
+  const at = 8; // 'fLaC' + metadata block header
   if (b.length < at + 18) return 0;
   const hi = b[at + 13]! & 0x0f;
   const lo = ((b[at + 14]! << 24) >>> 0) + (b[at + 15]! << 16) + (b[at + 16]! << 8) + b[at + 17]!;
   return hi * 2 ** 32 + lo;
-}
-
-async function decodeVorbis(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
-  const damage = oggDamage(bytes, vorbisRate(bytes));
-  if (damage) throw new AudioFileError(file, damage);
-  const dec = new OggVorbisDecoder();
-  await dec.ready;
-  try {
-    const r = await decodeInChunks(bytes, (c) => dec.decode(c), () => dec.flush(), onProgress);
-    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt Ogg Vorbis data: ${r.errors[0]!.message}`);
-    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt or empty Ogg Vorbis stream: no audio decoded');
-    return { sampleRate: r.sampleRate, channels: r.channelData };
-  } finally {
-    dec.free();
-  }
 }
 
 /** The rate in the Vorbis identification header (for the times in damage reports; 1 when unreadable). */
@@ -207,28 +354,9 @@ function vorbisRate(b: Uint8Array): number {
   return new DataView(b.buffer, b.byteOffset + at + 12, 4).getUint32(0, true) || 1;
 }
 
-async function decodeMp3(bytes: Uint8Array, file: string, onProgress?: DecodeProgress): Promise<AudioData> {
-  // mpg123 skips what it cannot read and says nothing: check that the frames form an unbroken chain.
-  const damage = mpegDamage(bytes, id3Length(bytes));
-  if (damage) throw new AudioFileError(file, damage);
-  const dec = new MPEGDecoder();
-  await dec.ready;
-  try {
-    const r = await decodeInChunks(bytes, (c) => dec.decode(c), null, onProgress);
-    if (r.errors.length > 0) throw new AudioFileError(file, `corrupt MP3 data: ${r.errors[0]!.message}`);
-    if (r.samplesDecoded === 0) throw new AudioFileError(file, 'corrupt MP3 data: no frames decoded');
-    // mpg123 always hands out two channels; a mono stream's are copies of one another.
-    const mono = mpegIsMono(bytes);
-    return { sampleRate: r.sampleRate, channels: mono ? r.channelData.slice(0, 1) : r.channelData };
-  } finally {
-    dec.free();
-  }
-}
-
-/** Channel mode of the first frame header (after any ID3 tag) is 3 = single channel. */
+/** Channel mode of the first frame header (the bytes after any ID3 tag) is 3 = single channel. */
 function mpegIsMono(b: Uint8Array): boolean {
-  const at = id3Length(b);
-  return isMpegSync(b, at) && (b[at + 3]! >> 6) === 3;
+  return isMpegSync(b, 0) && (b[3]! >> 6) === 3;
 }
 
 /** A file's bytes; I/O problems are AudioFileErrors that say what went wrong. */

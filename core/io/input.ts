@@ -1,10 +1,11 @@
 // A recording as the model hears it: the one way a file becomes the model's input. Separation in the
-// app and in `tilt separate` reads it block by block (a WAV of hours never sits in memory), the
-// training and evaluation corpora load it whole (loadMono); either way the same files are refused
-// with the same reasons: openAudio's (unreadable, empty, unsupported or corrupt) and silence.
+// app and in `tilt separate` reads it block by block (a recording of hours never sits in memory: WAV
+// is read from disk, other formats are decoded into scratch files first), the training and
+// evaluation corpora load it whole (loadMono); either way the same files are refused with the same
+// reasons: openAudio's (unreadable, empty, unsupported or corrupt) and silence.
 import { MODEL_RATE } from '../types';
 import { AudioFileError, isSilent, resampleFile, type DecodeProgress, type ResampleQuality } from './audio';
-import { downmixReader, openAudio, resampledReader, type FrameReader } from './stream';
+import { downmixReader, openAudio, resampledReader, type FrameReader, type OpenAudioOptions } from './stream';
 
 /** Why a recording with nothing above SILENCE_PEAK (-80 dBFS) is refused. */
 export const SILENCE_ONLY = 'silence only';
@@ -60,11 +61,14 @@ export function modelInput(input: FrameReader, file: string, opts: ModelInputOpt
 }
 
 /**
- * Opens a recording (openAudio: WAV read from disk as asked, other formats decoded whole, which
- * `onDecode` follows) as the model hears it. Close it when done.
+ * Opens a recording (openAudio: WAV read from disk as asked, other formats decoded into scratch
+ * files first, which `onDecode` follows) as the model hears it. Close it when done: that removes
+ * the scratch files.
  */
-export async function openModelInput(path: string, opts: ModelInputOptions & { onDecode?: DecodeProgress } = {}): Promise<ModelInput & { close(): Promise<void> }> {
-  const input = await openAudio(path, opts.onDecode);
+export async function openModelInput(
+  path: string, opts: ModelInputOptions & OpenAudioOptions & { onDecode?: DecodeProgress } = {},
+): Promise<ModelInput & { close(): Promise<void> }> {
+  const input = await openAudio(path, opts.onDecode, { scratchParent: opts.scratchParent, inMemory: opts.inMemory });
   return { ...modelInput(input, path, opts), close: () => input.close() };
 }
 
@@ -79,7 +83,8 @@ export interface LoadMonoOptions {
 
 /** A whole recording as the model hears it: decoded, checked, downmixed and resampled to `rate` (the model's by default). */
 export async function loadMono(path: string, rate = MODEL_RATE, opts: LoadMonoOptions = {}): Promise<Float32Array> {
-  const source = await openModelInput(path, { rate, quality: opts.quality ?? 'best' });
+  // All of it ends up in memory: a compressed file is decoded there too (corpus clips are short).
+  const source = await openModelInput(path, { rate, quality: opts.quality ?? 'best', inMemory: true });
   try {
     return await source.load(opts);
   } finally {

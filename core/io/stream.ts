@@ -1,11 +1,15 @@
 // Audio that does not have to fit in memory: random access to a file's frames (WAV straight from
-// disk; other formats decoded whole), downmixed and resampled views of it, float scratch files, and
-// writers that take a file block by block and put it in place whole or not at all.
+// disk; FLAC, Ogg Vorbis and MP3 decoded block by block into float scratch files), downmixed and
+// resampled views of it, and writers that take a file block by block and put it in place whole or
+// not at all.
 import { randomBytes } from 'node:crypto';
 import { link, mkdtemp, open, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { AUDIO_FORMATS, AudioFileError, MAX_RATE, detectFormat, downmix, readAudioFile, resample, type AudioData, type AudioFormat, type DecodeProgress, type ResampleQuality } from './audio';
+import {
+  AUDIO_FORMATS, AudioFileError, HEAD_PEEK, MAX_RATE, decodeCompressed, decodeToMemory, detectFormatOf, downmix, id3Length, readAudioFile, resample,
+  type AudioData, type AudioFormat, type CompressedFormat, type DecodeProgress, type FileHead, type ResampleQuality,
+} from './audio';
 import { decodeWavFrames, encodeWavFrames, parseWavLayout, wavHeader, WavFormatError, type WavEncoding, type WavLayout } from './wav';
 import { createFlacEncoder } from './flac';
 
@@ -46,12 +50,25 @@ export function memoryReader(audio: AudioData): FrameReader {
 const HEAD_BYTES = 1 << 16;
 const MAX_HEAD_BYTES = 1 << 26;
 
+export interface OpenAudioOptions {
+  /** Where a compressed file's decoded samples go (in a folder of their own); default the system's temporary folder. */
+  scratchParent?: string;
+  /**
+   * Keep a compressed file's decoded samples in memory instead: for readers that load the whole
+   * file anyway (the training corpus's short clips), which the scratch files would only slow down.
+   */
+  inMemory?: boolean;
+}
+
 /**
- * Opens an audio file for reading. WAV is read from disk as frames are asked for, so a file of
- * hours costs no memory; FLAC, Ogg Vorbis and MP3 are decoded (and checked) whole, which
- * `onDecode` follows. Problems are AudioFileErrors naming the file, as from readAudioFile.
+ * Opens an audio file for reading, in memory that does not grow with the file's length. WAV is read
+ * from disk as frames are asked for. FLAC, Ogg Vorbis and MP3 are decoded once, a block at a time,
+ * into float scratch files (4 bytes per sample: 1.4 GB for an hour of 48 kHz stereo) that the reader
+ * reads and `close` removes (or into memory, with `inMemory`); `onDecode` hears the fraction of the
+ * file decoded. Problems, found while opening (or, for a WAV's samples, while reading), are the
+ * AudioFileErrors readAudioFile gives.
  */
-export async function openAudio(path: string, onDecode?: DecodeProgress): Promise<AudioInput> {
+export async function openAudio(path: string, onDecode?: DecodeProgress, opts: OpenAudioOptions = {}): Promise<AudioInput> {
   let fh: FileHandle | undefined;
   let size: number;
   try {
@@ -64,12 +81,19 @@ export async function openAudio(path: string, onDecode?: DecodeProgress): Promis
     // readAudioFile turns the same failure (a folder opens, but does not read) into the message users see everywhere else.
     return withClose(memoryReader(await readAudioFile(path, onDecode)));
   }
+  let reading = false;
   try {
     let head = await readAt(fh, 0, Math.min(size, HEAD_BYTES));
-    if (detectFormat(head, path) !== 'wav') {
-      await fh.close();
-      return withClose(memoryReader(await readAudioFile(path, onDecode)));
+    const id3 = id3Length(head);
+    const start = head.subarray(0, HEAD_PEEK);
+    const afterId3 = id3 === 0 ? start : await readAt(fh, id3, Math.max(0, Math.min(HEAD_PEEK, size - id3)));
+    const fileHead: FileHead = { size, start, id3, afterId3 };
+    const format = detectFormatOf(fileHead, path);
+    if (format !== 'wav' && opts.inMemory) {
+      const source = { size, read: (at: number, n: number) => readAt(fh!, at, n) };
+      return withClose(memoryReader(await decodeToMemory(source, fileHead, format, path, onDecode)));
     }
+    if (format !== 'wav') return await decodeToScratch(fh, fileHead, format, path, onDecode, opts.scratchParent);
     let layout: WavLayout;
     for (;;) {
       try {
@@ -81,10 +105,41 @@ export async function openAudio(path: string, onDecode?: DecodeProgress): Promis
       }
     }
     validateLayout(layout, path);
+    reading = true;
     return wavReader(fh, layout, path);
   } catch (e) {
-    await fh.close();
     if (e instanceof WavFormatError) throw new AudioFileError(path, e.message);
+    throw e;
+  } finally {
+    if (!reading) await fh.close();
+  }
+}
+
+/**
+ * Decodes a compressed file into scratch files, one per channel, in a folder of their own: the
+ * returned reader reads them, and its `close` removes them. Nothing is left when decoding fails.
+ */
+async function decodeToScratch(
+  fh: FileHandle, head: FileHead, format: CompressedFormat, file: string, onDecode: DecodeProgress | undefined, scratchParent: string | undefined,
+): Promise<AudioInput> {
+  const scratch = await scratchDir(scratchParent);
+  let audio: ScratchAudio | undefined;
+  try {
+    const source = { size: head.size, read: (at: number, n: number) => readAt(fh, at, n) };
+    const shape = await decodeCompressed(source, head, format, file, async (block, sampleRate) => {
+      audio ??= await ScratchAudio.create(scratch.dir, block.length, sampleRate);
+      await audio.append(block);
+    }, onDecode);
+    const decoded = audio!;
+    let closed: Promise<void> | undefined;
+    return {
+      ...shape,
+      read: (start, count) => decoded.read(start, count),
+      close: () => (closed ??= decoded.close().finally(() => scratch.remove())),
+    };
+  } catch (e) {
+    await audio?.close().catch(() => undefined);
+    await scratch.remove();
     throw e;
   }
 }
@@ -208,6 +263,45 @@ export class ScratchSignal implements FrameReader {
 
   close(): Promise<void> {
     return this.fh.close();
+  }
+}
+
+/** Planar float audio in temporary files, one per channel: appended in order, read anywhere. */
+export class ScratchAudio implements FrameReader {
+  private constructor(readonly sampleRate: number, private readonly signals: readonly ScratchSignal[]) {}
+
+  /** Files `<name><channel>.f32` in `dir`. */
+  static async create(dir: string, channels: number, sampleRate: number, name = 'channel'): Promise<ScratchAudio> {
+    const signals: ScratchSignal[] = [];
+    try {
+      for (let c = 0; c < channels; c++) signals.push(await ScratchSignal.create(dir, `${name}${c}.f32`, sampleRate));
+    } catch (e) {
+      await Promise.all(signals.map((s) => s.close().catch(() => undefined)));
+      throw e;
+    }
+    return new ScratchAudio(sampleRate, signals);
+  }
+
+  get channels(): number {
+    return this.signals.length;
+  }
+
+  get frames(): number {
+    return this.signals[0]?.frames ?? 0;
+  }
+
+  async append(block: readonly Float32Array[]): Promise<void> {
+    if (block.length !== this.signals.length) throw new RangeError(`${block.length} channels given for ${this.signals.length}`);
+    if (block.some((c) => c.length !== block[0]!.length)) throw new RangeError('channels have different lengths');
+    await Promise.all(this.signals.map((s, c) => s.append(block[c]!)));
+  }
+
+  async read(start: number, count: number): Promise<Float32Array[]> {
+    return Promise.all(this.signals.map(async (s) => (await s.read(start, count))[0]!));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.signals.map((s) => s.close()));
   }
 }
 

@@ -104,7 +104,7 @@ export interface SeparateFileOptions extends Omit<SeparateOptions, 'sampleRate' 
   /** The input's rate and channels, full band (default), or the model's rate. */
   rate?: StemRate;
   overwrite?: boolean;
-  /** Folder for the scratch files (the model's 8 kHz signals); default the system's temporary folder. */
+  /** Folder for the scratch files (a compressed input's decoded samples, the model's 8 kHz signals); default the system's temporary folder. */
   scratchParent?: string;
   /** Fraction done of each stage (hours of audio take minutes per stage). */
   onProgress?: (stage: SeparationStage, fraction: number) => void;
@@ -134,7 +134,7 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
   const outputs = stemNames.map((n) => stemPath(opts.outDir, inputPath, n, format));
   if (outputs.some((p) => resolve(p) === resolve(inputPath))) throw new SeparationInputError(`a stem would overwrite its own input ${inputPath}`);
   await checkTargets(outputs, overwrite);
-  const source = await openModelInput(inputPath);
+  const source = await openModelInput(inputPath, { scratchParent: opts.scratchParent });
   const { input } = source;
   const writers: AudioWriter[] = [];
   try {

@@ -4,8 +4,9 @@
 //   separating: the model, chunk by chunk, into one scratch file per output slot
 //   writing:    input channels + the model's stems back at the output rate -> full-band masks
 //               (fullband.ts) -> one block sink per stem
-// Memory is a few blocks and a few model chunks whatever the length; the scratch files hold
-// 4 bytes per sample at 8 kHz (115 MB per hour per signal).
+// Memory is a few blocks and a few model chunks whatever the length and format (openModelInput
+// has decoded a FLAC, Ogg Vorbis or MP3 input into float scratch files of its own); the scratch
+// files here hold 4 bytes per sample at 8 kHz (115 MB per hour per signal).
 import type { ModelInput } from '../io/input';
 import { resampledReader, ScratchSignal, scratchDir } from '../io/stream';
 import type { Separator } from '../models/types';

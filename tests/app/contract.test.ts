@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CHANNELS, DESKTOP_ONLY, isChannel, isEvent, TRAIN_LIMITS as CONTRACT_LIMITS, type Channel, type TrainParams } from '../../app/contract';
-import { BadRequest, validateArgs } from '../../app/validate';
+import { BadRequest, validateArgs, validateStemDrag, validateStemFile } from '../../app/validate';
 import { TRAIN_LIMITS } from '../../core/types';
 import { parseTrainConfig } from '../../core/train/config';
 import { parseReweightConfig } from '../../core/reweighting';
@@ -52,6 +52,35 @@ test('hostile or malformed arguments are rejected with the field named', () => {
   for (const [channel, args, why] of bad) {
     assert.throws(() => validateArgs(channel, args), (e: unknown) => e instanceof BadRequest && why.test(e.message), `${channel} ${JSON.stringify(args)}`);
   }
+});
+
+test('a stem file of a result is held to one schema: separate:export, the desktop drag and the stem download', () => {
+  const file = { resultId: UUID, stem: 'speech', format: 'wav24', rate: 'model' } as const;
+  assert.deepEqual(validateStemFile(file, 'stem download'), file);
+  assert.deepEqual(validateStemDrag({ ...file, start: true }), { ...file, start: true });
+  // [the change, the problem named, as separate:export names it where it differs]
+  const bad: [Record<string, unknown>, RegExp, RegExp?][] = [
+    [{ resultId: '../../etc' }, /^resultId is not a valid id \(got "\.\.\/\.\.\/etc"\)$/],
+    [{ resultId: 'default' }, /^resultId is not a valid id/],
+    [{ stem: '../x' }, /^stem is not a valid stem name \(got "\.\.\/x"\)$/, /^stems\[0\] is not a valid stem name \(got "\.\.\/x"\)$/],
+    [{ stem: 'x'.repeat(65) }, /^stem is not a valid stem name/, /^stems\[0\] is not a valid stem name/],
+    [{ stem: '' }, /^stem is not a valid stem name/, /^stems\[0\] is not a valid stem name/],
+    [{ format: 'mp3' }, /^format must be one of "wav16", "wav24", "wav32f", "flac" \(got "mp3"\)$/],
+    [{ rate: 'fast' }, /^rate must be one of "model", "input" \(got "fast"\)$/],
+    [{ path: '/etc/passwd' }, /\.path is not a known field \(expected "resultId", "stem", "format", "rate"/, /^separate:export\.path is not a known field \(expected "resultId", "format", "rate", "stems"/],
+  ];
+  for (const [change, why, whyExport = why] of bad) {
+    const args = { ...file, ...change };
+    const refuses = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof BadRequest && re.test(e.message), JSON.stringify(change));
+    refuses(() => validateStemFile(args, 'stem download'), why);
+    refuses(() => validateStemDrag({ ...args, start: false }), why);
+    // separate:export names its stems in a list, by the same stem rule.
+    const { stem, ...rest } = args;
+    refuses(() => validateArgs('separate:export', { ...rest, stems: [stem] }), whyExport);
+  }
+  assert.throws(() => validateStemFile(null, 'stem download'), /^BadRequest: stem download must be an object \(got null\)$/);
+  assert.throws(() => validateStemFile({ ...file, start: true }, 'stem download'), /stem download\.start is not a known field/);
+  assert.throws(() => validateStemDrag(file), /^BadRequest: start must be true or false \(got nothing\)$/);
 });
 
 test('well-formed arguments pass unchanged', () => {

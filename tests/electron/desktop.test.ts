@@ -77,15 +77,17 @@ test('a drag from anything but the Tilt window, or with arguments the contract d
   assert.deepEqual(await handlers.stemDrag(other.event, { ...drag, start: true }), { ok: false, error: { message: 'Refused: the request did not come from the Tilt window', code: 'forbidden' } });
   assert.deepEqual(other.drags, []);
   const bad: [unknown, RegExp][] = [
-    [null, /expected \{ resultId/],
-    [[drag], /expected \{ resultId/],
-    [{ ...drag, start: true, path: '/etc/passwd' }, /unknown field path/],
-    [{ ...drag, start: true, resultId: '../../etc' }, /resultId is not a valid id/],
-    [{ ...drag, start: true, stem: '../speech' }, /stem is not a valid stem name/],
-    [{ ...drag, start: true, stem: 'x'.repeat(65) }, /stem is not a valid stem name/],
-    [{ ...drag, start: true, format: 'mp3' }, /format must be one of wav16, wav24, wav32f, flac/],
-    [{ ...drag, start: true, rate: 'fast' }, /rate must be input or model/],
-    [{ ...drag }, /start must be true or false/],
+    [null, /^Invalid request: desktop:stem-drag must be an object \(got null\)$/],
+    [[drag], /^Invalid request: desktop:stem-drag must be an object \(got an array\)$/],
+    [{ ...drag, start: true, path: '/etc/passwd' }, /^Invalid request: desktop:stem-drag\.path is not a known field \(expected "resultId", "stem", "format", "rate", "start"\)$/],
+    [{ ...drag, start: true, resultId: '../../etc' }, /^Invalid request: resultId is not a valid id \(got "\.\.\/\.\.\/etc"\)$/],
+    [{ ...drag, start: true, stem: '../speech' }, /^Invalid request: stem is not a valid stem name \(got "\.\.\/speech"\)$/],
+    [{ ...drag, start: true, stem: 'x'.repeat(65) }, /^Invalid request: stem is not a valid stem name \(got "x{65}"\)$/],
+    [{ ...drag, start: true, format: 'mp3' }, /^Invalid request: format must be one of "wav16", "wav24", "wav32f", "flac" \(got "mp3"\)$/],
+    [{ ...drag, start: true, rate: 'fast' }, /^Invalid request: rate must be one of "model", "input" \(got "fast"\)$/],
+    [{ ...drag }, /^Invalid request: start must be true or false \(got nothing\)$/],
+    // Every bad field at once, as separate:export names them (one schema, app/validate.ts).
+    [{ resultId: 'x', stem: 'speech', format: 'mp4', rate: 'input', start: 'yes' }, /^Invalid request: resultId is not a valid id \(got "x"\); format must be one of .* \(got "mp4"\); start must be true or false \(got "yes"\)$/],
   ];
   for (const [args, message] of bad) {
     const e = fakeEvent();

@@ -201,10 +201,21 @@ test('malformed paths, cookies and upload names are 400s that reveal no path of 
 
 test('a stem download names a stem, a format and a rate; one of a result the engine does not hold is a 404', async () => {
   const id = '123e4567-e89b-42d3-a456-426614174000';
-  for (const path of [`/api/stem/${id}/speech`, `/api/stem/${id}/speech?format=mp3&rate=input`, `/api/stem/${id}/speech?format=wav16&rate=fast`, `/api/stem/${id}/..%2Fsecret?format=wav16&rate=input`]) {
+  // Held to separate:export's and the desktop drag's schema (app/validate.ts, STEM_FILE): every bad field named.
+  const bad: [string, RegExp][] = [
+    [`/api/stem/${id}/speech`, /^Invalid request: format must be one of "wav16", "wav24", "wav32f", "flac" \(got nothing\); rate must be one of "model", "input" \(got nothing\)\. /],
+    [`/api/stem/${id}/speech?format=mp3&rate=input`, /^Invalid request: format must be one of .* \(got "mp3"\)\. /],
+    [`/api/stem/${id}/speech?format=wav16&rate=fast`, /^Invalid request: rate must be one of "model", "input" \(got "fast"\)\. /],
+    [`/api/stem/${id}/..%2Fsecret?format=wav16&rate=input`, /^Invalid request: stem is not a valid stem name \(got "\.\.\/secret"\)\. /],
+    [`/api/stem/${id}/${'x'.repeat(65)}?format=wav16&rate=input`, /^Invalid request: stem is not a valid stem name/],
+    [`/api/stem/not-a-result/speech?format=wav16&rate=input`, /^Invalid request: resultId is not a valid id \(got "not-a-result"\)\. /],
+  ];
+  for (const [path, message] of bad) {
     const r = await http(path, { headers: auth });
     assert.equal(r.status, 400, path);
-    assert.match(JSON.parse(r.body).error.message, /needs a stem name, \?format=/);
+    assert.equal(JSON.parse(r.body).error.code, 'bad-request', path);
+    assert.match(JSON.parse(r.body).error.message, message, path);
+    assert.match(JSON.parse(r.body).error.message, /A stem download is \/api\/stem\/<result id>\/<stem name>\?format=<wav16\|wav24\|wav32f\|flac>&rate=<input\|model>$/, path);
   }
   const gone = await http(`/api/stem/${id}/speech?format=flac&rate=model`, { headers: auth });
   assert.equal(gone.status, 404);

@@ -102,3 +102,14 @@ test('flightgear and red eclipse keep their recordings and leave out callouts an
     assert.equal(re(dropped), null, dropped);
   }
 });
+test('battle tanks keeps its ambiences, vehicles and fire and leaves out music, voices and synthesised effects', () => {
+  const bt = (rel: string) => PACKAGES['btanks-data']!.label(`usr/share/games/btanks/data/${rel}`);
+  assert.deepEqual(bt('sounds/train.ogg'), { class: 'env', label: 'train', group: 'btanks/train' });
+  assert.equal(bt('sounds/ambient/city.ogg')?.label, 'city traffic');
+  assert.equal(bt('sounds/helicopter.ogg')?.label, 'helicopter');
+  assert.equal(bt('sounds/fire-fadeout.ogg')?.group, bt('sounds/fire.ogg')?.group, 'a fire and its tail stay together');
+  assert.equal(bt('sounds/building-explosion2.ogg')?.group, bt('sounds/nuke-explosion.ogg')?.group);
+  for (const dropped of ['tunes/glory.ogg', 'sounds/ambient/horror.ogg', 'sounds/ambient/space.ogg', 'sounds/submarine.ogg',
+    'sounds/laugh01.ogg', 'sounds/deadman1.ogg', 'sounds/zombie.ogg', 'sounds/menu/select.ogg', 'sounds/klaxon.ogg',
+    'sounds/vehicle-explosion2.ogg', 'sounds/tank-move.ogg']) assert.equal(bt(dropped), null, dropped);
+});

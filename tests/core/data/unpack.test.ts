@@ -143,8 +143,9 @@ test('label rules of the other unpacked packages', () => {
   assert.equal(PACKAGES['0ad-data']!.label('usr/share/games/0ad/mods/public/audio/ambient/weather/rain_11.ogg'), null);
 });
 
-test('the new packages are in their sets: two for training, three held out', () => {
-  for (const p of ['gcompris-qt-data', '0ad-data']) assert.ok(PACKAGE_SETS.full.includes(p), p);
+test('the new packages are in their sets: three for training, three held out', () => {
+  for (const p of ['gcompris-qt-data', '0ad-data', 'btanks-data']) assert.ok(PACKAGE_SETS.full.includes(p), p);
+  assert.ok(!PACKAGE_SETS.ci.includes('btanks-data') && !PACKAGE_SETS.heldout.includes('btanks-data'));
   assert.deepEqual(PACKAGE_SETS.heldout, ['beneath-a-steel-sky', 'openttd-opensfx', 'openarena-data']);
   for (const p of PACKAGE_SETS.heldout) assert.ok(!PACKAGE_SETS.full.includes(p) && !PACKAGE_SETS.ci.includes(p), p);
 });

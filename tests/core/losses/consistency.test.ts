@@ -4,6 +4,7 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D } from '../../../core/tf';
 import { mixtureConsistent_BST, siSdr } from '../../../core/losses';
+import { matchGains } from '../../../core/separate/separate';
 
 before(async () => {
   await initBackend('wasm');
@@ -49,4 +50,25 @@ test('two stems: one stem\'s error is the other\'s negated, so SI-SDR differs on
   const leakEnv = env.map((x) => 0.7 * x);
   assert.ok(siSdr(leakEnv, env) > 60, `env stem ${siSdr(leakEnv, env)} dB`);
   assert.ok(siSdr(leakSpeech, speech) < 20, `speech stem ${siSdr(leakSpeech, speech)} dB`);
+});
+
+test('training scores the stems separation delivers: the tensor twin of separate.ts\'s gain matching and projection agrees with it', () => {
+  // separate.ts works on Float32Arrays in place, for any number of stems, with no gradient; this one on
+  // tensors a loss backpropagates through. Each keeps its own code; this keeps them the same math.
+  const T = 256;
+  const [speech, env, other] = [noise(T, 21), noise(T, 22), noise(T, 23)];
+  const mixture = speech.map((x, i) => x + 0.5 * env[i]!);
+  for (const [a, b] of [[speech.map((x, i) => 0.2 * x + 0.1 * env[i]!), env.map((x) => -2 * x)], [other, env], [speech, new Float32Array(T)]]) {
+    const tensor = tf.tidy(() => (mixtureConsistent_BST(tf.tensor3d([...a!, ...b!], [1, 2, T]) as Tensor3D, tf.tensor2d(mixture, [1, T]) as Tensor2D).arraySync() as number[][][])[0]!);
+    // separate.ts: matchGains per chunk, then restoreScale's projection (at scale 1, no shift), the shortfall shared equally.
+    const arrays = [Float32Array.from(a!), Float32Array.from(b!)];
+    matchGains(arrays, mixture);
+    for (let t = 0; t < T; t++) {
+      const share = (mixture[t]! - arrays[0]![t]! - arrays[1]![t]!) / 2;
+      for (const x of arrays) x[t]! += share;
+    }
+    for (let s = 0; s < 2; s++) {
+      for (let t = 0; t < T; t++) assert.ok(Math.abs(tensor[s]![t]! - arrays[s]![t]!) < 1e-4, `stem ${s}, sample ${t}: ${tensor[s]![t]} vs ${arrays[s]![t]}`);
+    }
+  }
 });
