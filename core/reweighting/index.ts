@@ -2,8 +2,8 @@ export { GRANULARITIES, exampleLossesOf, makeReweightContext, unitCount } from '
 export type { Granularity, TrainingProgress, ReweightContext, ContextInput } from './context';
 export { SCHEDULES, scheduledBeta, DEFAULT_EXPONENTIAL_RATE, DEFAULT_STAGES } from './schedules';
 export type { ScheduleName, ScheduleOptions } from './schedules';
-export { TERM_BODIES, TERM_KINDS, uniformTerm, robustTerm, curriculumTerm, classTerm, customTerm } from './terms';
-export type { LogitTerm, TermConfig, TermKind, RobustConfig, CurriculumConfig, ClassGamma } from './terms';
+export { TERM_BODIES, TERM_KINDS, LOSS_SCALES, BATCH_SCALE_EPS_DB, batchStandardized, uniformTerm, robustTerm, curriculumTerm, classTerm, customTerm } from './terms';
+export type { LogitTerm, TermConfig, TermKind, LossScale, RobustConfig, CurriculumConfig, ClassGamma } from './terms';
 export { softmax, weightDiagnostics, createReweighter } from './reweighter';
 export type { Reweighter, Weighting, WeightDiagnostics } from './reweighter';
 export { REWEIGHT_CONFIG, REWEIGHT_TERM, parseReweightConfig, reweighterFromConfig, termFromConfig } from './config';

@@ -9,9 +9,40 @@ import { SCHEDULES, scheduledBeta } from './schedules';
 import { fields, number, parseWith } from '../schema';
 import { ReweightConfigError } from './validate';
 
+/**
+ * How a loss-based term (robust, curriculum) reads the losses: "raw" (default) uses L in dB, so
+ * alpha/beta are per dB; "batch" uses the batch's standardized losses z = (L - mean) / max(std, eps)
+ * over the units the term sees (see batchStandardized), so alpha/beta are per batch standard deviation.
+ */
+export const LOSS_SCALES = ['raw', 'batch'] as const;
+export type LossScale = (typeof LOSS_SCALES)[number];
+
+/** The smallest spread (dB) "batch" divides by: closer losses than this give near-uniform weights. */
+export const BATCH_SCALE_EPS_DB = 1e-3;
+
+/**
+ * z_u = (L_u - mean(L)) / max(std(L), BATCH_SCALE_EPS_DB) over the given units; std is the
+ * population one (divides by N). One unit, or all losses equal, gives all zeros (uniform weights).
+ */
+export function batchStandardized(losses: readonly number[]): number[] {
+  const n = losses.length;
+  if (n === 0) return [];
+  const mean = losses.reduce((a, b) => a + b, 0) / n;
+  const variance = losses.reduce((a, l) => a + (l - mean) ** 2, 0) / n;
+  const spread = Math.max(Math.sqrt(variance), BATCH_SCALE_EPS_DB);
+  return losses.map((l) => (l - mean) / spread);
+}
+
+/** The losses a term with this scale multiplies by its alpha/beta. */
+const scaledLosses = (ctx: ReweightContext, scale: LossScale | undefined): readonly number[] => (scale === 'batch' ? batchStandardized(ctx.losses) : ctx.losses);
+
+/** Optional on robust and curriculum; left out means "raw" (and stays left out in the config). */
+const SCALE = z.enum(LOSS_SCALES).optional();
+
 const ROBUST = fields({
-  /** >= 0; larger up-weights hard (high-loss) units more. */
+  /** >= 0; larger up-weights hard (high-loss) units more (per dB, or per batch std with scale "batch"). */
   alpha: number({ min: 0 }),
+  scale: SCALE,
 });
 
 /** Whether an object's field fits its schedule (checked even when other fields are wrong). */
@@ -21,9 +52,10 @@ const onlyFor = (field: 'rate' | 'stages', schedule: string) => z.refine<{ sched
 );
 
 const CURRICULUM = fields({
-  /** < 0: easy (low-loss) units first; annealed to 0. */
+  /** < 0: easy (low-loss) units first; annealed to 0 (per dB, or per batch std with scale "batch"). */
   beta0: number({ below: 0 }),
   schedule: z.enum(SCHEDULES),
+  scale: SCALE,
   /** Annealing steps (positive integer); default: the run's totalSteps. */
   steps: number({ integer: true, min: 1 }).optional(),
   /** exponential only (> 0, default 5). */
@@ -75,17 +107,24 @@ export function uniformTerm(): LogitTerm {
   };
 }
 
-/** F = alpha * L: up-weights the hard units (raises the worst percentiles). */
+/**
+ * F = alpha * L (or alpha * z with scale "batch", z the batch's standardized losses): up-weights the
+ * hard units (raises the worst percentiles).
+ */
 export function robustTerm(config: RobustConfig): LogitTerm {
-  const { alpha } = checked('robust', config);
+  const frozen = checked('robust', config);
+  const { alpha, scale } = frozen;
   return {
     name: 'robust',
-    config: { robust: { alpha } },
-    logits: (ctx) => ctx.losses.map((l) => alpha * l),
+    config: { robust: frozen },
+    logits: (ctx) => scaledLosses(ctx, scale).map((l) => alpha * l),
   };
 }
 
-/** F = beta(k) * L with beta(k) < 0 annealed to 0 (schedules in ./schedules): easy units first. */
+/**
+ * F = beta(k) * L (or beta(k) * z with scale "batch") with beta(k) < 0 annealed to 0 (schedules in
+ * ./schedules): easy units first.
+ */
 export function curriculumTerm(config: CurriculumConfig): LogitTerm {
   const frozen = checked('curriculum', config);
   return {
@@ -97,7 +136,7 @@ export function curriculumTerm(config: CurriculumConfig): LogitTerm {
         throw new Error(`curriculum: no annealing length (set "steps", or give a positive totalSteps; got ${steps})`);
       }
       const beta = scheduledBeta({ ...frozen, steps }, ctx.step);
-      return ctx.losses.map((l) => beta * l);
+      return scaledLosses(ctx, frozen.scale).map((l) => beta * l);
     },
   };
 }
