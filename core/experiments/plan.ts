@@ -76,6 +76,12 @@ export const SEEDS = { train: 17, validation: 1234, test: 4242 } as const;
 export const ROBUST_ALPHA = 0.2;
 /** Mirror of the robust arm: easy mixtures first, the tilt fading linearly to uniform by mid-run. */
 export const CURRICULUM_BETA0 = -0.2;
+/**
+ * The same tilt read on the batch's standardized losses ("scale": "batch"): a mixture one batch
+ * standard deviation easier than the mean weighs e times more, whatever the losses' spread in dB
+ * (at -0.2 per dB the spread of a few dB left the effective batch near 7 of 8).
+ */
+export const CURRICULUM_BATCH_BETA0 = -1;
 export const CURRICULUM_ANNEAL_FRACTION = 0.5;
 export const CLASS_GAMMA = 3;
 /** Curriculum: steps to reach these fractions of the uniform arm's best validation SI-SDRi. */
@@ -128,12 +134,16 @@ function armsOf(experiment: ExperimentName, totalSteps: number): { arms: Arm[]; 
       const steps = Math.max(1, Math.round(totalSteps * CURRICULUM_ANNEAL_FRACTION));
       return {
         mixtureTypes: mixed,
-        design: `Per-mixture weights p_i proportional to exp(beta(k) L_i), beta(k) = ${CURRICULUM_BETA0} (1 - k / ${steps}) for k < ${steps}, then 0 (uniform for the second half of the run, so both arms end on the same objective). Mixture types speech+env : speech+speech : env+env = 2 : 1 : 1.`,
+        design: `Per-mixture weights p_i proportional to exp(beta(k) L_i), beta(k) = ${CURRICULUM_BETA0} (1 - k / ${steps}) for k < ${steps}, then 0 (uniform for the second half of the run, so both arms end on the same objective); the third arm reads the losses standardized over the batch, z_i = (L_i - mean) / std, with beta0 = ${CURRICULUM_BATCH_BETA0} per batch standard deviation. Mixture types speech+env : speech+speech : env+env = 2 : 1 : 1.`,
         arms: [
           { id: 'uniform', label: 'uniform (beta = 0)', reweighting: [] },
           {
             id: `curriculum${CURRICULUM_BETA0}`, label: `curriculum beta0 = ${CURRICULUM_BETA0}, linear`,
             reweighting: [{ curriculum: { beta0: CURRICULUM_BETA0, schedule: 'linear', steps } }],
+          },
+          {
+            id: `curriculum-batch${CURRICULUM_BATCH_BETA0}`, label: `curriculum beta0 = ${CURRICULUM_BATCH_BETA0} per batch std, linear`,
+            reweighting: [{ curriculum: { beta0: CURRICULUM_BATCH_BETA0, schedule: 'linear', steps, scale: 'batch' } }],
           },
         ],
       };
