@@ -196,7 +196,7 @@ ${otherReports.map(({ type, report }) => summaryRow(type, report.overall)).join(
   \`npx tilt train --config ${configPath} --out ${runPath}\`
   (add \`--resume\` to continue a run), then \`node --import tsx scripts/ship-default-model.ts --run ${runPath}\`.
 - Checkpoints with the Adam state are kept in \`${runPath}/{last,best}\`.${baseModel ? `
-- Fine-tuned from \`${baseModel}\` (the previous default model; its own config and curve are in that run's folder).` : ''}
+- Fine-tuned from \`${baseModel}\` (an earlier run of the default model; its config and learning curve are in that run's folder).` : ''}
 - Output slots: ${train.slots === 'fixed' ? 'fixed (output 0 is scored against speech, output 1 against env: the stems are named by what they hold, no permutation search)' : 'permutation-invariant'}.
 - Augmentation: ${train.data.augment ? `per source, on the fly (see [docs/training-data.md](../../../docs/training-data.md)): \`${JSON.stringify(train.data.augment)}\`` : 'none'}.
 - Shipped checkpoint: epoch ${(state.best?.epoch ?? 0) + 1} of ${state.history.length} run so far, after ${stepsDone} steps of ${train.batchSize} × ${train.data.segmentSeconds} s
