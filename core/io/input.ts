@@ -68,7 +68,7 @@ export function modelInput(input: FrameReader, file: string, opts: ModelInputOpt
 export async function openModelInput(
   path: string, opts: ModelInputOptions & OpenAudioOptions & { onDecode?: DecodeProgress } = {},
 ): Promise<ModelInput & { close(): Promise<void> }> {
-  const input = await openAudio(path, opts.onDecode, { scratchParent: opts.scratchParent, inMemory: opts.inMemory });
+  const input = await openAudio(path, opts.onDecode, opts);
   return { ...modelInput(input, path, opts), close: () => input.close() };
 }
 
