@@ -3,6 +3,7 @@ import { loadModel } from '../../core/models/io';
 import { parseTrainConfig } from '../../core/train/config';
 import type { DataConfig } from '../../core/train/config';
 import { comparisonRows, formatPaired, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
+import { evaluateOneClass, LEAK_FLOOR, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSet } from '../../core/evaluation/oneClass';
 import { rnnoiseSystem } from '../../core/evaluation/rnnoise';
 import { evaluateSystems } from '../../core/evaluation/run';
 import { MIXTURE_SYSTEM, modelSystem } from '../../core/evaluation/systems';
@@ -28,13 +29,16 @@ export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES
 
 export const evaluateCommand: Command = {
   summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
-  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--json]',
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--one-class] [--json]\n'
+    + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)',
   async run(args) {
     const { values } = parseCommandArgs(args, {
       model: { type: 'string', multiple: true }, data: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' },
       split: { type: 'string', default: 'test' }, mixtures: { type: 'string' }, types: { type: 'string' }, seconds: { type: 'string' },
-      seed: { type: 'string' }, baselines: { type: 'boolean' }, json: { type: 'boolean' },
+      seed: { type: 'string' }, baselines: { type: 'boolean' }, 'one-class': { type: 'boolean' }, json: { type: 'boolean' },
     });
+    const oneClass = values['one-class'] === true;
+    if (oneClass && values.types !== undefined) throw new UsageError('--one-class draws speech+env mixtures and leaves one source out: drop --types');
     if (values.split !== 'test' && values.split !== 'validation') throw new UsageError('--split must be test or validation');
     const count = parseNumberOption('mixtures', values.mixtures, 200, 1);
     const seed = parseNumberOption('seed', values.seed, 2024, 0);
@@ -53,6 +57,27 @@ export const evaluateCommand: Command = {
         ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems)),
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];
+      if (oneClass) {
+        const sets = {
+          speech: await oneClassSet({ data, split: values.split, count, seed, absent: 'speech' }),
+          env: await oneClassSet({ data, split: values.split, count, seed, absent: 'env' }),
+        };
+        const bar = new ProgressBar('separating one-class inputs');
+        const reports = await evaluateOneClass(systems, sets, (f) => bar.update(f));
+        bar.done();
+        if (values.json) {
+          console.log(JSON.stringify({
+            models: labels, backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, seed,
+            leakFloorDb: 10 * Math.log10(LEAK_FLOOR), leakThresholdDb: LEAK_THRESHOLD_DB, oneClass: reports,
+          }));
+        } else {
+          console.log(`${labels.join(', ')} on ${count} ${values.split} inputs of each kind from ${dataName} (seed ${seed}; backend ${describeBackend(backend)})`);
+          console.log('Inputs: speech+env mixtures with one source left out. Leak: energy of the stem named after the absent class');
+          console.log(`over the input's, dB (floor ${10 * Math.log10(LEAK_FLOOR)}; 0 = all of it). Leaking: share of inputs above ${LEAK_THRESHOLD_DB} dB.\n`);
+          console.log(formatTable(ONE_CLASS_HEADER, oneClassRows(reports)));
+        }
+        return 0;
+      }
       const set = await heldOutSet({ data, split: values.split, mixtures: count, seed });
       const bar = new ProgressBar('evaluating');
       const reports = await evaluateSystems(systems, set, { snrRange: data.snrDb, pairedWith: 0, onProgress: (f) => bar.update(f) });

@@ -31,6 +31,12 @@ export interface AugmentConfig {
   /** Env: a steady bed (a clip looped over the whole segment) under the env source. */
   bed: number;
   bedGainDb: [number, number];
+  /**
+   * Speech+env mixtures: the speech (absentSpeech) or env (absentEnv) source left out entirely, so
+   * the input holds one class and that stem's target is silence (scored by its level, not SI-SDR).
+   */
+  absentSpeech: number;
+  absentEnv: number;
 }
 
 export const DEFAULT_AUGMENT: AugmentConfig = {
@@ -42,6 +48,7 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
   pause: 0.3, pauseFraction: [0.15, 0.5],
   envLayers: [0, 2], layerGainDb: [-12, 0],
   bed: 0.25, bedGainDb: [-15, -3],
+  absentSpeech: 0, absentEnv: 0,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 // level does not depend on the segment length: a model fine-tuned on other crops keeps its input
 // level), then source 0 gains +snr/2 dB and source 1 -snr/2 dB so that 10 log10(E0/E1) = snr,
 // snr ~ U(snrRange).
-// In speech+env mixtures source 0 is speech. The mixture is the exact sum of the sources.
+// In speech+env mixtures source 0 is speech. The mixture is the exact sum of the sources. With
+// augmentation, a speech+env mixture may leave one source out (all zeros): one-class input.
 import { join } from 'node:path';
 import { MODEL_RATE, type MixtureBatch, type MixtureType, type SoundClass } from '../types';
 import { loadMono } from '../io/input';
@@ -129,15 +130,26 @@ export class Mixer {
       const snr = rng.uniform(this.snrRange[0], this.snrRange[1]);
       scale(s0, (10 ** (snr / 40) * rootSeconds) / Math.sqrt(energy(s0)));
       scale(s1, (10 ** (-snr / 40) * rootSeconds) / Math.sqrt(energy(s1)));
+      const absent = type === 'speech+env' ? this.absentSource(rng) : -1;
+      if (absent >= 0) (absent === 0 ? s0 : s1).fill(0);
       const m = mixture.subarray(b * T, (b + 1) * T);
       for (let i = 0; i < T; i++) m[i] = s0[i]! + s1[i]!;
       out.classes.push([c0, c1]);
       out.labels.push([clip0.label, clip1.label]);
       out.mixtureTypes.push(type);
-      out.snrDb.push(snr);
+      out.snrDb.push(absent < 0 ? snr : absent === 0 ? -Infinity : Infinity);
       out.clipIds.push([clip0.id, clip1.id]);
     }
     return out;
+  }
+
+  /** With augmentation, the speech+env source left out (0 speech, 1 env), or -1 for none. */
+  private absentSource(rng: Rng): number {
+    const aug = this.opts.augment;
+    // No draw when the option is off, so existing configs keep their mixture streams.
+    if (!aug || aug.absentSpeech + aug.absentEnv === 0) return -1;
+    const u = rng.next();
+    return u < aug.absentSpeech ? 0 : u < aug.absentSpeech + aug.absentEnv ? 1 : -1;
   }
 
   /**

@@ -5,4 +5,5 @@ export {
 export type { PitPerSource, PitPerExample } from './siSdr';
 export { siSdr, pitSiSdr, siSdri } from './siSdrArrays';
 export { mixtureConsistent_BST } from './consistency';
+export { SILENT_STEM_FLOOR_DB, stemLevelDb_BST } from './silence';
 export type { PitResult } from './siSdrArrays';

@@ -66,7 +66,8 @@ const AUGMENT: z.ZodType<AugmentConfig, unknown> = fields({
   pause: probability(D.pause), pauseFraction: pair(0, 0.9, D.pauseFraction),
   envLayers: pair(0, 4, D.envLayers, true), layerGainDb: pair(-40, 10, D.layerGainDb),
   bed: probability(D.bed), bedGainDb: pair(-40, 10, D.bedGainDb),
-});
+  absentSpeech: probability(D.absentSpeech), absentEnv: probability(D.absentEnv),
+}).refine((a) => a.absentSpeech + a.absentEnv <= 1, { message: 'must have absentSpeech + absentEnv <= 1' });
 
 const DATA = fields({
   /** Built-in real-recordings corpus package set, or none when only user folders are used. */
@@ -174,6 +175,11 @@ function stepBytes(c: SudoRmRfConfig, batchSize: number, segmentSeconds: number)
 /** Validates a training config from JSON; throws ConfigError listing every bad field. */
 export function parseTrainConfig(raw: unknown): TrainConfig {
   const config = parseWith(TRAIN_CONFIG, raw, { root: 'config' });
+  const augment = config.data.augment;
+  if (augment && augment.absentSpeech + augment.absentEnv > 0 && config.slots !== 'fixed') {
+    // A silent target names its slot; with a permutation search there is no slot to keep silent.
+    throw new ConfigError([{ path: 'data.augment', message: 'needs slots "fixed" for absentSpeech and absentEnv' }]);
+  }
   if ('preset' in config.model) {
     const bytes = stepBytes(presetModelConfig(config.model), config.batchSize, config.data.segmentSeconds);
     if (bytes > MAX_STEP_BYTES) {

@@ -10,6 +10,7 @@ import type { Separator } from '../models/types';
 import type { MixtureBatch, MixtureType, SoundClass } from '../types';
 import { crossClassRows, negPitSiSdrPerSource_BST } from '../losses/siSdr';
 import { mixtureConsistent_BST } from '../losses/consistency';
+import { stemLevelDb_BST } from '../losses/silence';
 import { exampleLossesOf, makeReweightContext } from '../reweighting/context';
 import type { TrainingProgress } from '../reweighting/context';
 import { createReweighter } from '../reweighting/reweighter';
@@ -96,6 +97,29 @@ function batchTensors(batch: StepBatch, nSources: number): { mixture: Tensor2D; 
   return { mixture: tf.tensor2d(batch.mixture, [b, time]), sources: tf.tensor3d(batch.sources, [b, nSrc, time]) };
 }
 
+/**
+ * [batch * nSrc] true where a reference is all zeros (a one-class input's missing source), or null
+ * when none is. Silent targets name their slot, so they need fixed slots.
+ */
+function silentSources(sources: Tensor3D, slots: SlotAssignment | undefined): boolean[] | null {
+  const energy = tf.tidy(() => tf.sum(tf.square(sources), 2).dataSync()); // [batch * nSrc]
+  if (!energy.some((e) => e === 0)) return null;
+  if (slots !== 'fixed') throw new Error('trainStep: a batch with a silent source needs fixed slots');
+  if (sources.shape[1] !== 2) throw new Error(`trainStep: silent sources are supported for two-stem models; this one has ${sources.shape[1]}`);
+  return Array.from(energy, (e) => e === 0);
+}
+
+/**
+ * Per-source losses with each silent reference's SI-SDR loss replaced by the level of its stem as
+ * separation delivers it (gain-matched and projected onto the mixture, losses/consistency.ts): the
+ * raw output's gain means nothing, the delivered stem's level is what a user hears.
+ */
+function silentStemLosses(raw: Tensor3D, mixture: Tensor2D, siSdrLosses: Tensor2D, silent: boolean[]): Tensor2D {
+  const delivered = mixtureConsistent_BST(raw, mixture); // [batch, 2, time]
+  const mask = tf.tensor2d(silent, siSdrLosses.shape as [number, number], 'bool');
+  return tf.where(mask, stemLevelDb_BST(delivered, mixture), siSdrLosses) as Tensor2D;
+}
+
 function rows(flat: ArrayLike<number>, n: number): number[][] {
   return Array.from({ length: flat.length / n }, (_, b) => Array.from({ length: n }, (_, s) => flat[b * n + s]!));
 }
@@ -137,11 +161,13 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Grad
   let failure: unknown = null;
   const grads = tf.tidy(() => {
     const { mixture, sources } = batchTensors(batch, model.nSources);
+    const silent = silentSources(sources, opts.slots);
     const { grads } = tf.variableGrads(() => {
       const raw = model.apply(mixture); // [shard, nSrc, time]
       const est = opts.mixtureConsistency ? mixtureConsistent_BST(raw, mixture) : raw;
       const fixedRows = opts.slots === 'fixed' ? crossClassRows(batch.classes) : undefined;
-      const perSource = negPitSiSdrPerSource_BST(est, sources, undefined, fixedRows).loss; // [shard, nSrc]
+      const siSdrLosses = negPitSiSdrPerSource_BST(est, sources, undefined, fixedRows).loss; // [shard, nSrc]
+      const perSource = silent ? silentStemLosses(raw, mixture, siSdrLosses, silent) : siSdrLosses; // [shard, nSrc]
       const perExample = tf.mean(perSource, 1) as Tensor1D; // [shard]
       const meanLoss = tf.mean(perExample) as tf.Scalar;
       let sourceValues: Float32Array; // [batch * nSrc]

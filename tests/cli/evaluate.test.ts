@@ -67,3 +67,31 @@ test('--config scores the mixtures of a training config\'s own folders, and refu
   assert.equal(clash.code, 2);
   assert.match(clash.stderr, /--config takes the audio from the config: drop --data/);
 });
+
+test('--one-class: each system\'s leak on inputs without speech and without env, instead of the SI-SDRi table', async () => {
+  const r = await tilt([...ARGS, '--mixtures', '3', '--one-class', '--baselines', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout);
+  assert.deepEqual([out.leakFloorDb, out.leakThresholdDb, out.mixtures, out.report], [-60, -10, 3, undefined]);
+  assert.deepEqual(out.oneClass.map((x: { system: string }) => x.system), ['Tilt', 'RNNoise', 'mixture']);
+  const [model, , mixture] = out.oneClass;
+  for (const absent of ['speech', 'env']) {
+    for (const x of out.oneClass) assert.equal(x.byAbsent[absent].overall.count, 3, `${x.system} without ${absent}`);
+    assert.deepEqual([mixture.byAbsent[absent].overall.mean, mixture.byAbsent[absent].overall.leaking], [0, 1]);
+    const leak = model.byAbsent[absent].overall;
+    assert.ok(leak.mean < 0 && leak.mean >= -60 && leak.p95 >= leak.median, `Tilt without ${absent}: ${JSON.stringify(leak)}`);
+  }
+  // Inputs without speech hold only sounds, and the other way round.
+  assert.ok(Object.keys(model.byAbsent.speech.byPackage).every((p) => ['minetest-data', 'scratch'].includes(p)));
+  assert.deepEqual(Object.keys(model.byAbsent.env.byPackage), ['asterisk-core-sounds-en-wav']);
+
+  const table = await tilt([...ARGS, '--mixtures', '2', '--one-class']);
+  assert.equal(table.code, 0, table.stderr);
+  assert.match(table.stdout, /\ninput +system +n +mean leak \(dB\) +median +p95 +leaking\n/);
+  assert.match(table.stdout, /\nno speech \(env only\) +Tilt +2 +-?[\d.]+ +-?[\d.]+ +-?[\d.]+ +\d+%\n/);
+  assert.match(table.stdout, /\nno env \(speech only\): asterisk-core-sounds-en-wav +Tilt +2 /);
+  assert.doesNotMatch(table.stdout, /SI-SDRi/);
+  const types = await tilt([...ARGS, '--one-class', '--types', 'speech+env']);
+  assert.equal(types.code, 2);
+  assert.match(types.stderr, /--one-class draws speech\+env mixtures and leaves one source out: drop --types/);
+});

@@ -242,6 +242,33 @@ test('with augment: the mixture is the sum of its sources, SNRs are as drawn, so
   assert.ok(speechEnv >= 6, `${speechEnv} speech+env mixtures`);
 });
 
+test('absentSpeech / absentEnv leave one source of a speech+env mixture out: the mixture is the other', () => {
+  const opts: MixerOptions = { seed: 9, segmentSeconds: 1, augment: { ...DEFAULT_AUGMENT, absentSpeech: 0.3, absentEnv: 0.2 } };
+  const b = new Mixer(train, opts).fixed(200, 'absent');
+  const counts = { speech: 0, env: 0, none: 0 };
+  for (let i = 0; i < b.batch; i++) {
+    const [e0, e1] = [energy(source(b, i, 0)), energy(source(b, i, 1))];
+    const mix = rowOf(b, i);
+    if (e0 === 0) {
+      counts.speech++;
+      assert.equal(b.snrDb[i], -Infinity);
+      assert.ok(mix.every((v, t) => v === source(b, i, 1)[t]), 'no speech: the mixture is the env source');
+    } else if (e1 === 0) {
+      counts.env++;
+      assert.equal(b.snrDb[i], Infinity);
+      assert.ok(mix.every((v, t) => v === source(b, i, 0)[t]), 'no env: the mixture is the speech source');
+    } else {
+      counts.none++;
+      assert.ok(Number.isFinite(b.snrDb[i]));
+    }
+    assert.deepEqual(b.classes[i], ['speech', 'env'], 'the slots keep their classes');
+  }
+  assert.ok(counts.speech > 40 && counts.speech < 80, `speech left out of ${counts.speech} / 200`);
+  assert.ok(counts.env > 22 && counts.env < 60, `env left out of ${counts.env} / 200`);
+  const plain = new Mixer(train, { seed: 9, segmentSeconds: 1, augment: DEFAULT_AUGMENT }).fixed(8, 'x');
+  assert.ok(Array.from({ length: plain.batch }, (_, i) => energy(source(plain, i, 0)) > 0 && energy(source(plain, i, 1)) > 0).every(Boolean));
+});
+
 test('with augment the mixture level stays the expected one', () => {
   const rms = (augment: AugmentConfig | null, count = 300) => {
     const b = new Mixer(train, { seed: 6, segmentSeconds: 1, snrRange: [-5, 5], augment, priors: { 'speech+env': 2, 'env+env': 1 } }).fixed(count, 'level');

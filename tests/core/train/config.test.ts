@@ -54,6 +54,15 @@ test('data.augment: absent or null is off, {} is DEFAULT_AUGMENT, fields overrid
   assert.deepEqual(parseTrainConfig(JSON.parse(JSON.stringify(trainConfigJson(withAug))) as unknown), withAug);
 });
 
+test('data.augment.absentSpeech / absentEnv: probabilities summing to at most 1, with fixed slots', () => {
+  const config = parseTrainConfig({ data: { augment: { absentSpeech: 0.1, absentEnv: 0.05 } } });
+  assert.equal(config.data.augment!.absentSpeech, 0.1);
+  assert.equal(config.data.augment!.absentEnv, 0.05);
+  assert.equal(parseTrainConfig({ data: { augment: {} } }).data.augment!.absentSpeech, 0, 'off by default');
+  assert.deepEqual(issuesOf({ data: { augment: { absentSpeech: 0.7, absentEnv: 0.5 } } }), ['data.augment must have absentSpeech + absentEnv <= 1']);
+  assert.deepEqual(issuesOf({ data: { augment: { absentSpeech: 0.1 } }, slots: 'pit' }), ['data.augment needs slots "fixed" for absentSpeech and absentEnv']);
+});
+
 test('data.augment: every bad field is named with its path and what it got', () => {
   assert.deepEqual(issuesOf({ data: { augment: { reverb: 2 } } }), ['data.augment.reverb must be <= 1 (got 2)']);
   assert.deepEqual(issuesOf({ data: { augment: { eq: -0.1 } } }), ['data.augment.eq must be >= 0 (got -0.1)']);
@@ -66,7 +75,7 @@ test('data.augment: every bad field is named with its path and what it got', () 
   assert.match(issuesOf({ data: { augment: { pauseFraction: 0.3 } } })[0]!, /^data\.augment\.pauseFraction must be \[low, high\].*\(got 0\.3\)$/);
   assert.match(issuesOf({ data: { augment: { layerGainDb: [-6] } } })[0]!, /^data\.augment\.layerGainDb must be \[low, high\]/);
   assert.deepEqual(issuesOf({ data: { augment: { envLayers: [0.5, 2] } } }), ['data.augment.envLayers must be whole numbers (got [0.5,2])']);
-  assert.match(issuesOf({ data: { augment: { reverbs: 1 } } })[0]!, /^data\.augment\.reverbs is not a known field \(expected "eq", .*"bedGainDb"\)$/);
+  assert.match(issuesOf({ data: { augment: { reverbs: 1 } } })[0]!, /^data\.augment\.reverbs is not a known field \(expected "eq", .*"absentEnv"\)$/);
   assert.deepEqual(issuesOf({ data: { augment: 3 } }), ['data.augment must be an object (got 3)']);
   assert.deepEqual(issuesOf({ data: { augment: true } }), ['data.augment must be an object (got true)']);
   // All problems at once, each with its own path.

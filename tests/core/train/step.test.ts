@@ -4,7 +4,7 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { NamedTensorMap, Tensor, Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
-import { mixtureConsistent_BST, negPitSiSdrPerSource_BST, negPitSiSdr_BST } from '../../../core/losses';
+import { crossClassRows, mixtureConsistent_BST, negPitSiSdrPerSource_BST, negPitSiSdr_BST, stemLevelDb_BST } from '../../../core/losses';
 import { classTerm, createReweighter, customTerm, robustTerm } from '../../../core/reweighting';
 import type { Reweighter } from '../../../core/reweighting';
 import { trainStep, weightedGradients } from '../../../core/train/step';
@@ -138,6 +138,42 @@ test('mixture consistency: per-source losses and gradients are those of the proj
   assert.notDeepEqual(result.sourceLosses, plain.sourceLosses, 'the projection changes what is scored');
   const parts = perSourceParts(model, batch, result.weighting!.weights, (est, mixture) => mixtureConsistent_BST(est, mixture));
   assertClose(stepGrad, combine(parts), 1e-4);
+  model.dispose();
+});
+
+test('a silent source (one-class input) is scored by the level of its delivered stem, in fixed slots only', () => {
+  const model = new TinySeparator(2, 16, 8);
+  const classes: SoundClass[][] = [['speech', 'env'], ['speech', 'env'], ['speech', 'env']];
+  const batch = toyBatch(rng(11), 200, classes);
+  const { time } = batch;
+  // Row 0 has no speech, row 1 no env: the mixture is the one source left.
+  for (const [row, gone] of [[0, 0], [1, 1]] as const) {
+    batch.sources.fill(0, (row * 2 + gone) * time, (row * 2 + gone + 1) * time);
+    const kept = batch.sources.subarray((row * 2 + 1 - gone) * time, (row * 2 + 2 - gone) * time);
+    batch.mixture.set(kept, row * time);
+  }
+  const tensors = tf.memory().numTensors;
+  const result = weightedGradients(model, batch, { progress, slots: 'fixed' });
+  const stepGrad = toArrays(result.grads!);
+  tf.dispose(result.grads!);
+  const expected = gradientOf(model, () => {
+    const mixture = tf.tensor2d(batch.mixture, [3, time]);
+    const sources = tf.tensor3d(batch.sources, [3, 2, time]);
+    const raw = model.apply(mixture);
+    const siSdr = negPitSiSdrPerSource_BST(raw, sources, undefined, crossClassRows(classes)).loss;
+    const level = stemLevelDb_BST(mixtureConsistent_BST(raw, mixture), mixture);
+    const silent = tf.tensor2d([[true, false], [false, true], [false, false]], [3, 2], 'bool');
+    const losses = tf.where(silent, level, siSdr);
+    const expectedLosses = losses.arraySync() as number[][];
+    expectedLosses.forEach((row, b) => row.forEach((l, s) => assert.ok(Math.abs(l - result.sourceLosses[b]![s]!) < 1e-3, `loss ${b},${s}`)));
+    return tf.mean(losses) as tf.Scalar;
+  });
+  assertClose(stepGrad, expected, 1e-4);
+  const [speechGone, envGone] = [result.sourceLosses[0]![0]!, result.sourceLosses[1]![1]!];
+  assert.ok(speechGone <= 0.5 && speechGone >= -30, `a level in [-30, ~0] dB, got ${speechGone}`);
+  assert.ok(envGone <= 0.5 && envGone >= -30, `a level in [-30, ~0] dB, got ${envGone}`);
+  assert.throws(() => weightedGradients(model, batch, { progress, slots: 'pit' }), /silent source needs fixed slots/);
+  assert.equal(tf.memory().numTensors, tensors);
   model.dispose();
 });
 
