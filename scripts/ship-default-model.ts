@@ -23,6 +23,7 @@ import { PERCENTILES, type Summary } from '../core/train/metrics';
 import { comparisonMarkdown, type SystemReport } from '../core/evaluation/report';
 import { rnnoiseSystem } from '../core/evaluation/rnnoise';
 import { evaluateSystems } from '../core/evaluation/run';
+import { evaluateOneClass, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSet, type OneClassReport } from '../core/evaluation/oneClass';
 import { MIXTURE_SYSTEM, modelSystem, type SeparationSystem } from '../core/evaluation/systems';
 import { MODEL_RATE, SOUND_CLASSES, type MixtureType } from '../core/types';
 
@@ -70,6 +71,19 @@ const corpus = train.data.corpus;
 const testReports = await score(corpus, 'speech+env', mixtures, systems);
 // Other games' voices and sound effects, never trained on nor used to pick the checkpoint.
 const heldOutReports = PACKAGE_SETS.heldout.length > 0 ? await score('heldout', 'speech+env', mixtures, systems) : null;
+// Inputs with no speech (or no sound) from the same held-out packages: how much lands in the stem of
+// the class that is not there.
+const oneClassCount = Math.round(mixtures / 2);
+let oneClassReports: OneClassReport[] | null = null;
+if (PACKAGE_SETS.heldout.length > 0) {
+  const data = parseTrainConfig({ data: { corpus: 'heldout', cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: TEST_SNR } }).data;
+  console.error(`scoring ${systems.map((x) => x.name).join(', ')} on ${oneClassCount} held-out inputs without speech and as many without env`);
+  const sets = {
+    speech: await oneClassSet({ data, split: 'test', count: oneClassCount, seed: TEST_SEED, absent: 'speech' }),
+    env: await oneClassSet({ data, split: 'test', count: oneClassCount, seed: TEST_SEED, absent: 'env' }),
+  };
+  oneClassReports = await evaluateOneClass(systems, sets);
+}
 const otherCount = Math.round(mixtures * OTHER_SHARE);
 const otherReports: { type: MixtureType; report: SystemReport }[] = [];
 for (const type of OTHER_TYPES) otherReports.push({ type, report: (await score(corpus, type, otherCount, systems.slice(0, 1)))[0]! });
@@ -109,6 +123,7 @@ const results = {
   seed: TEST_SEED, seconds, snrDb: TEST_SNR, mixtures,
   test: { corpus, reports: testReports },
   ...(heldOutReports ? { heldout: { corpus: 'heldout', reports: heldOutReports } } : {}),
+  ...(oneClassReports ? { oneClass: { corpus: 'heldout', inputs: oneClassCount, reports: oneClassReports } } : {}),
   otherTypes: Object.fromEntries(otherReports.map(({ type, report }) => [type, report])),
 };
 // One clip per line: the list is long.
@@ -182,6 +197,16 @@ ${mixtures} speech+env mixtures of packages never trained on (${PACKAGE_SETS.hel
 games' voices and other sound effects, the same seed and SNR range.
 
 ${comparisonMarkdown(heldOutReports)}
+` : ''}${oneClassReports ? `
+### Inputs that hold one class
+${oneClassCount} inputs without speech and ${oneClassCount} without environmental sound, from the same held-out packages
+(speech+env mixtures with one source left out; \`tilt evaluate --data heldout --one-class\`). The leak is the
+energy of the stem of the class that is not there, relative to the input (dB; 0 = all of it, lower is
+better); "leaking" counts the inputs above ${LEAK_THRESHOLD_DB} dB.
+
+${row(ONE_CLASS_HEADER)}
+${row(Array(ONE_CLASS_HEADER.length).fill('---'))}
+${oneClassRows(oneClassReports).map((r) => row(r.map((c) => (typeof c === 'number' ? f(c, c === Math.round(c) ? 0 : 1) : c)))).join('\n')}
 ` : ''}
 Goal: mean SI-SDRi of at least ${GOAL_DB} dB on speech+env. **${reached ? `Reached: ${f(main.mean)} dB.` : `Not reached yet: ${f(main.mean)} dB.`}**
 
