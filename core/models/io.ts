@@ -71,7 +71,8 @@ async function readWeights(dir: string, manifest: ModelJson['weightsManifest'], 
 
 /**
  * Saves the model to `dir` (created if needed): model.json + weights.bin. `metadata` (model card,
- * training info, ...) is stored verbatim under `metadata`.
+ * training info, ...) is stored under `metadata`, with the model's own input level and fixed slots
+ * added, so that what loadModel reads back survives a save whatever metadata the caller passes.
  */
 export async function saveModel(model: SudoRmRf, dir: string, metadata?: Record<string, unknown>): Promise<void> {
   await mkdir(dir, { recursive: true });
@@ -84,9 +85,19 @@ export async function saveModel(model: SudoRmRf, dir: string, metadata?: Record<
     formatVersion: MODEL_FORMAT_VERSION,
     config: { ...model.config },
     weightsManifest: [{ paths: ['weights.bin'], weights: specs }],
-    ...(metadata ? { metadata } : {}),
+    ...(metadata || model.inputStd !== undefined || model.fixedSlots ? { metadata: ownMetadata(model, metadata) } : {}),
   };
   await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(json, null, 2));
+}
+
+// Separation reads both from the metadata: a model saved without `slots` would align its chunks by
+// similarity and could swap stems between chunks of a long file.
+function ownMetadata(model: SudoRmRf, metadata: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    ...metadata,
+    ...(model.inputStd !== undefined && metadata.inputStd === undefined ? { inputStd: model.inputStd } : {}),
+    ...(model.fixedSlots ? { slots: 'fixed' } : {}),
+  };
 }
 
 export interface LoadedModel {

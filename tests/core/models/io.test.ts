@@ -20,6 +20,25 @@ before(async () => {
 });
 test.after(async () => rm(dir, { recursive: true, force: true }));
 
+test('the input level and fixed slots survive a save whatever metadata the caller passes', async () => {
+  const m = createSudoRmRf(TINY, 22);
+  m.inputStd = 0.0173;
+  m.fixedSlots = true;
+  const folder = join(dir, 'own');
+  await saveModel(m, folder, { name: 'shipped' });
+  const { model, metadata } = await loadModel(folder);
+  assert.equal(model.fixedSlots, true, 'separation keeps the stems in order instead of aligning chunks');
+  assert.equal(model.inputStd, 0.0173);
+  assert.deepEqual(metadata, { name: 'shipped', inputStd: 0.0173, slots: 'fixed' });
+  // A caller's own level wins; a model without fixed slots records none.
+  m.fixedSlots = undefined;
+  await saveModel(m, folder, { inputStd: 0.02 });
+  const again = await loadModel(folder);
+  assert.equal(again.model.fixedSlots, undefined);
+  assert.deepEqual(again.metadata, { inputStd: 0.02 });
+  for (const x of [m, model, again.model]) x.dispose();
+});
+
 test('save/load round trip: same config, names, weights, outputs and metadata', async () => {
   const m = createSudoRmRf(TINY, 21);
   const folder = join(dir, 'rt');
