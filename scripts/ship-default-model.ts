@@ -23,7 +23,7 @@ import { PERCENTILES, type Summary } from '../core/train/metrics';
 import { comparisonMarkdown, type SystemReport } from '../core/evaluation/report';
 import { rnnoiseSystem } from '../core/evaluation/rnnoise';
 import { evaluateSystems } from '../core/evaluation/run';
-import { evaluateOneClass, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSet, type OneClassReport } from '../core/evaluation/oneClass';
+import { evaluateOneClass, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSets, type OneClassReport } from '../core/evaluation/oneClass';
 import { MIXTURE_SYSTEM, modelSystem, type SeparationSystem } from '../core/evaluation/systems';
 import { MODEL_RATE, SOUND_CLASSES, type MixtureType } from '../core/types';
 
@@ -78,11 +78,7 @@ let oneClassReports: OneClassReport[] | null = null;
 if (PACKAGE_SETS.heldout.length > 0) {
   const data = parseTrainConfig({ data: { corpus: 'heldout', cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: TEST_SNR } }).data;
   console.error(`scoring ${systems.map((x) => x.name).join(', ')} on ${oneClassCount} held-out inputs without speech and as many without env`);
-  const sets = {
-    speech: await oneClassSet({ data, split: 'test', count: oneClassCount, seed: TEST_SEED, absent: 'speech' }),
-    env: await oneClassSet({ data, split: 'test', count: oneClassCount, seed: TEST_SEED, absent: 'env' }),
-  };
-  oneClassReports = await evaluateOneClass(systems, sets);
+  oneClassReports = await evaluateOneClass(systems, await oneClassSets({ data, split: 'test', count: oneClassCount, seed: TEST_SEED }));
 }
 const otherCount = Math.round(mixtures * OTHER_SHARE);
 const otherReports: { type: MixtureType; report: SystemReport }[] = [];

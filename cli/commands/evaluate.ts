@@ -3,7 +3,7 @@ import { loadModel } from '../../core/models/io';
 import { parseTrainConfig } from '../../core/train/config';
 import type { DataConfig } from '../../core/train/config';
 import { comparisonRows, formatPaired, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
-import { evaluateOneClass, LEAK_FLOOR, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSet } from '../../core/evaluation/oneClass';
+import { evaluateOneClass, LEAK_FLOOR, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSets } from '../../core/evaluation/oneClass';
 import { rnnoiseSystem } from '../../core/evaluation/rnnoise';
 import { evaluateSystems } from '../../core/evaluation/run';
 import { MIXTURE_SYSTEM, modelSystem } from '../../core/evaluation/systems';
@@ -58,10 +58,7 @@ export const evaluateCommand: Command = {
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];
       if (oneClass) {
-        const sets = {
-          speech: await oneClassSet({ data, split: values.split, count, seed, absent: 'speech' }),
-          env: await oneClassSet({ data, split: values.split, count, seed, absent: 'env' }),
-        };
+        const sets = await oneClassSets({ data, split: values.split, count, seed });
         const bar = new ProgressBar('separating one-class inputs');
         const reports = await evaluateOneClass(systems, sets, (f) => bar.update(f));
         bar.done();

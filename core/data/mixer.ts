@@ -17,6 +17,7 @@ import { readPcm } from './manifest';
 import type { Split } from './split';
 import { Rng } from './random';
 import { augmentChannel, resampleLinear, silence, type AugmentConfig } from './augment';
+import { energy } from '../dsp/energy';
 
 export interface Clip {
   id: string;
@@ -253,12 +254,6 @@ export function expectedMixtureStd(snrRange: readonly [number, number]): number 
     sum += 10 ** (snr / 20) + 10 ** (-snr / 20);
   }
   return Math.sqrt(sum / steps / MODEL_RATE);
-}
-
-function energy(x: Float32Array): number {
-  let e = 0;
-  for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;
-  return e;
 }
 
 function scale(x: Float32Array, g: number): void {

@@ -4,6 +4,7 @@
 // leak = 10 log10(||stem of the absent class||^2 / ||input||^2) in dB, 0 dB when all of it leaks.
 import type { AugmentConfig } from '../data/augment';
 import { loadClips, Mixer } from '../data/mixer';
+import { energy } from '../dsp/energy';
 import type { Split } from '../data/split';
 import type { DataConfig } from '../train/config';
 import { dataEntries, fixedBatches } from '../train/data';
@@ -66,28 +67,28 @@ export interface OneClassOptions {
   /** Inputs in the set. */
   count: number;
   seed: number;
-  /** The class the inputs lack. */
-  absent: SoundClass;
   batchSize?: number;
 }
 
 /**
- * Fixed, seeded one-class inputs from one split of the data: speech+env mixtures (whatever types the
- * data names) with the `absent` source zeroed, so each row's mixture is the other source and its
- * references are that source and silence. Both kinds are drawn under the same key: input i lacking
- * speech is the env source that input i lacking env left out, and the other way round.
+ * Fixed, seeded one-class inputs from one split of the data, by the class they lack: speech+env
+ * mixtures (whatever types the data names) with that source zeroed, so each row's mixture is the
+ * other source and its references are that source and silence. Both kinds are drawn under the same
+ * key: input i lacking speech is the env source that input i lacking env left out, and the other way
+ * round. The split's clips are loaded once for both.
  */
-export async function oneClassSet(opts: OneClassOptions): Promise<HeldOutSet> {
+export async function oneClassSets(opts: OneClassOptions): Promise<Record<SoundClass, HeldOutSet>> {
   const { entries, cacheDir } = await dataEntries(opts.data);
   const clips = await loadClips(entries, { cacheDir, splits: [opts.split] });
   if (clips.length === 0) throw new Error(`the data has no ${opts.split} clips`);
-  const mixer = new Mixer(clips, {
-    segmentSeconds: opts.data.segmentSeconds, snrRange: opts.data.snrDb, priors: { 'speech+env': 1 }, seed: opts.seed, augment: oneClassAugment(opts.absent),
-  });
-  return {
-    batches: fixedBatches(mixer, opts.count, opts.batchSize ?? 8, `${opts.split}-one-class`),
-    packageOf: new Map(entries.map((e) => [e.file, e.package])),
+  const packageOf = new Map(entries.map((e) => [e.file, e.package]));
+  const setLacking = (absent: SoundClass): HeldOutSet => {
+    const mixer = new Mixer(clips, {
+      segmentSeconds: opts.data.segmentSeconds, snrRange: opts.data.snrDb, priors: { 'speech+env': 1 }, seed: opts.seed, augment: oneClassAugment(absent),
+    });
+    return { batches: fixedBatches(mixer, opts.count, opts.batchSize ?? 8, `${opts.split}-one-class`), packageOf };
   };
+  return { speech: setLacking('speech'), env: setLacking('env') };
 }
 
 export interface InputLeak {
@@ -175,10 +176,4 @@ export function oneClassRows(reports: readonly OneClassReport[]): (string | numb
     }
   }
   return rows;
-}
-
-function energy(x: Float32Array): number {
-  let e = 0;
-  for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;
-  return e;
 }

@@ -4,6 +4,7 @@ import { MODEL_RATE } from '../types';
 import { SeparationInputError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
+import { energy } from '../dsp/energy';
 
 export interface SeparateOptions {
   /** Rate of the mixture; chunk sizes in seconds are converted with it. Default MODEL_RATE (8 kHz). */
@@ -192,7 +193,7 @@ export async function separateStream(model: Separator, source: SignalSource, sin
       const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
       if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
       addChunk(plan, k, aligned, pending, done);
-      const weight = chunkEnergy(chunkInput);
+      const weight = energy(chunkInput);
       const key = order.join(',');
       const vote = votes.get(key) ?? { order, weight: 0 };
       vote.weight += weight;
@@ -261,12 +262,6 @@ function addChunk(plan: ChunkPlan, k: number, stems: Float32Array[], pending: Fl
     const w = chunkWeight(plan, k, n);
     for (let s = 0; s < stems.length; s++) pending[s]![n - offset]! += w * stems[s]![n - start]!;
   }
-}
-
-function chunkEnergy(x: Float32Array): number {
-  let e = 0;
-  for (let i = 0; i < x.length; i++) e += x[i]! * x[i]!;
-  return e;
 }
 
 /** Scales the estimates in place by the least-squares gains g minimising |mixture - sum_j g_j est_j|^2. */

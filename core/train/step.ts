@@ -111,11 +111,11 @@ function silentSources(sources: Tensor3D, slots: SlotAssignment | undefined): bo
 
 /**
  * Per-source losses with each silent reference's SI-SDR loss replaced by the level of its stem as
- * separation delivers it (gain-matched and projected onto the mixture, losses/consistency.ts): the
- * raw output's gain means nothing, the delivered stem's level is what a user hears.
+ * separation delivers it, `delivered` (gain-matched and projected onto the mixture,
+ * losses/consistency.ts): the raw output's gain means nothing, the delivered stem's level is what a
+ * user hears.
  */
-function silentStemLosses(raw: Tensor3D, mixture: Tensor2D, siSdrLosses: Tensor2D, silent: boolean[]): Tensor2D {
-  const delivered = mixtureConsistent_BST(raw, mixture); // [batch, 2, time]
+function silentStemLosses(delivered: Tensor3D, mixture: Tensor2D, siSdrLosses: Tensor2D, silent: boolean[]): Tensor2D {
   const mask = tf.tensor2d(silent, siSdrLosses.shape as [number, number], 'bool');
   return tf.where(mask, stemLevelDb_BST(delivered, mixture), siSdrLosses) as Tensor2D;
 }
@@ -167,7 +167,10 @@ export function weightedGradients(model: Separator, batch: StepBatch, opts: Grad
       const est = opts.mixtureConsistency ? mixtureConsistent_BST(raw, mixture) : raw;
       const fixedRows = opts.slots === 'fixed' ? crossClassRows(batch.classes) : undefined;
       const siSdrLosses = negPitSiSdrPerSource_BST(est, sources, undefined, fixedRows).loss; // [shard, nSrc]
-      const perSource = silent ? silentStemLosses(raw, mixture, siSdrLosses, silent) : siSdrLosses; // [shard, nSrc]
+      // The stems as separation delivers them: `est` already is when the loss scores them.
+      const perSource = silent // [shard, nSrc]
+        ? silentStemLosses(opts.mixtureConsistency ? est : mixtureConsistent_BST(raw, mixture), mixture, siSdrLosses, silent)
+        : siSdrLosses;
       const perExample = tf.mean(perSource, 1) as Tensor1D; // [shard]
       const meanLoss = tf.mean(perExample) as tf.Scalar;
       let sourceValues: Float32Array; // [batch * nSrc]
