@@ -104,7 +104,8 @@ export class RecentResults {
 
   /** The list, newest first: `available` from the engine, `present` from the disk. */
   async list(available: (resultId: string) => boolean): Promise<RecentResult[]> {
-    await this.loaded;
+    // After the writes so far: what is listed is what another engine (the CLI, the next start) reads.
+    await this.flush();
     const present = async (f: StoredFile) => (await stat(f.path).catch(() => null))?.size === f.bytes;
     return Promise.all(this.entries.map(async (e) => ({
       ...structuredClone(e),
