@@ -13,14 +13,16 @@ import { packageRoot, defaultCacheDir } from '../core/data/fetch';
 import { readManifest } from '../core/data/manifest';
 import { PACKAGE_SETS } from '../core/data/packages';
 import { expectedMixtureStd } from '../core/data/mixer';
+import { LONG_SECONDS } from '../core/data/longMixtures';
 import { lineChart } from '../core/experiments/svg';
 import { countParameters } from '../core/models/sudormrf';
 import { loadModel, saveModel } from '../core/models/io';
 import { trainerStateOf, type TrainerState } from '../core/train/checkpoint';
 import { parseTrainConfig } from '../core/train/config';
-import { heldOutSet } from '../core/train/heldout';
+import { heldOutSet, longHeldOutSet } from '../core/train/heldout';
 import { PERCENTILES, type Summary } from '../core/train/metrics';
 import { comparisonMarkdown, type SystemReport } from '../core/evaluation/report';
+import { SWAP_WINDOW_SECONDS } from '../core/evaluation/score';
 import { rnnoiseSystem } from '../core/evaluation/rnnoise';
 import { evaluateSystems } from '../core/evaluation/run';
 import { evaluateOneClass, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSets, type OneClassReport } from '../core/evaluation/oneClass';
@@ -80,6 +82,15 @@ if (PACKAGE_SETS.heldout.length > 0) {
   console.error(`scoring ${systems.map((x) => x.name).join(', ')} on ${oneClassCount} held-out inputs without speech and as many without env`);
   oneClassReports = await evaluateOneClass(systems, await oneClassSets({ data, split: 'test', count: oneClassCount, seed: TEST_SEED }));
 }
+// Recordings longer than one separation window: the stems must keep their names from window to window.
+const longCount = Math.round(mixtures / 4);
+let longReports: SystemReport[] | null = null;
+if (PACKAGE_SETS.heldout.length > 0) {
+  const data = parseTrainConfig({ data: { corpus: 'heldout', cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: TEST_SNR } }).data;
+  console.error(`scoring ${systems.map((x) => x.name).join(', ')} on ${longCount} held-out recordings of ${LONG_SECONDS} s`);
+  const set = await longHeldOutSet({ data, split: 'test', mixtures: longCount, seed: TEST_SEED, seconds: LONG_SECONDS });
+  longReports = await evaluateSystems(systems, set, { snrRange: data.snrDb, swapWindow: Math.round(SWAP_WINDOW_SECONDS * MODEL_RATE) });
+}
 const otherCount = Math.round(mixtures * OTHER_SHARE);
 const otherReports: { type: MixtureType; report: SystemReport }[] = [];
 for (const type of OTHER_TYPES) otherReports.push({ type, report: (await score(corpus, type, otherCount, systems.slice(0, 1)))[0]! });
@@ -120,6 +131,7 @@ const results = {
   test: { corpus, reports: testReports },
   ...(heldOutReports ? { heldout: { corpus: 'heldout', reports: heldOutReports } } : {}),
   ...(oneClassReports ? { oneClass: { corpus: 'heldout', inputs: oneClassCount, reports: oneClassReports } } : {}),
+  ...(longReports ? { long: { corpus: 'heldout', recordings: longCount, seconds: LONG_SECONDS, swapWindowSeconds: SWAP_WINDOW_SECONDS, reports: longReports } } : {}),
   otherTypes: Object.fromEntries(otherReports.map(({ type, report }) => [type, report])),
 };
 // One clip per line: the list is long.
@@ -203,6 +215,15 @@ better); "leaking" counts the inputs above ${LEAK_THRESHOLD_DB} dB.
 ${row(ONE_CLASS_HEADER)}
 ${row(Array(ONE_CLASS_HEADER.length).fill('---'))}
 ${oneClassRows(oneClassReports).map((r) => row(r.map((c) => (typeof c === 'number' ? f(c, c === Math.round(c) ? 0 : 1) : c)))).join('\n')}
+` : ''}${longReports ? `
+### Long recordings
+${longCount} recordings of ${LONG_SECONDS} s from the same held-out packages, each a conversation (voice lines of
+random speakers with 0.3-2 s pauses) over a run of sounds of one package, at the same SNR range
+(\`tilt evaluate --data heldout --long\`). Separation cuts them into windows, so this also checks that
+each stem keeps its name from window to window: every ${SWAP_WINDOW_SECONDS} s window where both sources are heard
+is scored both ways round.
+
+${comparisonMarkdown(longReports)}
 ` : ''}
 Goal: mean SI-SDRi of at least ${GOAL_DB} dB on speech+env. **${reached ? `Reached: ${f(main.mean)} dB.` : `Not reached yet: ${f(main.mean)} dB.`}**
 

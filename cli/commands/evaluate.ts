@@ -2,15 +2,17 @@ import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
 import { parseTrainConfig } from '../../core/train/config';
 import type { DataConfig } from '../../core/train/config';
-import { comparisonRows, formatPaired, swapLine, TABLE_HEADER } from '../../core/evaluation/report';
+import { comparisonRows, formatPaired, swapLine, TABLE_HEADER, windowSwapLine } from '../../core/evaluation/report';
+import { SWAP_WINDOW_SECONDS } from '../../core/evaluation/score';
+import { LONG_SECONDS } from '../../core/data/longMixtures';
 import { evaluateOneClass, LEAK_FLOOR, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSets } from '../../core/evaluation/oneClass';
 import { rnnoiseSystem } from '../../core/evaluation/rnnoise';
 import { evaluateSystems } from '../../core/evaluation/run';
 import { MIXTURE_SYSTEM, modelSystem } from '../../core/evaluation/systems';
-import { heldOutSet } from '../../core/train/heldout';
+import { heldOutSet, longHeldOutSet } from '../../core/train/heldout';
 import { PERCENTILES } from '../../core/train/metrics';
 import type { EvaluationReport, Summary } from '../../core/train/metrics';
-import { MIXTURE_TYPES, SOUND_CLASSES } from '../../core/types';
+import { MIXTURE_TYPES, MODEL_RATE, SOUND_CLASSES } from '../../core/types';
 import { dataSection, parseCommandArgs, parseNumberOption, readJsonFile } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
@@ -29,20 +31,27 @@ export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES
 
 export const evaluateCommand: Command = {
   summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
-  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--one-class] [--json]\n'
-    + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)',
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
+    + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)\n'
+    + `  --long: N recordings of --seconds (default ${LONG_SECONDS}) made of joined clips, a conversation over a run of sounds, longer than one separation window; stem swaps also counted per ${SWAP_WINDOW_SECONDS} s window`,
   async run(args) {
     const { values } = parseCommandArgs(args, {
       model: { type: 'string', multiple: true }, data: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' },
       split: { type: 'string', default: 'test' }, mixtures: { type: 'string' }, types: { type: 'string' }, seconds: { type: 'string' },
-      seed: { type: 'string' }, baselines: { type: 'boolean' }, 'one-class': { type: 'boolean' }, json: { type: 'boolean' },
+      seed: { type: 'string' }, baselines: { type: 'boolean' }, 'one-class': { type: 'boolean' }, long: { type: 'boolean' }, json: { type: 'boolean' },
     });
     const oneClass = values['one-class'] === true;
+    const long = values.long === true;
+    if (oneClass && long) throw new UsageError('--one-class and --long are two different sets: pick one');
     if (oneClass && values.types !== undefined) throw new UsageError('--one-class draws speech+env mixtures and leaves one source out: drop --types');
+    if (long && values.types !== undefined) throw new UsageError('--long joins speech clips over env clips (speech+env): drop --types');
+    const longSeconds = long ? parseNumberOption('seconds', values.seconds, LONG_SECONDS, 1) : 0;
     if (values.split !== 'test' && values.split !== 'validation') throw new UsageError('--split must be test or validation');
     const count = parseNumberOption('mixtures', values.mixtures, 200, 1);
     const seed = parseNumberOption('seed', values.seed, 2024, 0);
-    const data = values.config ? await configData(values.config, values) : dataOf(values);
+    // --seconds of a long set is the recordings' length, not the data's crop length.
+    const recipe = long ? { ...values, seconds: undefined } : values;
+    const data = values.config ? await configData(values.config, recipe) : dataOf(recipe);
     const dataName = values.config ? `the data of ${values.config}` : `--data ${values.data ?? 'full'}`;
     const types = Object.keys(data.mixtureTypes);
     const backend = await initBackend();
@@ -75,24 +84,32 @@ export const evaluateCommand: Command = {
         }
         return 0;
       }
-      const set = await heldOutSet({ data, split: values.split, mixtures: count, seed });
+      const set = long
+        ? await longHeldOutSet({ data, split: values.split, mixtures: count, seed, seconds: longSeconds })
+        : await heldOutSet({ data, split: values.split, mixtures: count, seed });
       const bar = new ProgressBar('evaluating');
-      const reports = await evaluateSystems(systems, set, { snrRange: data.snrDb, pairedWith: 0, onProgress: (f) => bar.update(f) });
+      const reports = await evaluateSystems(systems, set, {
+        snrRange: data.snrDb, pairedWith: 0, onProgress: (f) => bar.update(f), ...(long ? { swapWindow: Math.round(SWAP_WINDOW_SECONDS * MODEL_RATE) } : {}),
+      });
       bar.done();
       const models = reports.slice(0, loaded.length);
       const baselines = reports.slice(loaded.length);
       if (values.json) {
         console.log(JSON.stringify({
           model: labels[0], backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, types, seed,
+          ...(long ? { long: { seconds: longSeconds, swapWindowSeconds: SWAP_WINDOW_SECONDS } } : {}),
           report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: labels[i + 1], report })) } : {}),
           ...(baselines.length ? { baselines } : {}),
         }));
       } else {
-        console.log(`${labels.join(', ')} on ${count} ${values.split} mixtures of ${dataName} (${types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
+        const what = long ? `long mixtures of ${longSeconds} s (a conversation over a run of sounds) from` : 'mixtures of';
+        console.log(`${labels.join(', ')} on ${count} ${values.split} ${what} ${dataName} (${long ? 'speech+env' : types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
         console.log('Separated as users get it (separateSignal); each source scored against the stem named after its class');
         console.log('(mixtures of one class: best permutation). SNR: speech (or first source) over the other, dB.\n');
         console.log(formatTable(TABLE_HEADER, comparisonRows(reports)));
         console.log(`\nstem swaps (stems fit better with the names exchanged): ${swapLine(reports)}`);
+        const windows = windowSwapLine(reports);
+        if (windows) console.log(`${SWAP_WINDOW_SECONDS} s windows swapped (of those where both sources are heard): ${windows}`);
         const paired = reports.filter((r) => r.paired);
         if (paired.length) {
           console.log(`\npaired differences against ${reports[0]!.system} on the same mixtures (mean ± standard error, dB):`);

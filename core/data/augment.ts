@@ -32,6 +32,12 @@ export interface AugmentConfig {
   bed: number;
   bedGainDb: [number, number];
   /**
+   * Speech+env mixtures: a source drawn as a run of clips instead of one clip's crop (speech: voice
+   * lines of random speakers with pauses between turns; env: sounds one after another), as sources
+   * of real recordings are over seconds.
+   */
+  runs: number;
+  /**
    * Speech+env mixtures: the speech (absentSpeech) or env (absentEnv) source left out entirely, so
    * the input holds one class and that stem's target is silence (scored by its level, not SI-SDR).
    */
@@ -48,6 +54,7 @@ export const DEFAULT_AUGMENT: AugmentConfig = {
   pause: 0.3, pauseFraction: [0.15, 0.5],
   envLayers: [0, 2], layerGainDb: [-12, 0],
   bed: 0.25, bedGainDb: [-15, -3],
+  runs: 0,
   absentSpeech: 0, absentEnv: 0,
 };
 

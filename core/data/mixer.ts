@@ -18,6 +18,7 @@ import type { Split } from './split';
 import { Rng } from './random';
 import { augmentChannel, resampleLinear, silence, type AugmentConfig } from './augment';
 import { energy } from '../dsp/energy';
+import { audibleClip, placeRun, SOUNDS, TURNS } from './runs';
 
 export interface Clip {
   id: string;
@@ -74,6 +75,7 @@ const MAX_REDRAWS = 20;
 export class Mixer {
   readonly time: number;
   private readonly byClass: Record<SoundClass, Clip[]>;
+  private readonly audible: Partial<Record<SoundClass, Clip[]>> = {};
   private readonly types: MixtureType[];
   private readonly cumulative: number[];
   private readonly snrRange: [number, number];
@@ -114,7 +116,6 @@ export class Mixer {
 
   private make(size: number, rng: Rng): MixerBatch {
     const T = this.time;
-    const rootSeconds = Math.sqrt(T / MODEL_RATE);
     const mixture = new Float32Array(size * T);
     const sources = new Float32Array(size * 2 * T);
     const out: MixerBatch = {
@@ -126,11 +127,10 @@ export class Mixer {
       const [c0, c1] = SOURCES[type];
       const s0 = sources.subarray((b * 2) * T, (b * 2 + 1) * T);
       const s1 = sources.subarray((b * 2 + 1) * T, (b * 2 + 2) * T);
-      const clip0 = this.sourceInto(s0, c0, rng);
-      const clip1 = this.sourceInto(s1, c1, rng, c0 === c1 ? clip0.label : undefined);
+      const clip0 = this.sourceInto(s0, c0, rng, c0 !== c1);
+      const clip1 = this.sourceInto(s1, c1, rng, c0 !== c1, c0 === c1 ? clip0.label : undefined);
       const snr = rng.uniform(this.snrRange[0], this.snrRange[1]);
-      scale(s0, (10 ** (snr / 40) * rootSeconds) / Math.sqrt(energy(s0)));
-      scale(s1, (10 ** (-snr / 40) * rootSeconds) / Math.sqrt(energy(s1)));
+      levelAtSnr(s0, s1, snr, T / MODEL_RATE);
       const absent = type === 'speech+env' ? this.absentSource(rng) : -1;
       if (absent >= 0) (absent === 0 ? s0 : s1).fill(0);
       const m = mixture.subarray(b * T, (b + 1) * T);
@@ -155,15 +155,18 @@ export class Mixer {
 
   /**
    * Fills `dst` with one source of class `cls` (avoiding label `not` when possible): a crop of a
-   * random clip, and with augmentation its channel, a pause (speech), and layered sounds and a
+   * random clip, or with augmentation in a mixture of two classes (`mayRun`) sometimes a run of
+   * clips; then with augmentation its channel, a pause (speech crops), and layered sounds and a
    * steady bed (env). Returns the main clip.
    */
-  private sourceInto(dst: Float32Array, cls: SoundClass, rng: Rng, not?: string): Clip {
+  private sourceInto(dst: Float32Array, cls: SoundClass, rng: Rng, mayRun: boolean, not?: string): Clip {
     const aug = this.opts.augment;
-    const clip = this.cropInto(dst, cls, rng, not);
+    // No draw when runs are off, so existing configs keep their mixture streams.
+    const run = aug && mayRun && aug.runs > 0 && rng.next() < aug.runs ? this.runInto(dst, cls, rng) : null;
+    const clip = run ?? this.cropInto(dst, cls, rng, not);
     if (!aug) return clip;
     keepAudible(dst, augmentChannel(dst, rng, aug));
-    if (cls === 'speech' && rng.next() < aug.pause) {
+    if (cls === 'speech' && !run && rng.next() < aug.pause) {
       const kept = Float32Array.from(dst);
       const length = Math.round(rng.uniform(...aug.pauseFraction) * dst.length);
       silence(dst, rng.int(dst.length - length + 1), length);
@@ -212,6 +215,15 @@ export class Mixer {
     throw new Error(`no audible ${cls} crop found in ${MAX_REDRAWS} draws (last clip ${clip.id})`);
   }
 
+  /** Fills `dst` with a run of clips of `cls` (see runs.ts); null when the run came out inaudible. */
+  private runInto(dst: Float32Array, cls: SoundClass, rng: Rng): Clip | null {
+    this.audible[cls] ??= this.byClass[cls].filter(audibleClip);
+    const pool = this.audible[cls];
+    if (pool.length === 0) return null;
+    const first = placeRun(dst, pool, rng, this.opts.rate ?? MODEL_RATE, cls === 'speech' ? TURNS : SOUNDS);
+    return energy(dst) / dst.length >= MIN_MEAN_SQUARE ? first : null;
+  }
+
   /** A steady bed: an env clip repeated (with 50 ms crossfades) to cover all of `dst`. */
   private bedInto(dst: Float32Array, rng: Rng): void {
     const pool = this.byClass.env;
@@ -254,6 +266,16 @@ export function expectedMixtureStd(snrRange: readonly [number, number]): number 
     sum += 10 ** (snr / 20) + 10 ** (-snr / 20);
   }
   return Math.sqrt(sum / steps / MODEL_RATE);
+}
+
+/**
+ * Scales two sources of `seconds` in place to unit energy per second, then source 0 by +snr/2 dB and
+ * source 1 by -snr/2 dB, so that 10 log10(E0/E1) = snr.
+ */
+export function levelAtSnr(s0: Float32Array, s1: Float32Array, snrDb: number, seconds: number): void {
+  const rootSeconds = Math.sqrt(seconds);
+  scale(s0, (10 ** (snrDb / 40) * rootSeconds) / Math.sqrt(energy(s0)));
+  scale(s1, (10 ** (-snrDb / 40) * rootSeconds) / Math.sqrt(energy(s1)));
 }
 
 function scale(x: Float32Array, g: number): void {

@@ -56,7 +56,7 @@ export function oneClassAugment(absent: SoundClass): AugmentConfig {
     eq: 0, eqDb: 0, bandLimit: 0, codec: 0,
     reverb: 0, reverbSeconds: [0, 0], reverbDrrDb: [0, 0],
     speed: 0, speedRange: [1, 1], pause: 0, pauseFraction: [0, 0],
-    envLayers: [0, 0], layerGainDb: [0, 0], bed: 0, bedGainDb: [0, 0],
+    envLayers: [0, 0], layerGainDb: [0, 0], bed: 0, bedGainDb: [0, 0], runs: 0,
     absentSpeech: absent === 'speech' ? 1 : 0, absentEnv: absent === 'env' ? 1 : 0,
   };
 }

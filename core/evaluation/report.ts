@@ -5,7 +5,7 @@ import { PERCENTILES, pairedDifference, summarize } from '../train/metrics';
 import type { PairedDiff, Summary } from '../train/metrics';
 import { MIXTURE_TYPES, SOUND_CLASSES } from '../types';
 import type { MixtureType, SoundClass } from '../types';
-import type { MixtureScore } from './score';
+import type { MixtureScore, WindowSwaps } from './score';
 
 export interface SnrBand {
   /** Inclusive. */
@@ -47,6 +47,8 @@ export interface SystemReport {
   byPackage: Record<string, Summary>;
   /** Mixtures of two classes whose stems fit the references better with the names swapped. */
   swaps: { count: number; of: number };
+  /** Long mixtures scored window by window: the windows swapped, over all mixtures. */
+  windowSwaps?: WindowSwaps;
   /** The same under the best permutation per mixture, as training validation scores. */
   pit: { overall: Summary; byClass: Record<SoundClass, Summary> };
   /** This system minus another scored on the same mixtures (`pairedWith`), mixture by mixture and stem by stem. */
@@ -98,6 +100,7 @@ export function summarizeSystem(system: string, scores: readonly MixtureScore[],
   const packages = [...new Set(scores.flatMap((s) => s.packages))].sort();
   const byPackage = Object.fromEntries(packages.map((p) => [p, summarize(perSource(scores, (s) => s.siSdri, (s, i) => s.packages[i] === p))]));
   const twoClass = scores.filter((s) => new Set(s.classes).size === s.classes.length);
+  const windowed = scores.filter((s) => s.windows);
   return {
     system,
     overall: summarize(perMixture),
@@ -106,6 +109,7 @@ export function summarizeSystem(system: string, scores: readonly MixtureScore[],
     bySnr,
     byPackage,
     swaps: { count: twoClass.filter((s) => s.swapped).length, of: twoClass.length },
+    ...(windowed.length ? { windowSwaps: { swapped: windowed.reduce((n, s) => n + s.windows!.swapped, 0), of: windowed.reduce((n, s) => n + s.windows!.of, 0) } } : {}),
     pit: { overall: summarize(scores.map((s) => meanOf(s.pitSiSdri))), byClass: byClassOf(scores, (s) => s.pitSiSdri) },
   };
 }
@@ -144,6 +148,12 @@ export function swapLine(reports: readonly SystemReport[]): string {
   return reports.map((r) => `${r.system} ${r.swaps.count} of ${r.swaps.of}`).join(', ');
 }
 
+/** "tilt 1 of 212, RNNoise 0 of 212", or null when the reports were not scored window by window. */
+export function windowSwapLine(reports: readonly SystemReport[]): string | null {
+  if (!reports.every((r) => r.windowSwaps)) return null;
+  return reports.map((r) => `${r.system} ${r.windowSwaps!.swapped} of ${r.windowSwaps!.of}`).join(', ');
+}
+
 /** The comparison table in markdown, with the swap counts under it (for model cards). */
 export function comparisonMarkdown(reports: readonly SystemReport[]): string {
   const cell = (c: string | number, i: number) => (typeof c === 'string' ? c : !Number.isFinite(c) ? 'n/a' : i === 2 ? String(c) : c.toFixed(i < 5 ? 2 : 1));
@@ -154,5 +164,6 @@ export function comparisonMarkdown(reports: readonly SystemReport[]): string {
     ...comparisonRows(reports).map((r) => line(r.map(cell))),
     '',
     `Stem swaps (mixtures of two classes whose stems fit better with the names exchanged): ${swapLine(reports)}.`,
+    ...(windowSwapLine(reports) ? ['', `Windows swapped (of the windows where both sources are heard): ${windowSwapLine(reports)}.`] : []),
   ].join('\n');
 }

@@ -1,6 +1,6 @@
 // Every system separates every mixture of a held-out set; each result is scored by stem name.
 import type { HeldOutSet } from '../train/heldout';
-import { scoreMixture } from './score';
+import { scoreMixture, windowSwaps } from './score';
 import type { MixtureScore } from './score';
 import { pairedReport, summarizeSystem, snrBands } from './report';
 import type { SystemReport } from './report';
@@ -13,10 +13,12 @@ export interface EvaluateOptions {
   onProgress?: (fraction: number) => void;
   /** Give every other system paired differences against the system at this index. */
   pairedWith?: number;
+  /** Also count stem swaps window by window, in windows of this many samples (long mixtures). */
+  swapWindow?: number;
 }
 
 /** Scores per system, in the order of `systems`, mixtures in the order of the set. */
-export async function scoreSystems(systems: readonly SeparationSystem[], set: HeldOutSet, onProgress?: (fraction: number) => void): Promise<MixtureScore[][]> {
+export async function scoreSystems(systems: readonly SeparationSystem[], set: HeldOutSet, onProgress?: (fraction: number) => void, swapWindow?: number): Promise<MixtureScore[][]> {
   const scores: MixtureScore[][] = systems.map(() => []);
   const total = set.batches.reduce((n, b) => n + b.batch, 0) * systems.length;
   let done = 0;
@@ -32,7 +34,10 @@ export async function scoreSystems(systems: readonly SeparationSystem[], set: He
         packages: b.clipIds[i]!.map((id) => set.packageOf.get(id) ?? 'unknown'),
       };
       for (const [k, system] of systems.entries()) {
-        scores[k]!.push(scoreMixture(await system.separate(mixture), references, mixture, info));
+        const stems = await system.separate(mixture);
+        const score = scoreMixture(stems, references, mixture, info);
+        if (swapWindow !== undefined) score.windows = windowSwaps(stems, references, mixture, info.classes, swapWindow);
+        scores[k]!.push(score);
         onProgress?.(++done / total);
       }
     }
@@ -43,7 +48,7 @@ export async function scoreSystems(systems: readonly SeparationSystem[], set: He
 /** One report per system, in the order of `systems`. */
 export async function evaluateSystems(systems: readonly SeparationSystem[], set: HeldOutSet, opts: EvaluateOptions): Promise<SystemReport[]> {
   const bands = snrBands(opts.snrRange);
-  const scores = await scoreSystems(systems, set, opts.onProgress);
+  const scores = await scoreSystems(systems, set, opts.onProgress, opts.swapWindow);
   const base = opts.pairedWith;
   return systems.map((s, k) => {
     const report = summarizeSystem(s.name, scores[k]!, bands);

@@ -2,6 +2,7 @@
 // estimate. The best permutation is still computed (it is four SI-SDRs for two stems), both to keep
 // the permutation-invariant figure and to count the mixtures where the names are the wrong way round.
 import { pitSiSdr, siSdr } from '../losses';
+import { energy } from '../dsp/energy';
 import type { MixtureType, SoundClass } from '../types';
 
 /** A separation's stems by name. */
@@ -28,7 +29,21 @@ export interface MixtureScore extends MixtureInfo {
   pitSiSdri: number[];
   /** Whether the best permutation is not the one the names give (mixtures of two classes only). */
   swapped: boolean;
+  /** Long mixtures scored window by window too (see windowSwaps). */
+  windows?: WindowSwaps;
 }
+
+/** Of a long mixture's windows where both sources are heard, those whose stems fit better with the names exchanged. */
+export interface WindowSwaps {
+  swapped: number;
+  of: number;
+}
+
+/** Long mixtures are checked for swaps in windows as long as the held-out crops. */
+export const SWAP_WINDOW_SECONDS = 4;
+
+/** A source is heard in a window when it holds at least this share of the window's mixture energy (-20 dB). */
+export const HEARD_SHARE = 0.01;
 
 export function scoreMixture(stems: NamedStems, references: readonly Float32Array[], mixture: Float32Array, info: MixtureInfo): MixtureScore {
   const { classes } = info;
@@ -42,4 +57,29 @@ export function scoreMixture(stems: NamedStems, references: readonly Float32Arra
   // references better the other way round (ties are no swap).
   const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
   return { ...info, siSdri: named, pitSiSdri, swapped: sum(pitSiSdri) > sum(named) };
+}
+
+/**
+ * The stems of a two-class mixture cut into windows of `window` samples (the last, shorter one
+ * dropped), each window where both references are heard compared under the names and exchanged.
+ * A separation that swaps the stems in part of a file shows here even when the whole-file score
+ * hides it under the parts it got right.
+ */
+export function windowSwaps(stems: NamedStems, references: readonly Float32Array[], mixture: Float32Array, classes: readonly SoundClass[], window: number): WindowSwaps {
+  if (new Set(classes).size !== 2 || references.length !== 2) throw new RangeError('window swaps: a mixture of two sources of two classes');
+  if (!(window > 0)) throw new RangeError(`window swaps: a window of ${window} samples`);
+  let swapped = 0;
+  let of = 0;
+  for (let start = 0; start + window <= mixture.length; start += window) {
+    const cut = (x: Float32Array) => x.subarray(start, start + window);
+    const mixEnergy = energy(cut(mixture));
+    const refs = references.map(cut);
+    if (refs.some((r) => energy(r) < HEARD_SHARE * mixEnergy)) continue;
+    const named = classes.map((c) => cut(stems[c]));
+    of++;
+    const asNamed = siSdr(named[0]!, refs[0]!) + siSdr(named[1]!, refs[1]!);
+    const exchanged = siSdr(named[1]!, refs[0]!) + siSdr(named[0]!, refs[1]!);
+    if (exchanged > asNamed) swapped++;
+  }
+  return { swapped, of };
 }

@@ -66,6 +66,7 @@ const AUGMENT: z.ZodType<AugmentConfig, unknown> = fields({
   pause: probability(D.pause), pauseFraction: pair(0, 0.9, D.pauseFraction),
   envLayers: pair(0, 4, D.envLayers, true), layerGainDb: pair(-40, 10, D.layerGainDb),
   bed: probability(D.bed), bedGainDb: pair(-40, 10, D.bedGainDb),
+  runs: probability(D.runs),
   absentSpeech: probability(D.absentSpeech), absentEnv: probability(D.absentEnv),
 }).refine((a) => a.absentSpeech + a.absentEnv <= 1, { message: 'must have absentSpeech + absentEnv <= 1' });
 

@@ -1,5 +1,7 @@
 // Held-out evaluation sets: fixed, seeded mixtures of one split of the configured data, the same
 // for every model scored on them (`tilt evaluate`, the shipped model's card).
+import { longMixtures } from '../data/longMixtures';
+import { loadClips } from '../data/mixer';
 import type { MixerBatch } from '../data/mixer';
 import type { Split } from '../data/split';
 import type { DataConfig } from './config';
@@ -26,4 +28,16 @@ export async function heldOutSet(opts: HeldOutOptions): Promise<HeldOutSet> {
     batches: fixedBatches(mixer, opts.mixtures, opts.batchSize ?? 8, opts.split),
     packageOf: new Map(entries.map((e) => [e.file, e.package])),
   };
+}
+
+/**
+ * Long speech+env mixtures of one split (see longMixtures): a conversation over a run of sounds,
+ * `seconds` long, at the data's SNR range.
+ */
+export async function longHeldOutSet(opts: HeldOutOptions & { seconds: number }): Promise<HeldOutSet> {
+  const { entries, cacheDir } = await dataEntries(opts.data);
+  const clips = await loadClips(entries, { cacheDir, splits: [opts.split] });
+  if (clips.length === 0) throw new Error(`the data has no ${opts.split} clips`);
+  const packageOf = new Map(entries.map((e) => [e.file, e.package]));
+  return { batches: longMixtures(clips, packageOf, opts.mixtures, { seconds: opts.seconds, snrRange: opts.data.snrDb, seed: opts.seed }), packageOf };
 }

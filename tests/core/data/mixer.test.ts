@@ -388,3 +388,27 @@ test('bed: 1 covers the whole segment: no all-zero 100 ms window in env sources 
     }
   }
 });
+
+test('runs: 1 draws both sources of a speech+env mixture as runs of clips, speech with pauses between turns; mixtures of one class never', () => {
+  const clips = [0, 1, 2].flatMap((k) => [noiseClip(`speech-${k}`, 'speech', `voice-${k}`, 0.5), noiseClip(`env-${k}`, 'env', `sound-${k}`, 0.5)]);
+  const opts = { seed: 3, segmentSeconds: 6 };
+  const clipLength = 0.5 * MODEL_RATE;
+  const heard = (x: Float32Array) => x.reduce((n, v) => n + (v !== 0 ? 1 : 0), 0);
+  const crops = new Mixer(clips, { ...opts, augment: OFF }).fixed(16, 'runs');
+  for (let i = 0; i < 16; i++) for (const s of [0, 1]) assert.ok(heard(source(crops, i, s)) <= clipLength, 'a crop holds one short clip');
+  const runs = new Mixer(clips, { ...opts, augment: { ...OFF, runs: 1 } }).fixed(16, 'runs');
+  for (let i = 0; i < 16; i++) {
+    const speech = source(runs, i, 0);
+    const env = source(runs, i, 1);
+    assert.ok(heard(speech) >= 2 * clipLength && heard(env) >= 2 * clipLength, `mixture ${i}: ${heard(speech)} / ${heard(env)} samples heard`);
+    const from = speech.findIndex((v) => v !== 0);
+    const to = speech.findLastIndex((v) => v !== 0);
+    assert.ok(longestZeroRun(speech.subarray(from, to)) >= 0.3 * MODEL_RATE, 'a pause between two turns');
+    const mix = rowOf(runs, i);
+    for (let t = 0; t < runs.time; t++) assert.equal(mix[t], Math.fround(speech[t]! + env[t]!));
+    assert.ok(Math.abs(10 * Math.log10(energy(speech) / energy(env)) - runs.snrDb[i]!) < 1e-3);
+  }
+  // Same-class mixtures keep their crops and their stream.
+  const same = { seed: 3, segmentSeconds: 6, priors: { 'speech+speech': 1, 'env+env': 1 } };
+  assert.deepEqual(new Mixer(clips, { ...same, augment: { ...OFF, runs: 1 } }).fixed(8, 'same').mixture, new Mixer(clips, { ...same, augment: OFF }).fixed(8, 'same').mixture);
+});

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import type { MixerBatch } from '../../../core/data/mixer';
 import { comparisonMarkdown, comparisonRows, snrBands, summarizeSystem } from '../../../core/evaluation/report';
 import { evaluateSystems } from '../../../core/evaluation/run';
-import { scoreMixture, type MixtureScore, type NamedStems } from '../../../core/evaluation/score';
+import { scoreMixture, windowSwaps, type MixtureScore, type NamedStems } from '../../../core/evaluation/score';
 import { MIXTURE_SYSTEM, stemOutputs, type SeparationSystem } from '../../../core/evaluation/systems';
 import type { MixtureType, SoundClass } from '../../../core/types';
 
@@ -189,4 +189,45 @@ test('evaluateSystems scores every system on the same mixtures, sources mapped t
   assert.ok(o!.byClass.speech.p[99]! - 20 < 1e-3 && o!.byClass.speech.p[1]! < 0, 'the swapped mixture scores below zero by name');
   assert.deepEqual(Object.fromEntries(Object.entries(o!.byPackage).map(([p, s]) => [p, s.count])), { fx: 2, unknown: 1, voices: 3 });
   assert.deepEqual(Object.values(o!.bySnr).map((s) => s.count), [1, 1, 1]);
+});
+
+test('window swaps: stems exchanged in part of a long mixture are counted window by window, windows where a source is not heard left out', () => {
+  const W = 1000;
+  const speech = sine(37, 1);
+  const env = sine(211, 0.8);
+  env.fill(0, 3 * W, 4 * W); // the fourth window holds speech only
+  const mixture = add(speech, env);
+  const references = [speech, env];
+  // Right names in windows 0 and 1, exchanged in windows 2 and 3.
+  const named = { speech: Float32Array.from(speech), env: Float32Array.from(env) };
+  named.speech.set(env.subarray(2 * W), 2 * W);
+  named.env.set(speech.subarray(2 * W), 2 * W);
+  assert.deepEqual(windowSwaps({ speech, env }, references, mixture, ['speech', 'env'], W), { swapped: 0, of: 3 });
+  assert.deepEqual(windowSwaps(named, references, mixture, ['speech', 'env'], W), { swapped: 1, of: 3 });
+  // The whole-file score still calls it no swap: the right half outweighs.
+  assert.equal(scoreMixture(named, references, mixture, { type: 'speech+env', snrDb: 0, classes: ['speech', 'env'], packages: ['a', 'b'] }).swapped, false);
+  // The last, shorter window is dropped.
+  assert.deepEqual(windowSwaps({ speech, env }, references, mixture, ['speech', 'env'], 1500), { swapped: 0, of: 2 });
+  assert.throws(() => windowSwaps({ speech, env }, references, mixture, ['speech', 'speech'], W), /two classes/);
+  assert.throws(() => windowSwaps({ speech, env }, references, mixture, ['speech', 'env'], 0), /window of 0 samples/);
+});
+
+test('window swaps add up over a report\'s mixtures, and the markdown says so', async () => {
+  const speech = sine(37, 1);
+  const env = sine(211, 0.8);
+  const mixture = add(speech, env);
+  const exchanged: SeparationSystem = { name: 'exchanged', separate: async () => ({ speech: env, env: speech }) };
+  const batch: MixerBatch = {
+    batch: 2, nSrc: 2, time: N, mixture: Float32Array.from([...mixture, ...mixture]), sources: Float32Array.from([...speech, ...env, ...speech, ...env]),
+    classes: [['speech', 'env'], ['speech', 'env']], labels: [['a', 'b'], ['a', 'b']], mixtureTypes: ['speech+env', 'speech+env'], snrDb: [1.9, 1.9], clipIds: [['s', 'e'], ['s', 'e']],
+  };
+  const set = { batches: [batch], packageOf: new Map([['s', 'voices'], ['e', 'sounds']]) };
+  const [right, wrong] = await evaluateSystems([MIXTURE_SYSTEM, exchanged], set, { snrRange: [-5, 5], swapWindow: 1000 });
+  assert.deepEqual(wrong!.windowSwaps, { swapped: 8, of: 8 });
+  // The mixture as both stems fits neither way better: no swap.
+  assert.deepEqual(right!.windowSwaps, { swapped: 0, of: 8 });
+  assert.match(comparisonMarkdown([right!, wrong!]), /Windows swapped \(of the windows where both sources are heard\): mixture 0 of 8, exchanged 8 of 8\./);
+  const plain = await evaluateSystems([MIXTURE_SYSTEM], set, { snrRange: [-5, 5] });
+  assert.equal(plain[0]!.windowSwaps, undefined);
+  assert.doesNotMatch(comparisonMarkdown(plain), /Windows swapped/);
 });

@@ -54,6 +54,13 @@ test('data.augment: absent or null is off, {} is DEFAULT_AUGMENT, fields overrid
   assert.deepEqual(parseTrainConfig(JSON.parse(JSON.stringify(trainConfigJson(withAug))) as unknown), withAug);
 });
 
+test('data.augment.runs: a probability, off by default', () => {
+  assert.equal(parseTrainConfig({ data: { augment: {} } }).data.augment!.runs, 0);
+  assert.equal(parseTrainConfig({ data: { augment: { runs: 0.5 } } }).data.augment!.runs, 0.5);
+  assert.equal(issuesOf({ data: { augment: { runs: 1.5 } } }).length, 1);
+  assert.match(issuesOf({ data: { augment: { runs: -0.1 } } })[0]!, /^data\.augment\.runs /);
+});
+
 test('data.augment.absentSpeech / absentEnv: probabilities summing to at most 1, with fixed slots', () => {
   const config = parseTrainConfig({ data: { augment: { absentSpeech: 0.1, absentEnv: 0.05 } } });
   assert.equal(config.data.augment!.absentSpeech, 0.1);
