@@ -5,7 +5,8 @@
 // and one sound, each repeated; one of the two repeated, the other source as usual.
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend';
-import { loadClips, levelAtSnr, type Clip, type MixerBatch } from '../core/data/mixer';
+import { packageOfFile } from '../core/data/manifest';
+import { levelAtSnr, type Clip, type MixerBatch } from '../core/data/mixer';
 import { Rng } from '../core/data/random';
 import { audibleClip, placeRun, SOUNDS, TURNS, type RunShape } from '../core/data/runs';
 import { rnnoiseSystem } from '../core/evaluation/rnnoise';
@@ -13,7 +14,7 @@ import { evaluateSystems } from '../core/evaluation/run';
 import { modelSystem } from '../core/evaluation/systems';
 import { loadModel } from '../core/models/io';
 import { parseTrainConfig } from '../core/train/config';
-import { dataEntries } from '../core/train/data';
+import { dataEntries, splitClips } from '../core/train/data';
 import { MODEL_RATE } from '../core/types';
 
 const { values } = parseArgs({
@@ -40,7 +41,8 @@ const RECIPES: Recipe[] = [
 await initBackend();
 const data = parseTrainConfig({ data: { corpus: values.data, segmentSeconds: 4, snrDb: SNR } }).data;
 const { entries, cacheDir } = await dataEntries(data);
-const clips = (await loadClips(entries, { cacheDir, splits: [split] })).filter(audibleClip);
+const clips = (await splitClips(entries, cacheDir, split)).filter(audibleClip);
+const packageOf = packageOfFile(entries);
 const byClass = { speech: clips.filter((c) => c.class === 'speech'), env: clips.filter((c) => c.class === 'env') };
 const { model, metadata } = await loadModel(values.model);
 const systems = [modelSystem('Tilt', model, metadata?.stems), await rnnoiseSystem()];
@@ -69,7 +71,7 @@ function recordings(recipe: Recipe): MixerBatch[] {
 
 console.log(`${values.model} and RNNoise on ${values.recordings} recordings of ${SECONDS} s from the ${split} split of --data ${values.data}, SNR ${SNR.join('..')} dB`);
 for (const recipe of RECIPES) {
-  const set = { batches: recordings(recipe), packageOf: new Map(entries.map((e) => [e.file, e.package])) };
+  const set = { batches: recordings(recipe), packageOf };
   const [tilt, rnnoise] = await evaluateSystems(systems, set, { snrRange: SNR });
   console.log(`${recipe.name}: Tilt ${tilt!.overall.mean.toFixed(2)} dB (speech ${tilt!.byClass.speech.mean.toFixed(2)}, env ${tilt!.byClass.env.mean.toFixed(2)}), RNNoise ${rnnoise!.overall.mean.toFixed(2)} dB`);
 }

@@ -17,7 +17,7 @@ import { readPcm } from './manifest';
 import type { Split } from './split';
 import { Rng } from './random';
 import { augmentChannel, resampleLinear, silence, type AugmentConfig } from './augment';
-import { energy } from '../dsp/energy';
+import { audible, energy } from '../dsp/energy';
 import { audibleClip, placeRun, SOUNDS, TURNS } from './runs';
 
 export interface Clip {
@@ -67,9 +67,6 @@ export interface MixerBatch extends MixtureBatch {
   clipIds: string[][];
 }
 
-// Crops quieter than this mean square (about -70 dBFS) are redrawn: normalising them to unit energy
-// would amplify silence or noise floor into a "source".
-const MIN_MEAN_SQUARE = 1e-7;
 const MAX_REDRAWS = 20;
 
 export class Mixer {
@@ -170,7 +167,7 @@ export class Mixer {
       const kept = Float32Array.from(dst);
       const length = Math.round(rng.uniform(...aug.pauseFraction) * dst.length);
       silence(dst, rng.int(dst.length - length + 1), length);
-      if (energy(dst) / dst.length < MIN_MEAN_SQUARE) dst.set(kept);
+      if (!audible(dst)) dst.set(kept);
     }
     if (cls === 'env') {
       const unit = Math.sqrt(energy(dst));
@@ -207,7 +204,7 @@ export class Mixer {
       const x = clip.audio;
       if (x.length >= span) raw.set(x.subarray(rng.int(x.length - span + 1)).subarray(0, span));
       else raw.set(x, rng.int(span - x.length + 1));
-      if (energy(raw) / span >= MIN_MEAN_SQUARE) {
+      if (audible(raw)) {
         if (raw !== dst) dst.set(resampleLinear(raw, factor, T));
         return clip;
       }
@@ -221,14 +218,14 @@ export class Mixer {
     const pool = this.audible[cls];
     if (pool.length === 0) return null;
     const first = placeRun(dst, pool, rng, this.opts.rate ?? MODEL_RATE, cls === 'speech' ? TURNS : SOUNDS);
-    return energy(dst) / dst.length >= MIN_MEAN_SQUARE ? first : null;
+    return audible(dst) ? first : null;
   }
 
   /** A steady bed: an env clip repeated (with 50 ms crossfades) to cover all of `dst`. */
   private bedInto(dst: Float32Array, rng: Rng): void {
     const pool = this.byClass.env;
     let x = rng.pick(pool).audio;
-    for (let attempt = 0; attempt < MAX_REDRAWS && energy(x) / x.length < MIN_MEAN_SQUARE; attempt++) x = rng.pick(pool).audio;
+    for (let attempt = 0; attempt < MAX_REDRAWS && !audible(x); attempt++) x = rng.pick(pool).audio;
     const fade = Math.min(Math.round(0.05 * MODEL_RATE), Math.floor(x.length / 2));
     const period = Math.max(1, x.length - fade);
     const offset = rng.int(x.length);
@@ -245,7 +242,7 @@ export class Mixer {
 
 /** Takes the augmented `y` unless augmentation left it inaudible (e.g. a band-stop on a narrow-band sound). */
 function keepAudible(dst: Float32Array, y: Float32Array): void {
-  if (energy(y) / y.length >= MIN_MEAN_SQUARE && y.every(Number.isFinite)) dst.set(y);
+  if (audible(y) && y.every(Number.isFinite)) dst.set(y);
 }
 
 function addScaled(dst: Float32Array, x: Float32Array, g: number): void {

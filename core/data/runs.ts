@@ -3,7 +3,7 @@
 // Long held-out mixtures are made of runs, and training can draw its sources as runs too.
 import type { Clip } from './mixer';
 import type { Rng } from './random';
-import { energy } from '../dsp/energy';
+import { audible, AUDIBLE_MEAN_SQUARE, energy } from '../dsp/energy';
 
 export interface RunShape {
   /** Where the first clip starts, seconds from the start. */
@@ -21,12 +21,9 @@ export const SOUNDS: RunShape = { startSeconds: [0, 0.5], gapSeconds: [0, 1], ga
 
 /** Fades where a clip is placed or cut, so that no click marks a boundary. */
 const FADE_SECONDS = 0.01;
-// Clips quieter than this mean square are not placed: scaled to a level, they would be noise floor.
-export const MIN_RUN_MEAN_SQUARE = 1e-7;
-
 /** Whether a clip can be placed in a run. */
 export function audibleClip(c: Clip): boolean {
-  return c.audio.length > 0 && energy(c.audio) / c.audio.length >= MIN_RUN_MEAN_SQUARE;
+  return audible(c.audio);
 }
 
 /**
@@ -47,7 +44,7 @@ export function placeRun(dst: Float32Array, pool: readonly Clip[], rng: Rng, rat
     const length = Math.min(clip.audio.length, room);
     const from = clip.audio.length > room ? rng.int(clip.audio.length - room + 1) : 0;
     const piece = clip.audio.subarray(from, from + length);
-    const gain = 10 ** (rng.uniform(-shape.gainDb, shape.gainDb) / 20) / Math.sqrt(energy(piece) / length + MIN_RUN_MEAN_SQUARE);
+    const gain = 10 ** (rng.uniform(-shape.gainDb, shape.gainDb) / 20) / Math.sqrt(energy(piece) / length + AUDIBLE_MEAN_SQUARE);
     const edge = Math.min(fade, Math.floor(length / 2));
     for (let i = 0; i < length; i++) {
       const ramp = Math.min(1, (i + 1) / (edge + 1), (length - i) / (edge + 1));

@@ -3,11 +3,12 @@
 // much of the input lands in the stem of the absent class, so that is what is measured:
 // leak = 10 log10(||stem of the absent class||^2 / ||input||^2) in dB, 0 dB when all of it leaks.
 import type { AugmentConfig } from '../data/augment';
-import { loadClips, Mixer } from '../data/mixer';
+import { packageOfFile } from '../data/manifest';
+import { Mixer } from '../data/mixer';
 import { energy } from '../dsp/energy';
 import type { Split } from '../data/split';
 import type { DataConfig } from '../train/config';
-import { dataEntries, fixedBatches } from '../train/data';
+import { dataEntries, fixedBatches, splitClips } from '../train/data';
 import type { HeldOutSet } from '../train/heldout';
 import { summarize } from '../train/metrics';
 import { SOUND_CLASSES } from '../types';
@@ -79,9 +80,8 @@ export interface OneClassOptions {
  */
 export async function oneClassSets(opts: OneClassOptions): Promise<Record<SoundClass, HeldOutSet>> {
   const { entries, cacheDir } = await dataEntries(opts.data);
-  const clips = await loadClips(entries, { cacheDir, splits: [opts.split] });
-  if (clips.length === 0) throw new Error(`the data has no ${opts.split} clips`);
-  const packageOf = new Map(entries.map((e) => [e.file, e.package]));
+  const clips = await splitClips(entries, cacheDir, opts.split);
+  const packageOf = packageOfFile(entries);
   const setLacking = (absent: SoundClass): HeldOutSet => {
     const mixer = new Mixer(clips, {
       segmentSeconds: opts.data.segmentSeconds, snrRange: opts.data.snrDb, priors: { 'speech+env': 1 }, seed: opts.seed, augment: oneClassAugment(absent),

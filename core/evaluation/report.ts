@@ -156,6 +156,7 @@ export function windowSwapLine(reports: readonly SystemReport[]): string | null 
 
 /** The comparison table in markdown, with the swap counts under it (for model cards). */
 export function comparisonMarkdown(reports: readonly SystemReport[]): string {
+  const windows = windowSwapLine(reports);
   const cell = (c: string | number, i: number) => (typeof c === 'string' ? c : !Number.isFinite(c) ? 'n/a' : i === 2 ? String(c) : c.toFixed(i < 5 ? 2 : 1));
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
   return [
@@ -164,6 +165,6 @@ export function comparisonMarkdown(reports: readonly SystemReport[]): string {
     ...comparisonRows(reports).map((r) => line(r.map(cell))),
     '',
     `Stem swaps (mixtures of two classes whose stems fit better with the names exchanged): ${swapLine(reports)}.`,
-    ...(windowSwapLine(reports) ? ['', `Windows swapped (of the windows where both sources are heard): ${windowSwapLine(reports)}.`] : []),
+    ...(windows ? ['', `Windows swapped (of the windows where both sources are heard): ${windows}.`] : []),
   ].join('\n');
 }

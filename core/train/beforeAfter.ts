@@ -1,7 +1,7 @@
 // Before/after: at the end of a fine-tune, the base model and the tuned one separate the same fixed
 // held-out mixtures of the run's data (its test split, else validation) and are scored as users get
 // them (core/evaluation), so the user sees what fine-tuning did for their material, per class.
-import type { CorpusEntry } from '../data/manifest';
+import { packageOfFile, type CorpusEntry } from '../data/manifest';
 import type { Split } from '../data/split';
 import type { SystemReport } from '../evaluation/report';
 import { evaluateSystems } from '../evaluation/run';
@@ -69,7 +69,7 @@ export async function scoreBeforeAfter(o: BeforeAfterOptions): Promise<BeforeAft
   const mixer = await splitMixer(o.data, entries, o.cacheDir, split, BEFORE_AFTER_SEED);
   const set = {
     batches: fixedBatches(mixer, o.mixtures, o.batchSize, `before-after-${split}`),
-    packageOf: new Map(entries.map((e) => [e.file, e.package])),
+    packageOf: packageOfFile(entries),
   };
   const base = await loadModel(o.baseDir);
   try {

@@ -9,7 +9,7 @@ import { loadClassFolders, loadEsc50, loadSpeechFolders } from '../data/loaders'
 import type { LoadResult } from '../data/loaders';
 import { folderFiles } from '../data/folders';
 import { loadClips, Mixer } from '../data/mixer';
-import type { MixerBatch } from '../data/mixer';
+import type { Clip, MixerBatch } from '../data/mixer';
 import type { Split } from '../data/split';
 import type { DataConfig, TrainConfig } from './config';
 import type { MixtureSource } from './trainer';
@@ -92,9 +92,15 @@ export async function dataEntries(data: DataConfig, opts: DataOptions = {}): Pro
   return { entries, cacheDir, skipped };
 }
 
-export async function splitMixer(data: DataConfig, entries: CorpusEntry[], cacheDir: string, split: Split, seed: number): Promise<Mixer> {
+/** The clips of one split, in memory; refused when the split has none. */
+export async function splitClips(entries: CorpusEntry[], cacheDir: string, split: Split): Promise<Clip[]> {
   const clips = await loadClips(entries, { cacheDir, splits: [split] });
   if (clips.length === 0) throw new Error(`the data has no ${split} clips`);
+  return clips;
+}
+
+export async function splitMixer(data: DataConfig, entries: CorpusEntry[], cacheDir: string, split: Split, seed: number): Promise<Mixer> {
+  const clips = await splitClips(entries, cacheDir, split);
   return new Mixer(clips, { segmentSeconds: data.segmentSeconds, snrRange: data.snrDb, priors: data.mixtureTypes, seed, augment: split === 'train' ? data.augment : null });
 }
 

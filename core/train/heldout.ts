@@ -1,11 +1,11 @@
 // Held-out evaluation sets: fixed, seeded mixtures of one split of the configured data, the same
 // for every model scored on them (`tilt evaluate`, the shipped model's card).
 import { longMixtures } from '../data/longMixtures';
-import { loadClips } from '../data/mixer';
+import { packageOfFile } from '../data/manifest';
 import type { MixerBatch } from '../data/mixer';
 import type { Split } from '../data/split';
 import type { DataConfig } from './config';
-import { dataEntries, fixedBatches, splitMixer } from './data';
+import { dataEntries, fixedBatches, splitClips, splitMixer } from './data';
 
 export interface HeldOutOptions {
   data: DataConfig;
@@ -26,7 +26,7 @@ export async function heldOutSet(opts: HeldOutOptions): Promise<HeldOutSet> {
   const mixer = await splitMixer(opts.data, entries, cacheDir, opts.split, opts.seed);
   return {
     batches: fixedBatches(mixer, opts.mixtures, opts.batchSize ?? 8, opts.split),
-    packageOf: new Map(entries.map((e) => [e.file, e.package])),
+    packageOf: packageOfFile(entries),
   };
 }
 
@@ -36,8 +36,7 @@ export async function heldOutSet(opts: HeldOutOptions): Promise<HeldOutSet> {
  */
 export async function longHeldOutSet(opts: HeldOutOptions & { seconds: number }): Promise<HeldOutSet> {
   const { entries, cacheDir } = await dataEntries(opts.data);
-  const clips = await loadClips(entries, { cacheDir, splits: [opts.split] });
-  if (clips.length === 0) throw new Error(`the data has no ${opts.split} clips`);
-  const packageOf = new Map(entries.map((e) => [e.file, e.package]));
+  const clips = await splitClips(entries, cacheDir, opts.split);
+  const packageOf = packageOfFile(entries);
   return { batches: longMixtures(clips, packageOf, opts.mixtures, { seconds: opts.seconds, snrRange: opts.data.snrDb, seed: opts.seed }), packageOf };
 }
