@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../core/separate/separate';
 import { UsageError } from './format';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -25,6 +26,15 @@ export async function readJsonFile(path: string): Promise<unknown> {
 /** The `data` section of a training config read from JSON (undefined when it has none). */
 export function dataSection(config: unknown): unknown {
   return (config as { data?: unknown } | null)?.data;
+}
+
+/** `--window S`: the separation window in seconds, within WINDOW_SECONDS_RANGE; undefined when not given. */
+export function parseWindowOption(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const [lo, hi] = WINDOW_SECONDS_RANGE;
+  const seconds = parseNumberOption('window', value, SEPARATE_DEFAULTS.windowSec, lo);
+  if (seconds > hi) throw new UsageError(`--window must be at most ${hi} s, got "${value}"`);
+  return seconds;
 }
 
 export function parseNumberOption(name: string, value: string | undefined, fallback: number, min = -Infinity): number {

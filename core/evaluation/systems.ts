@@ -1,6 +1,6 @@
 // What gets scored: anything that turns a mixture into a speech stem and an env stem.
 import type { Separator } from '../models/types';
-import { separateSignal } from '../separate/separate';
+import { separateSignal, type SeparateOptions } from '../separate/separate';
 import { metadataStems } from '../separate/stems';
 import { SOUND_CLASSES } from '../types';
 import type { SoundClass } from '../types';
@@ -29,13 +29,16 @@ export function stemOutputs(nSources: number, stemNames: unknown): Record<SoundC
   return { speech: outputs[0]!, env: outputs[1]! };
 }
 
-/** The model as users get it: separateSignal (normalisation, chunking, gain matching), stems by name. */
-export function modelSystem(name: string, model: Separator, stemNames: unknown): SeparationSystem {
+/**
+ * The model as users get it: separateSignal (normalisation, chunking, gain matching), stems by name;
+ * `options` as `tilt separate` passes them (the window length).
+ */
+export function modelSystem(name: string, model: Separator, stemNames: unknown, options: Pick<SeparateOptions, 'windowSec'> = {}): SeparationSystem {
   const outputs = stemOutputs(model.nSources, stemNames);
   return {
     name,
     async separate(mixture) {
-      const stems = await separateSignal(model, mixture);
+      const stems = await separateSignal(model, mixture, options);
       return { speech: stems[outputs.speech]!, env: stems[outputs.env]! };
     },
   };

@@ -46,6 +46,13 @@ export const SEPARATE_DEFAULTS = {
 } as const;
 
 /**
+ * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of
+ * each chunk; above 30 s one forward call needs over 1 GB of tensors. Shorter windows suit a steady,
+ * busy background (docs/separation.md has the measurements).
+ */
+export const WINDOW_SECONDS_RANGE = [1, 30] as const;
+
+/**
  * Batching pays on native TensorFlow (bigger matmuls, GPU); on wasm one thread does the same work
  * either way, so a batch of 1 halves the peak memory at no cost in speed.
  */

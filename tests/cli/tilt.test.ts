@@ -36,6 +36,13 @@ test('help lists the commands; unknown commands and bad options exit 2 with a me
   const bad = await tilt(['separate', 'x.wav', '--format', 'mp3']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--format must be one of wav16, wav24, wav32f, flac/);
+  for (const [window, message] of [['0.5', /--window must be a number >= 1, got "0.5"/], ['31', /--window must be at most 30 s, got "31"/], ['two', /--window must be a number/]] as const) {
+    for (const command of ['separate', 'evaluate']) {
+      const refused = await tilt([command, ...(command === 'separate' ? ['x.wav'] : []), '--window', window]);
+      assert.equal(refused.code, 2, `${command} --window ${window}`);
+      assert.match(refused.stderr, message);
+    }
+  }
 });
 
 /** A run of a one-block model on the CI recordings, 0.5 s mixtures in pairs: seconds per epoch. */
@@ -84,7 +91,8 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
 
   const evaluated = await tilt(['evaluate', '--model', join(work, 'runs/tiny/best'), '--data', 'ci', '--cache', TEST_AUDIO_DIR, '--mixtures', '6', '--seconds', '0.5', '--json']);
   assert.equal(evaluated.code, 0, evaluated.stderr);
-  const { report } = JSON.parse(evaluated.stdout);
+  const { report, windowSeconds } = JSON.parse(evaluated.stdout);
+  assert.equal(windowSeconds, 8);
   assert.equal(report.overall.count, 6);
   assert.equal(report.byClass.speech.count, 6);
   assert.ok(Number.isFinite(report.overall.p[50]));
@@ -118,6 +126,21 @@ test('train rejects a bad config naming the field, then trains, evaluates and se
     assert.equal(stem.channels.length, input.channels.length);
     assert.equal(stem.channels[0]!.length, input.channels[0]!.length);
   }
+  // A shorter window: other stems, still the input's length, adding up to it.
+  const short = join(work, 'stems-short-window');
+  const windowed = await tilt(['separate', WATER, '--model', 'tiny', '--out', short, '--format', 'wav32f', '--window', '1']);
+  assert.equal(windowed.code, 0, windowed.stderr);
+  const [speechShort, envShort] = await Promise.all(['speech', 'env'].map((n) => readAudioFile(join(short, `env_sounds_water.3.${n}.wav`))));
+  const speechDefault = await readAudioFile(join(out, 'env_sounds_water.3.speech.wav'));
+  assert.equal(speechShort!.channels[0]!.length, input.channels[0]!.length);
+  let sumError = 0;
+  let differs = 0;
+  for (let t = 0; t < input.channels[0]!.length; t++) {
+    sumError = Math.max(sumError, Math.abs(speechShort!.channels[0]![t]! + envShort!.channels[0]![t]! - input.channels[0]![t]!));
+    differs = Math.max(differs, Math.abs(speechShort!.channels[0]![t]! - speechDefault.channels[0]![t]!));
+  }
+  assert.ok(sumError < 1e-4, `the stems add up to the input (max error ${sumError})`);
+  assert.ok(differs > 1e-3, `1 s windows change the stems of a ${(input.channels[0]!.length / input.sampleRate).toFixed(1)} s file (max difference ${differs})`);
   const again = await tilt(['separate', WATER, '--model', 'tiny', '--out', out, '--format', 'wav24']);
   assert.equal(again.code, 1);
   assert.match(again.stderr, /already exists; pass overwrite/);
