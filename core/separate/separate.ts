@@ -47,8 +47,8 @@ export const SEPARATE_DEFAULTS = {
 
 /**
  * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of
- * each chunk; above 30 s one forward call needs over 1 GB of tensors. Shorter windows suit a steady,
- * busy background (docs/separation.md has the measurements).
+ * each chunk; above 30 s one forward call needs over 1 GB of tensors. What the length trades is
+ * measured in docs/separation.md.
  */
 export const WINDOW_SECONDS_RANGE = [1, 30] as const;
 
