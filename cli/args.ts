@@ -28,9 +28,8 @@ export function dataSection(config: unknown): unknown {
   return (config as { data?: unknown } | null)?.data;
 }
 
-/** `--window S`: the separation window in seconds, within WINDOW_SECONDS_RANGE; undefined when not given. */
-export function parseWindowOption(value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
+/** `--window S`: the separation window in seconds, within WINDOW_SECONDS_RANGE; the default when not given. */
+export function parseWindowOption(value: string | undefined): number {
   const [lo, hi] = WINDOW_SECONDS_RANGE;
   const seconds = parseNumberOption('window', value, SEPARATE_DEFAULTS.windowSec, lo);
   if (seconds > hi) throw new UsageError(`--window must be at most ${hi} s, got "${value}"`);

@@ -13,7 +13,6 @@ import { heldOutSet, longHeldOutSet } from '../../core/train/heldout';
 import { PERCENTILES } from '../../core/train/metrics';
 import type { EvaluationReport, Summary } from '../../core/train/metrics';
 import { MIXTURE_TYPES, MODEL_RATE, SOUND_CLASSES } from '../../core/types';
-import { SEPARATE_DEFAULTS } from '../../core/separate/separate';
 import { dataSection, parseCommandArgs, parseNumberOption, parseWindowOption, readJsonFile } from '../args';
 import { formatTable, ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
@@ -65,7 +64,7 @@ export const evaluateCommand: Command = {
       // One model keeps the name users know from the model card; several are told apart by their own names.
       const names = labels.length === 1 ? ['Tilt'] : labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
       const systems = [
-        ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems, windowSec !== undefined ? { windowSec } : {})),
+        ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems, { windowSec })),
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];
       if (oneClass) {
@@ -99,7 +98,7 @@ export const evaluateCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({
           model: labels[0], backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, types, seed,
-          windowSeconds: windowSec ?? SEPARATE_DEFAULTS.windowSec,
+          windowSeconds: windowSec,
           ...(long ? { long: { seconds: longSeconds, swapWindowSeconds: SWAP_WINDOW_SECONDS } } : {}),
           report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: labels[i + 1], report })) } : {}),
           ...(baselines.length ? { baselines } : {}),
@@ -107,7 +106,7 @@ export const evaluateCommand: Command = {
       } else {
         const what = long ? `long mixtures of ${longSeconds} s (a conversation over a run of sounds) from` : 'mixtures of';
         console.log(`${labels.join(', ')} on ${count} ${values.split} ${what} ${dataName} (${long ? 'speech+env' : types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
-        console.log(`Separated as users get it (separateSignal, ${windowSec ?? SEPARATE_DEFAULTS.windowSec} s windows); each source scored against the stem named after its class`);
+        console.log(`Separated as users get it (separateSignal, ${windowSec} s windows); each source scored against the stem named after its class`);
         console.log('(mixtures of one class: best permutation). SNR: speech (or first source) over the other, dB.\n');
         console.log(formatTable(TABLE_HEADER, comparisonRows(reports)));
         console.log(`\nstem swaps (stems fit better with the names exchanged): ${swapLine(reports)}`);

@@ -34,8 +34,7 @@ export const separateCommand: Command = {
     const t0 = performance.now();
     try {
       const result = await separateFiles(model, positionals, {
-        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false,
-        ...(windowSec !== undefined ? { windowSec } : {}),
+        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec,
         onProgress: ({ fileIndex, fraction, stage, stageFraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length} ${stage} ${(stageFraction * 100).toFixed(0)}%`),
       });
       bar.done();
