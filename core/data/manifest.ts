@@ -199,12 +199,12 @@ export async function readManifest(cacheDir = defaultCacheDir()): Promise<Manife
   }
 }
 
-/** Hours of audio per class and split, for model cards and `tilt data list`. */
 /** Each entry's file (the clips' ids) to the package or user folder it came from. */
 export function packageOfFile(entries: readonly CorpusEntry[]): Map<string, string> {
   return new Map(entries.map((e) => [e.file, e.package]));
 }
 
+/** Hours of audio per class and split, for model cards and `tilt data list`. */
 export function summarise(entries: CorpusEntry[]): Record<SoundClass, Record<Split, number>> {
   const out = { speech: { train: 0, validation: 0, test: 0 }, env: { train: 0, validation: 0, test: 0 } };
   for (const e of entries) out[e.class][e.split] += e.duration / 3600;
