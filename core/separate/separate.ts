@@ -11,7 +11,7 @@ export interface SeparateOptions {
   sampleRate?: number;
   /** Chunk length in seconds. Default 8. */
   windowSec?: number;
-  /** Chunk hop in seconds. Default windowSec - 2 * marginSec - min(maxCrossfadeSec, windowSec / 8): neighbours overlap by their margins and a cross-fade. At most windowSec - 2 * marginSec. */
+  /** Chunk hop in seconds. Default: neighbours overlap by their margins and a cross-fade of min(maxCrossfadeSec, windowSec / 8, half of what the margins leave). At most windowSec - 2 * marginSec. */
   hopSec?: number;
   /** Output discarded at each chunk's inner edges, where the model lacks context. Default min(0.5, windowSec / 8). */
   marginSec?: number;
@@ -92,7 +92,11 @@ function resolveOptions(opts: SeparateOptions): Resolved {
   const windowSec = positive('windowSec', opts.windowSec ?? SEPARATE_DEFAULTS.windowSec);
   const marginSec = opts.marginSec ?? Math.min(SEPARATE_DEFAULTS.maxMarginSec, windowSec / 8);
   if (!Number.isFinite(marginSec) || marginSec < 0) throw new SeparationInputError(`separateSignal: marginSec must be >= 0, got ${marginSec}`);
-  const hopSec = positive('hopSec', opts.hopSec ?? windowSec - 2 * marginSec - Math.min(SEPARATE_DEFAULTS.maxCrossfadeSec, windowSec / 8));
+  const keptSec = windowSec - 2 * marginSec;
+  if (!(keptSec > 0)) throw new SeparationInputError(`separateSignal: marginSec (${marginSec}) must be less than half of windowSec (${windowSec})`);
+  // The cross-fade takes at most half of what the margins leave, so a wide margin still gets a positive hop.
+  const crossfadeSec = Math.min(SEPARATE_DEFAULTS.maxCrossfadeSec, windowSec / 8, keptSec / 2);
+  const hopSec = positive('hopSec', opts.hopSec ?? keptSec - crossfadeSec);
   const window = Math.round(windowSec * rate);
   const margin = Math.round(marginSec * rate);
   const hop = Math.round(hopSec * rate);

@@ -58,7 +58,8 @@ test('overlap-add reproduces the single-pass output of a time-invariant separato
     assert.ok(maxAbsDiff(stems[s]!, ref[s]!) < 1e-5 * peak, `stem ${s}: max diff ${maxAbsDiff(stems[s]!, ref[s]!)}`);
   }
   // Default settings (8 s windows, 6 s hops) and a hop that is not a divisor of the length.
-  for (const opts of [{}, { windowSec: 3, hopSec: 1.7, marginSec: 0.1, batchSize: 1 }]) {
+  // A margin that leaves 0.2 s of each 2 s window: the default hop still fits a cross-fade in it (0.1 s).
+  for (const opts of [{}, { windowSec: 3, hopSec: 1.7, marginSec: 0.1, batchSize: 1 }, { windowSec: 2, marginSec: 0.9, batchSize: 8 }]) {
     const out = await separateSignal(model, speech20, opts);
     for (let s = 0; s < 2; s++) assert.ok(maxAbsDiff(out[s]!, ref[s]!) < 1e-5 * peak, JSON.stringify(opts));
   }
@@ -299,6 +300,7 @@ test('bad input and bad models give clear errors and leak nothing', async () => 
   await assert.rejects(separateSignal(model, inf), /non-finite sample \(-Infinity\) at index 7/);
   await assert.rejects(separateSignal(model, [0.1, 0.2] as unknown as Float32Array), /must be a Float32Array/);
   await assert.rejects(separateSignal(model, speech20, { windowSec: 2, hopSec: 1.9, marginSec: 0.1 }), /hopSec \(1.9\) must be .* at most windowSec - 2 \* marginSec/);
+  await assert.rejects(separateSignal(model, speech20, { windowSec: 2, marginSec: 1 }), /marginSec \(1\) must be less than half of windowSec \(2\)/);
   await assert.rejects(separateSignal(model, speech20, { batchSize: 0 }), /batchSize must be a positive integer, got 0/);
   await assert.rejects(separateSignal(model, speech20, { windowSec: -1 }), /windowSec must be a positive number/);
   await assert.rejects(separateSignal(new BrokenSeparator('shape'), speech20, { windowSec: 2, batchSize: 2 }), /returned shape \[2, 3, 16000\] for input \[2, 16000\]; expected \[2, 2, 16000\]/);
