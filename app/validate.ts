@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { DESKTOP_CHANNELS, type ArgsOf, type Channel, type StemDrag } from './contract';
 import { REWEIGHT_TERM } from '../core/reweighting';
 import { STEM_NAME } from '../core/separate/stems';
+import { WINDOW_SECONDS_RANGE } from '../core/separate/defaults';
 import { ConfigError, fields, got, number, parseWith, problem, text, TRAIN_FIELDS, type ConfigIssue } from '../core/schema';
 import { AUDIO_FORMATS, SOUND_CLASSES, TRAIN_LIMITS } from '../core/types';
 
@@ -73,7 +74,7 @@ const EMPTY = fields({});
 const SCHEMAS = {
   'app:info': EMPTY,
   'backend:describe': EMPTY,
-  'separate:start': fields({ input: INPUT, modelId: id().optional() }),
+  'separate:start': fields({ input: INPUT, modelId: id().optional(), windowSeconds: number({ min: WINDOW_SECONDS_RANGE[0], max: WINDOW_SECONDS_RANGE[1] }).optional() }),
   'separate:export': STEM_FILE.omit({ stem: true }).extend({
     stems: z.array(stem).max(16),
     outDir: path().optional(),

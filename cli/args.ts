@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../core/separate/separate';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../core/separate/defaults';
 import { UsageError } from './format';
 
 type Options = NonNullable<ParseArgsConfig['options']>;

@@ -5,7 +5,7 @@ import { separateFiles } from '../../core/separate/files';
 import { stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
-import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/separate';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseCommandArgs, parseWindowOption } from '../args';
 import { ProgressBar, UsageError } from '../format';

@@ -16,6 +16,7 @@ import { previewWeights } from './preview';
 import { RecentResults } from './recent';
 import { dataConfigFor, PHASE_STAGES, runToContinue, TrainingRun, trainConfigFor } from './training';
 import { DataCheckJob } from '../train/host';
+import { SEPARATE_DEFAULTS } from '../separate/defaults';
 import { corpusCheck } from '../train/check';
 import { parseTrainConfig } from '../train/config';
 import type { RunSoFar, TrainingDefaults } from './training';
@@ -58,6 +59,7 @@ interface SepJob {
   fileName: string;
   model: SeparationResult['model'] & { dir: string };
   fromUpload: boolean;
+  windowSeconds: number;
   state: 'queued' | 'running';
   /** The last progress, for windows that attach while it runs. */
   stage: string;
@@ -193,7 +195,8 @@ export class Engine {
     const fromUpload = params.input.kind === 'upload';
     const model = params.modelId ? await this.models.get(params.modelId) : await this.models.active();
     const jobId = randomUUID();
-    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, state: 'queued', stage: 'queued', fraction: 0 });
+    const windowSeconds = params.windowSeconds ?? SEPARATE_DEFAULTS.windowSec;
+    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, state: 'queued', stage: 'queued', fraction: 0 });
     this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });
     this.emit({ type: 'progress', jobId, kind: 'separate', stage: 'queued', fraction: 0 });
     this.pump();
@@ -534,7 +537,7 @@ export class Engine {
     job.state = 'running';
     job.clock = new JobClock();
     const outDir = join(this.config.workDir, 'results', job.jobId);
-    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir });
+    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir, windowSeconds: job.windowSeconds });
   }
 
   private finishJob(jobId: string): SepJob | undefined {

@@ -26,6 +26,8 @@ export interface SeparateParams {
   input: InputRef;
   /** Model id from models.list; the active model when absent. */
   modelId?: string;
+  /** Seconds of audio the model hears at once (WINDOW_SECONDS_RANGE); the separation default when absent. */
+  windowSeconds?: number;
 }
 
 export interface TrackInfo {
@@ -56,6 +58,8 @@ export interface SeparationResult {
   /** `checkpoint`: which checkpoint of a training run separated, and the step of its weights. */
   model: { id: string; name: string; checkpoint?: { kind: CheckpointKind; step: number } };
   backend: string;
+  /** The window the model heard at a time. */
+  windowSeconds: number;
   tracks: TrackInfo[];
   elapsedMs: number;
 }

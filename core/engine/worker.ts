@@ -97,6 +97,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         rate: 'input',
         signal: abort.signal,
         scratchParent: m.outDir,
+        windowSec: m.windowSeconds,
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });
@@ -108,6 +109,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         durationSec: input.frames / input.sampleRate,
         modelRate: MODEL_RATE,
         backend: desc.label,
+        windowSeconds: m.windowSeconds,
         files,
         tracks,
         elapsedMs: performance.now() - t0,

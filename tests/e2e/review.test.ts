@@ -62,6 +62,7 @@ test('listening: one Web Audio graph at the file\'s rate; A/B and the balance se
   await page.locator('section.player[data-ready="true"]').waitFor({ timeout: 90_000 });
   assert.equal(await page.getByTestId('stem-shape').textContent(), '44.1 kHz stereo');
   assert.match((await page.getByTestId('model-rate').textContent())!, /model worked at 8 kHz mono/);
+  assert.equal(await page.getByTestId('window-pill').textContent(), 'Window: 8 s');
   const g0 = await graph();
   assert.equal(g0.sampleRate, 44100, 'decoded at the file\'s own rate: no resampling between tracks');
   // Every track plays full-band stereo, frame for frame as long as the file.
@@ -266,6 +267,7 @@ test('a broken upload says what happened and what to do, without the upload path
 test('settings and results survive a reload', async () => {
   await page.getByLabel('Export format').selectOption('wav24');
   await page.getByLabel('Export sample rate').selectOption('model');
+  await page.getByLabel('Separation window').selectOption('2');
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Steps', { exact: true }).fill('321');
   await page.getByLabel('New model name').fill('Remembered name');
@@ -283,6 +285,8 @@ test('settings and results survive a reload', async () => {
   assert.equal(await page.getByLabel('Export format').inputValue(), 'wav24');
   assert.equal(await page.getByLabel('Export sample rate').inputValue(), 'model');
   assert.equal(await page.getByLabel('Environmental sound level').inputValue(), '-6', 'the balance too');
+  assert.equal(await page.getByLabel('Separation window').inputValue(), '2', 'the window for the next files too');
+  await page.getByLabel('Separation window').selectOption('8');
 });
 
 test('an export going when the page reloads shows again with its progress and a Cancel that works; one that ends while the page is away shows its files; a stem handle downloads; Recent lists the file', async () => {

@@ -49,6 +49,7 @@ test('separates a real recording in the worker: the mixture track is the input, 
   assert.equal(result.sourcePath, wav);
   assert.equal(result.model.id, 'test-quarter');
   assert.match(result.backend, /^(wasm|tfjs-node|tfjs-node-gpu|cpu)/);
+  assert.equal(result.windowSeconds, 8, 'the default window');
   assert.deepEqual(result.tracks.map((t) => t.id), ['mixture', 'speech', 'env']);
   assert.ok(Math.abs(result.durationSec - input.channels[0]!.length / input.sampleRate) < 1e-9);
   const read = async (id: string) => (await readAudioFile(engine.trackFile(result.resultId, id)!)).channels[0]!;
@@ -69,6 +70,27 @@ test('separates a real recording in the worker: the mixture track is the input, 
   let m = 0;
   for (let i = Math.round(k * hop); i < Math.round((k + 1) * hop); i++) m = Math.max(m, Math.abs(mix[i]!));
   assert.ok(Math.abs(t.peaks[0]![k]! - m) < 1e-4);
+});
+
+test('a separation asked for in 2 s windows is separated so: other stems than in 8 s windows, still adding up to the input', async () => {
+  // A copy: the recent list holds one entry per file, and the tests below read the first separation's.
+  const wav = join(root, 'two-second-windows.wav');
+  await cp(realSpeechWav(), wav);
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: wav }, windowSeconds: 2 });
+  const done = await waitFor(jobId, ['separate-done', 'job-failed']);
+  assert.equal(done.type, 'separate-done', JSON.stringify(done));
+  const short = (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  assert.equal(short.windowSeconds, 2);
+  const read = async (r: SeparationResult, id: string) => (await readAudioFile(engine.trackFile(r.resultId, id)!)).channels[0]!;
+  const [mix, speech, env, speech8] = [await read(short, 'mixture'), await read(short, 'speech'), await read(short, 'env'), await read(result, 'speech')];
+  let sumDiff = 0;
+  let windowDiff = 0;
+  for (let i = 0; i < mix.length; i++) {
+    sumDiff = Math.max(sumDiff, Math.abs(speech[i]! + env[i]! - mix[i]!));
+    windowDiff = Math.max(windowDiff, Math.abs(speech[i]! - speech8[i]!));
+  }
+  assert.ok(sumDiff < 1e-6, `stems sum back to the mixture (max diff ${sumDiff})`);
+  assert.ok(windowDiff > 1e-3, `the window changed the stems (max diff ${windowDiff})`);
 });
 
 test('a stereo file at 44.1 kHz gives stereo tracks at 44.1 kHz that add up to it; the model worked at 8 kHz', async () => {

@@ -7,11 +7,12 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import '../svelte-loader.mjs';
-import { FakeApi, installStorage } from './fakes';
+import { FakeApi, installStorage, nextTurn } from './fakes';
 import { ApiError } from '../../../renderer/src/lib/api';
 import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationResult } from '../../../app/contract';
 
-installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } } });
+// A saved window outside the range (edited by hand, or from a version with other limits) is ignored.
+const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 300 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
 const { separation } = await import('../../../renderer/src/state/separate.svelte');
 
@@ -19,7 +20,7 @@ const api = new FakeApi().on('files:recent', () => []).on('separate:discard', ()
 app.connect(api);
 
 const result = (resultId: string, fileName = `${resultId}.wav`): SeparationResult => ({
-  resultId, fileName, inputRate: 44100, inputChannels: 2, durationSec: 3, modelRate: 8000, model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', elapsedMs: 900,
+  resultId, fileName, inputRate: 44100, inputChannels: 2, durationSec: 3, modelRate: 8000, model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', windowSeconds: 8, elapsedMs: 900,
   tracks: ['mixture', 'speech', 'env'].map((id) => ({ id, label: id, kind: id === 'mixture' ? 'mixture' : 'stem', channels: 2, peaks: [[0.5]], peaksPerSecond: 1, rmsDb: -20 })),
 });
 const progress = (jobId: string, stage: string, fraction: number | null, times: { etaSec?: number; elapsedSec?: number } = {}): EngineEvent =>
@@ -37,7 +38,7 @@ test('a file goes from queued to running to done, and its result is selected', a
   const item = itemOf('s1')!;
   assert.deepEqual([item.name, item.status], ['talk.wav', 'queued']);
   assert.equal(separation.selectedKey, item.key);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' } });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8 });
   assert.equal(separation.busy, true);
 
   separation.handle(progress('s1', 'separating', 0.4, { etaSec: 10, elapsedSec: 2 }));
@@ -60,6 +61,17 @@ test('events that overtake the reply starting their job are held and replayed on
   const item = itemOf('s2')!;
   assert.deepEqual([item.name, item.status, item.resultId], ['field.flac', 'done', 's2']);
   assert.deepEqual(separation.results.s2, result('s2'));
+});
+
+test('the window chosen goes with the files added next and is kept for the next visit', async () => {
+  separation.windowSeconds = 2;
+  await add('/music/street.wav', 's20');
+  assert.equal(api.argsOf('separate:start').at(-1)?.windowSeconds, 2);
+  await nextTurn();
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2 });
+  separation.windowSeconds = 8;
+  await nextTurn();
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8 });
 });
 
 test('failed and cancelled jobs say so; training and other kinds of events, and unknown jobs, change nothing', async () => {
@@ -261,7 +273,7 @@ test('the recent list comes from the engine; Open selects a result it still hold
 
   api.on('separate:start', () => ({ jobId: 's10' }));
   await separation.openRecent(list[1]!);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' } });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8 });
   assert.equal(separation.selectedKey, itemOf('s10')!.key, 'the new separation is the one on screen');
 
   const told = await toastsOf(() => separation.openRecent(list[2]!));

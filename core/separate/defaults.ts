@@ -1,0 +1,23 @@
+// Separation's defaults and limits: plain constants (no tensors), shared with the app's contract.
+/**
+ * windowSec: 8 s chunks are twice the 4 s training crops (so gLN sees plenty of context) and were the
+ * fastest of 4 / 8 / 16 s on wasm here; one 8 s forward peaks near 300 MB of tensors for 0.25x and 1.0x.
+ * maxMarginSec: 0.5 s covers the receptive field of the 0.25x and 0.5x models (about ±0.24 s and
+ * ±0.47 s: each U-ConvBlock sees about ±47 encoder frames of 10 samples) and the well-trained centre
+ * of the 1.0x one (±0.95 s).
+ * maxCrossfadeSec: neighbouring windows overlap by no more than their margins and a 1 s cross-fade (8 s
+ * windows, 6 s hops). Half-window overlap cost a third more forward passes and bought nothing: +0.01 ±
+ * 0.04 dB on 50 held-out and -0.01 ± 0.05 on 30 in-domain long recordings (docs/separation.md).
+ */
+export const SEPARATE_DEFAULTS = {
+  windowSec: 8,
+  maxMarginSec: 0.5,
+  maxCrossfadeSec: 1,
+} as const;
+
+/**
+ * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of
+ * each chunk; above 30 s one forward call needs over 1 GB of tensors. What the length trades is
+ * measured in docs/separation.md.
+ */
+export const WINDOW_SECONDS_RANGE = [1, 30] as const;
