@@ -268,6 +268,7 @@ test('settings and results survive a reload', async () => {
   await page.getByLabel('Export format').selectOption('wav24');
   await page.getByLabel('Export sample rate').selectOption('model');
   await page.getByLabel('Separation window').selectOption('2');
+  assert.match((await page.getByTestId('window-hint').textContent())!, /busy, changing background/);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Steps', { exact: true }).fill('321');
   await page.getByLabel('New model name').fill('Remembered name');

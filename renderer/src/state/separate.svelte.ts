@@ -37,10 +37,10 @@ let nextKey = 1;
  * them (2 s gained 0.6 dB on long held-out recordings over busy backgrounds and lost on sparse events
  * and on material like the training data).
  */
-export const WINDOW_CHOICES: readonly { seconds: number; label: string }[] = [
-  { seconds: SEPARATE_DEFAULTS.windowSec, label: `${SEPARATE_DEFAULTS.windowSec} s: sparse sounds, material like the training data (default)` },
-  { seconds: 4, label: '4 s' },
-  { seconds: 2, label: '2 s: long recordings over a busy, changing background' },
+export const WINDOW_CHOICES: readonly { seconds: number; label: string; hint: string }[] = [
+  { seconds: SEPARATE_DEFAULTS.windowSec, label: `${SEPARATE_DEFAULTS.windowSec} s (default)`, hint: 'Best on sparse sounds and on recordings like the training data' },
+  { seconds: 4, label: '4 s', hint: 'Within 0.1 dB of 8 s on every set measured' },
+  { seconds: 2, label: '2 s', hint: 'Can help a long recording over a busy, changing background; worse on sparse sounds' },
 ];
 
 const isWindowSeconds = (v: unknown): v is number => typeof v === 'number' && v >= WINDOW_SECONDS_RANGE[0] && v <= WINDOW_SECONDS_RANGE[1];
