@@ -11,8 +11,8 @@ import { FakeApi, installStorage, nextTurn } from './fakes';
 import { ApiError } from '../../../renderer/src/lib/api';
 import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationResult } from '../../../app/contract';
 
-// A saved window outside the range (edited by hand, or from a version with other limits) is ignored.
-const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 300 } });
+// A saved window the menu does not offer (edited by hand, or from another version) is ignored.
+const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
 const { separation } = await import('../../../renderer/src/state/separate.svelte');
 
