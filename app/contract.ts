@@ -41,6 +41,7 @@ const CONTRACT = {
   /** Result is null when the user dismissed the folder dialog (Electron). */
   'separate:export': spec<ExportParams, ExportResult | null>(),
   'separate:discard': spec<{ resultId: string }, { discarded: boolean }>(),
+  /** For an export the answer comes once it has ended: false when it finished before the cancel took. */
   'job:cancel': spec<{ jobId: string }, { cancelled: boolean }>(),
   /**
    * Checks a run's data before it starts: clips and hours per class and split, files left out and

@@ -56,7 +56,7 @@ export function createDispatcher(engine: Engine, shell: Shell) {
       return engine.exportStems({ ...a, ...(outDir ? { outDir } : {}) });
     },
     'separate:discard': async (a) => ({ discarded: await engine.discard(a.resultId) }),
-    'job:cancel': async (a) => ({ cancelled: engine.cancel(a.jobId) }),
+    'job:cancel': async (a) => ({ cancelled: await engine.cancelAndSettle(a.jobId) }),
     'train:check': async (a) => {
       if (a.data.kind === 'folders') for (const f of a.data.folders) checkPath(f.path, 'read');
       return engine.checkData(a.data);

@@ -92,6 +92,8 @@ interface ExportJob {
   stage: string;
   fraction: number | null;
   etaSec?: number;
+  /** Settles when the export has ended: true when it stopped on a cancel and wrote no file. */
+  ended: Promise<boolean>;
 }
 
 /** Stem exports kept per result for drags. */
@@ -234,6 +236,17 @@ export class Engine {
     return true;
   }
 
+  /**
+   * cancel(), for a caller that needs the outcome: an export answers once it has ended, true when
+   * it stopped without writing a file, false when it had finished first. A page that follows an
+   * export it did not start learns how it ended from this answer even if the event is lost.
+   */
+  async cancelAndSettle(jobId: string): Promise<boolean> {
+    const exporting = this.checks.has(jobId) ? undefined : this.exports.get(jobId);
+    if (!this.cancel(jobId)) return false;
+    return exporting ? exporting.ended : true;
+  }
+
   /** The jobs going and the results held now: what a window reattaches to after a reload or a lost connection. */
   jobs(): JobsSnapshot {
     const run = [...this.runs.values()][0];
@@ -316,7 +329,10 @@ export class Engine {
     const unknown = p.stems.filter((s) => !stemIds.includes(s));
     if (unknown.length) throw new EngineError(`Unknown stem ${unknown.join(', ')} (this result has ${stemIds.join(', ')})`, 'bad-input');
     if (this.exports.has(p.resultId)) throw new EngineError('This result is being exported already: wait for that export or cancel it', 'busy');
-    const exporting: ExportJob = { clock: new JobClock(), cancelled: false, shown, mix: !!p.mix, stage: 'starting', fraction: null };
+    let ended!: (cancelled: boolean) => void;
+    const exporting: ExportJob = {
+      clock: new JobClock(), cancelled: false, shown, mix: !!p.mix, stage: 'starting', fraction: null, ended: new Promise((r) => (ended = r)),
+    };
     this.exports.set(p.resultId, exporting);
     let out: ExportResult;
     try {
@@ -325,10 +341,9 @@ export class Engine {
       if (exporting.cancelled) throw new EngineError('Export cancelled: no file was written', 'cancelled');
       out = (await this.request({ op: 'export', req: this.exportRequest(stored, p, stemIds, outDir) })) as ExportResult;
     } catch (e) {
-      if (shown) {
-        const error = toErrorInfo(e);
-        this.emit(error.code === 'cancelled' ? { type: 'job-cancelled', jobId: p.resultId, kind: 'export' } : { type: 'job-failed', jobId: p.resultId, kind: 'export', error });
-      }
+      const error = toErrorInfo(e);
+      if (shown) this.emit(error.code === 'cancelled' ? { type: 'job-cancelled', jobId: p.resultId, kind: 'export' } : { type: 'job-failed', jobId: p.resultId, kind: 'export', error });
+      ended(error.code === 'cancelled');
       throw e;
     } finally {
       this.exports.delete(p.resultId);
@@ -341,6 +356,7 @@ export class Engine {
       void this.recent.noteExport(p.resultId, out);
       this.emit({ type: 'export-done', jobId: p.resultId, result: structuredClone(out) });
     }
+    ended(false);
     return out;
   }
 

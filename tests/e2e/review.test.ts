@@ -349,9 +349,10 @@ test('an export going when the page reloads shows again with its progress and a 
     await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
     await select();
     await panel.getByRole('button', { name: 'Cancel export' }).click();
+    for (let i = 0; i < 300 && server.engine.jobs().exports.length; i++) await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(server.engine.jobs().exports, [], 'the engine stopped the export');
     await page.locator('.toast', { hasText: 'Export cancelled: no file was written' }).waitFor({ timeout: 30_000 });
     await panel.waitFor({ state: 'detached' });
-    assert.deepEqual(server.engine.jobs().exports, []);
     assert.deepEqual((await readdir(exportDir)).filter((f) => f.endsWith('.tmp')), [], 'nothing half-written left');
     assert.deepEqual(await shorts(), ['short.env.test-quarter.16-bit.wav', 'short.speech.test-quarter.16-bit.wav']);
 

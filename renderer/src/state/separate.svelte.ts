@@ -359,9 +359,26 @@ class SeparateState {
     return this.runExport({ ...c.params, [how]: true });
   }
 
-  /** Stops the export going; it writes no file. */
+  /**
+   * Stops the export going; it writes no file. An export this page only follows (after a reload)
+   * ends by the answer or by its event, whichever comes first; one that finished before the cancel
+   * took is taken in from the engine's list, its files under its result.
+   */
   async cancelExport(): Promise<void> {
-    if (this.exportingId) await api().call('job:cancel', { jobId: this.exportingId }).catch((e: unknown) => app.notify('error', messageOf(e)));
+    const jobId = this.exportingId;
+    if (!jobId) return;
+    let cancelled: boolean;
+    try {
+      ({ cancelled } = await api().call('job:cancel', { jobId }));
+    } catch (e) {
+      app.notify('error', messageOf(e));
+      return;
+    }
+    if (this.exportCalling || this.exportingId !== jobId) return;
+    this.exportingId = null;
+    this.exportProgress = null;
+    if (cancelled) app.notify('info', 'Export cancelled: no file was written');
+    else await api().call('jobs:list', {}).then((snap) => this.restoreExports(snap), (e: unknown) => app.notify('error', messageOf(e)));
   }
 
   private async runExport(params: ExportParams): Promise<void> {

@@ -188,6 +188,16 @@ test('an export is a job of its result: progress with elapsed time, one at a tim
   await assert.rejects(going, (e: Error & { code?: string }) => e.code === 'cancelled' && /no file was written/.test(e.message));
   assert.deepEqual(await readdir(cancelledDir), []);
   assert.equal(engine.cancel(result.resultId), false, 'nothing left to cancel');
+
+  // The answer a page gets (job:cancel) comes once the export has stopped, its files never written.
+  const settled = engine.exportStems({ resultId: result.resultId, stems: [], format: 'wav16', rate: 'input', outDir: cancelledDir });
+  const rejected = assert.rejects(settled, (e: Error & { code?: string }) => e.code === 'cancelled');
+  assert.equal(await engine.cancelAndSettle(result.resultId), true);
+  assert.deepEqual([engine.jobs().exports, await readdir(cancelledDir)], [[], []]);
+  await rejected;
+  // One that finished is not cancelled.
+  await engine.exportStems({ resultId: result.resultId, stems: ['speech'], format: 'wav16', rate: 'input', outDir: cancelledDir });
+  assert.equal(await engine.cancelAndSettle(result.resultId), false);
 });
 
 test('an export reattaches: the snapshot lists it going, then its files under its result; its end is an event; the recent list keeps it across a restart', async () => {

@@ -196,14 +196,34 @@ test('a reloaded page follows an export still being written: its progress and ti
   // Its events go on moving it.
   separation.handle({ type: 'progress', jobId: 's8', kind: 'export', stage: 'exporting', fraction: 0.7, etaSec: 5, elapsedSec: 6 });
   assert.deepEqual(separation.exportProgress, { stage: 'exporting', fraction: 0.7, etaSec: 5, elapsedSec: 6 });
-  // Cancel reaches the engine under the export's job id (its result's).
-  api.on('job:cancel', () => ({ cancelled: true }));
-  await separation.cancelExport();
+  // Cancel reaches the engine under the export's job id (its result's). The page did not start this
+  // export, so no reply to a call of its own tells how it ended: the engine's event does, or the
+  // cancel's answer, whichever comes first, and only once.
+  api.on('job:cancel', () => {
+    separation.handle({ type: 'job-cancelled', jobId: 's8', kind: 'export' });
+    return { cancelled: true };
+  });
+  const told = await toastsOf(() => separation.cancelExport());
   assert.deepEqual(api.argsOf('job:cancel').at(-1), { jobId: 's8' });
-  // No reply of this page's will tell how it ended: the engine's event does.
-  const told = await toastsOf(() => separation.handle({ type: 'job-cancelled', jobId: 's8', kind: 'export' }));
   assert.deepEqual(told, [['info', 'Export cancelled: no file was written']]);
   assert.deepEqual([separation.exportingId, separation.exportProgress, separation.exporting], [null, null, false]);
+  // The event lost (a connection that dropped): the answer tells it; a late event adds nothing.
+  separation.restore(snapshot({ results: [result('s8', 'earlier.wav')], exports: [{ jobId: 's8', mix: false, stage: 'exporting', fraction: 0.9 }] }));
+  api.on('job:cancel', () => ({ cancelled: true }));
+  const answered = await toastsOf(async () => {
+    await separation.cancelExport();
+    separation.handle({ type: 'job-cancelled', jobId: 's8', kind: 'export' });
+  });
+  assert.deepEqual(answered, [['info', 'Export cancelled: no file was written']]);
+  assert.equal(separation.exporting, false);
+  // It finished before the cancel took, and its event was lost: the engine's list shows its files.
+  separation.restore(snapshot({ results: [result('s8', 'earlier.wav')], exports: [{ jobId: 's8', mix: false, stage: 'checking', fraction: 0.9 }] }));
+  api.on('job:cancel', () => ({ cancelled: false })).on('jobs:list', () => snapshot({ results: [result('s8', 'earlier.wav')], exported: [{ resultId: 's8', ...twoStems }] }));
+  const late = await toastsOf(() => separation.cancelExport());
+  assert.deepEqual(late, []);
+  assert.equal(separation.exporting, false);
+  assert.deepEqual(separation.exportsDone.s8, twoStems);
+  separation.exportsDone = {};
 
   // Followed again, it finishes: "Exported to" under its result, with the links, and a toast.
   separation.restore(snapshot({ results: [result('s8', 'earlier.wav')], exports: [{ jobId: 's8', mix: false, stage: 'starting', fraction: null, elapsedSec: 1 }] }));
