@@ -74,7 +74,10 @@ const EMPTY = fields({});
 const SCHEMAS = {
   'app:info': EMPTY,
   'backend:describe': EMPTY,
-  'separate:start': fields({ input: INPUT, modelId: id().optional(), windowSeconds: number({ min: WINDOW_SECONDS_RANGE[0], max: WINDOW_SECONDS_RANGE[1] }).optional() }),
+  'separate:start': fields({
+    input: INPUT, modelId: id().optional(), windowSeconds: number({ min: WINDOW_SECONDS_RANGE[0], max: WINDOW_SECONDS_RANGE[1] }).optional(),
+    rnnoiseBlend: number({ min: 0, max: 1 }).optional(),
+  }),
   'separate:export': STEM_FILE.omit({ stem: true }).extend({
     stems: z.array(stem).max(16),
     outDir: path().optional(),

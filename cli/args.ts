@@ -36,6 +36,13 @@ export function parseWindowOption(value: string | undefined): number {
   return seconds;
 }
 
+/** `--rnnoise W`: RNNoise's share of the speech stem, 0 (off, the default) to 1. */
+export function parseBlendOption(value: string | undefined): number {
+  const weight = parseNumberOption('rnnoise', value, 0, 0);
+  if (weight > 1) throw new UsageError(`--rnnoise must be between 0 and 1 (RNNoise's share of the speech stem), got "${value}"`);
+  return weight;
+}
+
 export function parseNumberOption(name: string, value: string | undefined, fallback: number, min = -Infinity): number {
   if (value === undefined) return fallback;
   const n = Number(value);

@@ -2,39 +2,44 @@ import { resolve } from 'node:path';
 import { initBackend, describeBackend } from '../../core/backend';
 import { loadModel } from '../../core/models/io';
 import { separateFiles } from '../../core/separate/files';
-import { stemNamesOf } from '../../core/separate/stems';
+import { checkBlend } from '../../core/separate/separate';
+import { denoiserBlendFor, stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
-import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
+import { RNNOISE_BLEND_ON, SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
 import type { AudioFormat } from '../../core/io/audio';
-import { parseCommandArgs, parseWindowOption } from '../args';
+import { parseBlendOption, parseCommandArgs, parseWindowOption } from '../args';
 import { ProgressBar, UsageError } from '../format';
 import { resolveModel } from '../models';
 import type { Command } from '../command';
 
 export const separateCommand: Command = {
   summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
-  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--overwrite] [--json]\n'
-    + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)`,
+  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise W] [--overwrite] [--json]\n'
+    + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)\n`
+    + `  --rnnoise: RNNoise's share of the speech stem (0-1, default 0); ${RNNOISE_BLEND_ON} helps on long recordings unlike the training data, takes three times as long, and loses on material like it (docs/separation.md)`,
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },
-      rate: { type: 'string', default: 'input' }, window: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+      rate: { type: 'string', default: 'input' }, window: { type: 'string' }, rnnoise: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     }, true);
     if (positionals.length === 0) throw new UsageError('separate needs at least one audio file');
     if (!(AUDIO_FORMATS as readonly string[]).includes(values.format!)) throw new UsageError(`--format must be one of ${AUDIO_FORMATS.join(', ')}`);
     if (values.rate !== 'model' && values.rate !== 'input') throw new UsageError('--rate must be "input" (the file\'s own rate and band, the default) or "model" (8 kHz)');
     const windowSec = parseWindowOption(values.window);
+    const blend = parseBlendOption(values.rnnoise);
     const backend = await initBackend();
     const { dir, label } = await resolveModel(values.model);
     const { model, metadata } = await loadModel(dir);
     const stems = stemNamesOf(metadata, model.nSources);
+    const denoiserBlend = blend > 0 ? { denoiserBlend: denoiserBlendFor(blend, stems) } : {};
+    if (denoiserBlend.denoiserBlend) checkBlend(model, denoiserBlend.denoiserBlend);
     if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);
     const bar = new ProgressBar('separating');
     const t0 = performance.now();
     try {
       const result = await separateFiles(model, positionals, {
-        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec,
+        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec, ...denoiserBlend,
         onProgress: ({ fileIndex, fraction, stage, stageFraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length} ${stage} ${(stageFraction * 100).toFixed(0)}%`),
       });
       bar.done();

@@ -60,6 +60,7 @@ interface SepJob {
   model: SeparationResult['model'] & { dir: string };
   fromUpload: boolean;
   windowSeconds: number;
+  rnnoiseBlend: number;
   state: 'queued' | 'running';
   /** The last progress, for windows that attach while it runs. */
   stage: string;
@@ -198,7 +199,8 @@ export class Engine {
     const model = params.modelId ? await this.models.get(params.modelId) : await this.models.active();
     const jobId = randomUUID();
     const windowSeconds = params.windowSeconds ?? SEPARATE_DEFAULTS.windowSec;
-    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, state: 'queued', stage: 'queued', fraction: 0 });
+    const rnnoiseBlend = params.rnnoiseBlend ?? 0;
+    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, rnnoiseBlend, state: 'queued', stage: 'queued', fraction: 0 });
     this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });
     this.emit({ type: 'progress', jobId, kind: 'separate', stage: 'queued', fraction: 0 });
     this.pump();
@@ -553,7 +555,7 @@ export class Engine {
     job.state = 'running';
     job.clock = new JobClock();
     const outDir = join(this.config.workDir, 'results', job.jobId);
-    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir, windowSeconds: job.windowSeconds });
+    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir, windowSeconds: job.windowSeconds, rnnoiseBlend: job.rnnoiseBlend });
   }
 
   private finishJob(jobId: string): SepJob | undefined {

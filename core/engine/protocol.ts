@@ -24,7 +24,7 @@ export type EngineRequest = { op: 'backend' } | { op: 'export'; req: ExportReque
 
 export type ToWorker =
   | RpcRequest<EngineRequest>
-  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number }
+  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number; rnnoiseBlend: number }
   | { type: 'cancel'; jobId: string };
 
 export type FromWorker =

@@ -28,6 +28,8 @@ export interface SeparateParams {
   modelId?: string;
   /** Seconds of audio the model hears at once (WINDOW_SECONDS_RANGE); the separation default when absent. */
   windowSeconds?: number;
+  /** RNNoise's share of the speech stem, 0 (off, the default) to 1: SeparateOptions.denoiserBlend. */
+  rnnoiseBlend?: number;
 }
 
 export interface TrackInfo {
@@ -60,6 +62,8 @@ export interface SeparationResult {
   backend: string;
   /** The window the model heard at a time. */
   windowSeconds: number;
+  /** RNNoise's share of the speech stem (0: the model's alone). */
+  rnnoiseBlend: number;
   tracks: TrackInfo[];
   elapsedMs: number;
 }

@@ -9,7 +9,7 @@ import { openModelInput } from '../io/input';
 import { createAudioWriter, openAudio, resampledReader, type AudioInput, type AudioWriter, type FrameReader } from '../io/stream';
 import { loadModel } from '../models/io';
 import type { Separator } from '../models/types';
-import { stemNamesOf } from '../separate/stems';
+import { denoiserBlendFor, stemNamesOf } from '../separate/stems';
 import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
 import { EngineError, toErrorInfo } from './errors';
@@ -98,6 +98,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         signal: abort.signal,
         scratchParent: m.outDir,
         windowSec: m.windowSeconds,
+        ...(m.rnnoiseBlend > 0 ? { denoiserBlend: denoiserBlendFor(m.rnnoiseBlend, stemNames) } : {}),
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });
@@ -110,6 +111,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         modelRate: MODEL_RATE,
         backend: desc.label,
         windowSeconds: m.windowSeconds,
+        rnnoiseBlend: m.rnnoiseBlend,
         files,
         tracks,
         elapsedMs: performance.now() - t0,

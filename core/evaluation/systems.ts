@@ -31,9 +31,9 @@ export function stemOutputs(nSources: number, stemNames: unknown): Record<SoundC
 
 /**
  * The model as users get it: separateSignal (normalisation, chunking, gain matching), stems by name;
- * `options` as `tilt separate` passes them (the window length).
+ * `options` as `tilt separate` passes them (the window length, the RNNoise blend).
  */
-export function modelSystem(name: string, model: Separator, stemNames: unknown, options: Pick<SeparateOptions, 'windowSec'> = {}): SeparationSystem {
+export function modelSystem(name: string, model: Separator, stemNames: unknown, options: Pick<SeparateOptions, 'windowSec' | 'denoiserBlend'> = {}): SeparationSystem {
   const outputs = stemOutputs(model.nSources, stemNames);
   return {
     name,

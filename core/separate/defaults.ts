@@ -16,6 +16,13 @@ export const SEPARATE_DEFAULTS = {
 } as const;
 
 /**
+ * RNNoise's share of the speech stem when a user turns the blend on (`--rnnoise`, the app's menu):
+ * half and half did best on the held-out long recordings (docs/separation.md). Off by default: it
+ * takes three times as long, and on material like the training data it loses.
+ */
+export const RNNOISE_BLEND_ON = 0.5;
+
+/**
  * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of
  * each chunk; above 30 s one forward call needs over 1 GB of tensors. What the length trades is
  * measured in docs/separation.md.

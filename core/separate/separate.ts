@@ -1,11 +1,12 @@
 import { tf } from '../tf';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
-import { SeparationInputError } from './stems';
+import { SeparationInputError, SeparationOptionError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
 import { SEPARATE_DEFAULTS } from './defaults';
+import { rnnoiseDenoise } from '../dsp/rnnoise';
 
 export interface SeparateOptions {
   /** Rate of the mixture; chunk sizes in seconds are converted with it. Default MODEL_RATE (8 kHz). */
@@ -32,6 +33,14 @@ export interface SeparateOptions {
   /** Called with the fraction of chunks done (0..1) after each forward call. */
   onProgress?: (fraction: number) => void;
   signal?: AbortSignal;
+  /**
+   * Blends RNNoise's speech estimate into the speech stem, window by window: speech becomes
+   * (1 - weight) * the model's + weight * RNNoise's, and what that moves goes to the other stem, so
+   * the stems still add up. Their errors are largely independent: on recordings unlike the training
+   * data half and half beats both, on material like it the model alone is better (docs/separation.md).
+   * Needs a two-stem model with fixed slots; `speechSlot` is the speech stem's.
+   */
+  denoiserBlend?: { weight: number; speechSlot: number };
 }
 
 /**
@@ -141,6 +150,7 @@ export async function separateStream(model: Separator, source: SignalSource, sin
   const shift = normalize ? mean : 0;
   const scale = normalize ? Math.max(rawStd, MIN_STD) / (model.inputStd ?? 1) : 1;
   const consistency = opts.mixtureConsistency ?? true;
+  const blend = checkBlend(model, opts.denoiserBlend);
 
   // A model whose slots have fixed meaning names its stems itself; aligning chunks by similarity could only swap them.
   const align = opts.alignPermutations ?? !model.fixedSlots;
@@ -185,6 +195,7 @@ export async function separateStream(model: Separator, source: SignalSource, sin
       const aligned: Float32Array[] = order.map((j) => raw[j]!);
       const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
       if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
+      if (blend) blendSpeech(aligned, await rnnoiseDenoise(chunkInput), blend);
       addChunk(plan, k, aligned, pending, done);
       const weight = energy(chunkInput);
       const key = order.join(',');
@@ -213,6 +224,29 @@ export async function separateSignal(model: Separator, mixture: Float32Array, op
   const source: SignalSource = { length: mixture.length, read: (start, count) => mixture.subarray(start, start + count) };
   const order = await separateStream(model, source, (start, out) => out.forEach((s, j) => slots[j]!.set(s, start)), opts);
   return order.map((s) => slots[s]!);
+}
+
+/** The blend to apply (null: none), after checking that it fits the model; throws SeparationOptionError. */
+export function checkBlend(model: Separator, blend: SeparateOptions['denoiserBlend']): SeparateOptions['denoiserBlend'] | null {
+  if (!blend) return null;
+  const { weight, speechSlot } = blend;
+  if (!(weight >= 0 && weight <= 1)) throw new SeparationOptionError(`The RNNoise blend's weight must be between 0 and 1, got ${weight}`);
+  if (model.nSources !== 2 || !model.fixedSlots) {
+    throw new SeparationOptionError('Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots (the built-in model, or one tuned from it): turn the blend off for this model');
+  }
+  if (speechSlot !== 0 && speechSlot !== 1) throw new SeparationOptionError(`The RNNoise blend's speechSlot must be 0 or 1, got ${speechSlot}`);
+  return weight > 0 ? blend : null;
+}
+
+/** Moves the speech stem `weight` of the way to `denoised`; the other stem takes the difference. */
+function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: { weight: number; speechSlot: number }): void {
+  const speech = stems[speechSlot]!;
+  const other = stems[1 - speechSlot]!;
+  for (let t = 0; t < speech.length; t++) {
+    const moved = weight * (denoised[t]! - speech[t]!);
+    speech[t]! += moved;
+    other[t]! -= moved;
+  }
 }
 
 async function runModel(model: Separator, input: Float32Array, count: number, window: number): Promise<Float32Array> {

@@ -10,6 +10,15 @@ export class SeparationInputError extends Error {
   }
 }
 
+/** A separation option that does not fit the model or its range: the input file is not at fault. */
+export class SeparationOptionError extends Error {
+  readonly code = 'bad-option';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SeparationOptionError';
+  }
+}
+
 /** Names used when the model's metadata gives none: source1, source2, ... */
 export function defaultStemNames(nSources: number): string[] {
   return Array.from({ length: nSources }, (_, i) => `source${i + 1}`);
@@ -43,6 +52,13 @@ export function metadataStems(stems: unknown, nSources: number): string[] | null
 }
 
 /** The stems a model separates into, by name: its metadata's (metadataStems), else source1, source2, ... */
+/** SeparateOptions.denoiserBlend for a model whose own stems (model.json) are `stemNames`. */
+export function denoiserBlendFor(weight: number, stemNames: readonly string[]): { weight: number; speechSlot: number } {
+  const speechSlot = stemNames.indexOf('speech');
+  if (speechSlot < 0) throw new SeparationOptionError(`Blending RNNoise into the speech stem needs a stem named speech; this model's stems are ${stemNames.join(', ')}`);
+  return { weight, speechSlot };
+}
+
 export function stemNamesOf(metadata: Record<string, unknown> | undefined, nSources: number): string[] {
   return metadataStems(metadata?.stems, nSources) ?? defaultStemNames(nSources);
 }

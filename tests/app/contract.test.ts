@@ -34,6 +34,8 @@ test('hostile or malformed arguments are rejected with the field named', () => {
     ['separate:start', { input: { kind: 'path', path: '/a.wav' }, windowSeconds: 0.5 }, /windowSeconds/],
     ['separate:start', { input: { kind: 'path', path: '/a.wav' }, windowSeconds: 31 }, /windowSeconds/],
     ['separate:start', { input: { kind: 'path', path: '/a.wav' }, windowSeconds: '2' }, /windowSeconds/],
+    ['separate:start', { input: { kind: 'path', path: '/a.wav' }, rnnoiseBlend: 1.5 }, /rnnoiseBlend/],
+    ['separate:start', { input: { kind: 'path', path: '/a.wav' }, rnnoiseBlend: -0.5 }, /rnnoiseBlend/],
     ['separate:export', { resultId: UUID, stems: ['../x'], format: 'wav16', rate: 'model' }, /stems/],
     ['separate:export', { resultId: UUID, stems: [], format: 'wav16', rate: 'model', overwrite: 'yes' }, /overwrite/],
     ['models:rename', { id: 'a', name: '' }, /name/],
@@ -90,6 +92,7 @@ test('well-formed arguments pass unchanged', () => {
   const ok: [Channel, unknown][] = [
     ['separate:start', { input: { kind: 'upload', id: UUID, name: 'take 1.wav' } }],
     ['separate:start', { input: { kind: 'path', path: '/a.wav' }, windowSeconds: 2 }],
+    ['separate:start', { input: { kind: 'path', path: '/a.wav' }, rnnoiseBlend: 0.5 }],
     ['separate:export', { resultId: UUID, stems: ['speech'], format: 'flac', rate: 'input', outDir: '/tmp/x' }],
     ['train:start', { name: 'x', baseModelId: 'default', data: { kind: 'folders', folders: [{ path: '/s', class: 'speech' }, { path: '/e', class: 'env' }] }, reweighting: [{ robust: { alpha: 0.2 } }, { class: { speech: 3, env: 0 } }], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5 }],
     ['train:start', { name: 'x', baseModelId: 'default', data: { kind: 'corpus' }, reweighting: [], steps: 10, batchSize: 2, segmentSec: 1, lr: 0.001, seed: 0, validateEvery: 5, download: true }],

@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import { SEPARATE_DEFAULTS } from '../../../app/contract';
+import { RNNOISE_BLEND_ON, SEPARATE_DEFAULTS } from '../../../app/contract';
 import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentResult, SeparationResult, StemDrag, StemFormat } from '../../../app/contract';
 import { ApiError, messageOf } from '../lib/api';
 import { dbToGain } from '../lib/mixer';
@@ -45,6 +45,17 @@ export const WINDOW_CHOICES: readonly { seconds: number; label: string; hint: st
 
 const isWindowChoice = (v: unknown): v is number => WINDOW_CHOICES.some((w) => w.seconds === v);
 
+/**
+ * RNNoise blended into the speech stem, or not (docs/separation.md: half and half gained 2.2 dB on
+ * long held-out recordings and lost 2.9 dB on material like the training data).
+ */
+export const BLEND_CHOICES: readonly { weight: number; label: string; hint: string }[] = [
+  { weight: 0, label: 'Off (default)', hint: '' },
+  { weight: RNNOISE_BLEND_ON, label: `${RNNOISE_BLEND_ON * 100} % RNNoise`, hint: 'Can help recordings unlike the training data; takes about three times as long, and is worse on material like the training data' },
+];
+
+const isBlendChoice = (v: unknown): v is number => BLEND_CHOICES.some((b) => b.weight === v);
+
 /** "the mix" or "2 stems": what an export wrote. */
 function exportedWhat(out: ExportResult): string {
   return out.files.length === 1 && out.files[0]!.stem === 'mix' ? 'the mix' : `${out.files.length} stem${out.files.length === 1 ? '' : 's'}`;
@@ -72,6 +83,8 @@ class SeparateState {
   modelId = $state<string | undefined>(undefined);
   /** The window files added from now on are separated with. */
   windowSeconds = $state<number>(SEPARATE_DEFAULTS.windowSec);
+  /** RNNoise's share of the speech stem for the files added from now on. */
+  rnnoiseBlend = $state<number>(0);
   /** Results separated before, newest first: the engine keeps the list in its data folder, across restarts. */
   recent = $state.raw<RecentResult[]>([]);
   private readonly early = new Map<string, EngineEvent[]>();
@@ -90,8 +103,9 @@ class SeparateState {
       if (v.rate) this.rate = v.rate;
       if (v.volumeDb) this.volumeDb = v.volumeDb;
     });
-    persist('separate', () => ({ windowSeconds: this.windowSeconds }), (v) => {
+    persist('separate', () => ({ windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend }), (v) => {
       if (isWindowChoice(v.windowSeconds)) this.windowSeconds = v.windowSeconds;
+      if (isBlendChoice(v.rnnoiseBlend)) this.rnnoiseBlend = v.rnnoiseBlend;
     });
   }
 
@@ -241,7 +255,7 @@ class SeparateState {
 
   private async start(key: string, ref: InputRef): Promise<void> {
     try {
-      const { jobId } = await api().call('separate:start', { input: ref, windowSeconds: this.windowSeconds, ...(this.modelId ? { modelId: this.modelId } : {}) });
+      const { jobId } = await api().call('separate:start', { input: ref, windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend, ...(this.modelId ? { modelId: this.modelId } : {}) });
       this.patch(key, { jobId, status: 'queued' });
       // Events can overtake the reply (they travel on another channel): replay the ones held back.
       const early = this.early.get(jobId) ?? [];

@@ -93,6 +93,42 @@ test('a separation asked for in 2 s windows is separated so: other stems than in
   assert.ok(windowDiff > 1e-3, `the window changed the stems (max diff ${windowDiff})`);
 });
 
+test('RNNoise blended in: recorded in the result, the stems differ and still add up to the input; a model without fixed slots says so', async () => {
+  const wav = join(root, 'rnnoise-blend.wav');
+  await cp(realSpeechWav(), wav);
+  assert.equal(result.rnnoiseBlend, 0, 'off unless asked for');
+  const refused = await waitFor((await engine.separate({ input: { kind: 'path', path: wav }, rnnoiseBlend: 0.5 })).jobId, ['separate-done', 'job-failed']);
+  assert.equal(refused.type, 'job-failed');
+  const error = (refused as Extract<EngineEvent, { type: 'job-failed' }>).error;
+  assert.equal(error.code, 'bad-option');
+  assert.equal(error.message, 'Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots (the built-in model, or one tuned from it): turn the blend off for this model');
+
+  // The same weights with fixed slots, as the built-in model has them.
+  const fixedDir = join(root, 'models', 'test-fixed');
+  await cp(join(root, 'models', 'test-quarter'), fixedDir, { recursive: true });
+  const json = JSON.parse(await readFile(join(fixedDir, 'model.json'), 'utf8')) as { metadata: Record<string, unknown> };
+  Object.assign(json.metadata, { name: 'Test fixed slots', slots: 'fixed' });
+  await writeFile(join(fixedDir, 'model.json'), JSON.stringify(json));
+  const separated = async (rnnoiseBlend: number) => {
+    const done = await waitFor((await engine.separate({ input: { kind: 'path', path: wav }, modelId: 'test-fixed', rnnoiseBlend })).jobId, ['separate-done', 'job-failed']);
+    assert.equal(done.type, 'separate-done', JSON.stringify(done));
+    return (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  };
+  const [plain, blended] = [await separated(0), await separated(0.5)];
+  assert.deepEqual([plain.rnnoiseBlend, blended.rnnoiseBlend], [0, 0.5]);
+  const read = async (r: SeparationResult, id: string) => (await readAudioFile(engine.trackFile(r.resultId, id)!)).channels[0]!;
+  const [mix, speech, env, plainSpeech] = [await read(blended, 'mixture'), await read(blended, 'speech'), await read(blended, 'env'), await read(plain, 'speech')];
+  let sumDiff = 0;
+  let blendDiff = 0;
+  for (let i = 0; i < mix.length; i++) {
+    sumDiff = Math.max(sumDiff, Math.abs(speech[i]! + env[i]! - mix[i]!));
+    blendDiff = Math.max(blendDiff, Math.abs(speech[i]! - plainSpeech[i]!));
+  }
+  assert.ok(sumDiff < 1e-6, `stems sum back to the mixture (max diff ${sumDiff})`);
+  assert.ok(blendDiff > 1e-3, `the blend changed the speech stem (max diff ${blendDiff})`);
+  await rm(fixedDir, { recursive: true });
+});
+
 test('a stereo file at 44.1 kHz gives stereo tracks at 44.1 kHz that add up to it; the model worked at 8 kHz', async () => {
   const stereo = join(root, 'stereo.wav');
   const x = (await readAudioFile(realSpeechWav())).channels[0]!;

@@ -19,7 +19,7 @@ after(async () => {
 
 const separated = (resultId: string, o: Partial<SeparationResult> = {}): SeparationResult => ({
   resultId, fileName: `${resultId}.wav`, sourcePath: `/music/${resultId}.wav`, inputRate: 44100, inputChannels: 2, durationSec: 12.5, modelRate: 8000,
-  model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', windowSeconds: 8, tracks: [], elapsedMs: 900, ...o,
+  model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', windowSeconds: 8, rnnoiseBlend: 0, tracks: [], elapsedMs: 900, ...o,
 });
 const exported = (dir: string, name: string, bytes: number): ExportResult => ({
   dir, files: [{ stem: 'speech', fileName: name, path: join(dir, name), bytes, sampleRate: 44100, channels: 2, frames: 10, format: 'wav16' }],

@@ -102,6 +102,31 @@ test('stems sum to the mixture with mixture consistency on (the default) and not
   model.dispose();
 });
 
+test('the RNNoise blend moves the speech stem toward RNNoise\'s estimate by its weight, into the slot named, and the stems still add up', async () => {
+  const model = Object.assign(new BandSplitSeparator(65, 1000), { fixedSlots: true });
+  const x = speech20.subarray(0, 12 * RATE);
+  const sep = (weight: number, speechSlot = 0) => separateSignal(model, x, { windowSec: 4, denoiserBlend: { weight, speechSlot } });
+  const [plain, off, half, full, fullInSlot1] = [await separateSignal(model, x, { windowSec: 4 }), await sep(0), await sep(0.5), await sep(1), await sep(1, 1)];
+  assert.deepEqual(off, plain, 'weight 0 is no blend');
+  for (const stems of [half, full, fullInSlot1]) assert.ok(maxAbsDiff(sumOf(stems), x) < 1e-6 * maxAbs(x) + 1e-7, 'the stems add up to the mixture');
+  // Linear in the weight: half way between the model's stems and RNNoise's.
+  for (let s = 0; s < 2; s++) {
+    const mid = off[s]!.map((v, t) => 0.5 * v + 0.5 * full[s]![t]!);
+    assert.ok(maxAbsDiff(half[s]!, mid) < 1e-5 * maxAbs(x), `stem ${s} at weight 0.5`);
+  }
+  // At weight 1 the speech stem is RNNoise's, whichever slot holds speech; real speech alone passes through it.
+  assert.ok(maxAbsDiff(full[0]!, fullInSlot1[1]!) < 1e-5 * maxAbs(x));
+  assert.ok(maxAbsDiff(full[0]!, off[0]!) > 0.1 * maxAbs(x), 'not the model\'s low band');
+  assert.ok(snrDb(x, full[0]!) > 10, `RNNoise keeps clean speech: ${snrDb(x, full[0]!).toFixed(1)} dB`);
+
+  await assert.rejects(sep(1.5), /weight must be between 0 and 1/);
+  await assert.rejects(sep(0.5, 2), /speechSlot must be 0 or 1/);
+  const free = new BandSplitSeparator(65, 1000);
+  await assert.rejects(separateSignal(free, x, { denoiserBlend: { weight: 0.5, speechSlot: 0 } }), /needs a model whose speech and env stems have fixed slots/);
+  free.dispose();
+  model.dispose();
+});
+
 test('matchGains undoes the arbitrary per-output gains of a scale-invariant model', () => {
   const rng = seededRandom(5);
   const sources = [0, 1].map(() => Float32Array.from({ length: 4000 }, () => rng() - 0.5));

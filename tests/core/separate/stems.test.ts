@@ -1,7 +1,7 @@
 // Stem names come from a model's metadata once, checked the same way for the app, the CLI and the models list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { defaultStemNames, SeparationInputError, stemNamesOf } from '../../../core/separate/stems';
+import { defaultStemNames, denoiserBlendFor, SeparationInputError, stemNamesOf } from '../../../core/separate/stems';
 
 test('a model without names gets source1, source2, ...', () => {
   assert.deepEqual(defaultStemNames(3), ['source1', 'source2', 'source3']);
@@ -30,4 +30,10 @@ test('bad names in metadata are refused, saying why', () => {
   for (const [stems, why] of bad) {
     assert.throws(() => stemNamesOf({ stems }, 2), (e: unknown) => e instanceof SeparationInputError && e.code === 'bad-input' && why.test(e.message), JSON.stringify(stems));
   }
+});
+
+test('the RNNoise blend finds the speech stem among the model\'s own stems, and refuses a model without one', () => {
+  assert.deepEqual(denoiserBlendFor(0.5, ['speech', 'env']), { weight: 0.5, speechSlot: 0 });
+  assert.deepEqual(denoiserBlendFor(1, ['env', 'speech']), { weight: 1, speechSlot: 1 });
+  assert.throws(() => denoiserBlendFor(0.5, ['source1', 'source2']), /needs a stem named speech; this model's stems are source1, source2/);
 });

@@ -12,7 +12,7 @@ import { ApiError } from '../../../renderer/src/lib/api';
 import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationResult } from '../../../app/contract';
 
 // A saved window the menu does not offer (edited by hand, or from another version) is ignored.
-const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3 } });
+const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, rnnoiseBlend: 0.3 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
 const { separation } = await import('../../../renderer/src/state/separate.svelte');
 
@@ -20,7 +20,7 @@ const api = new FakeApi().on('files:recent', () => []).on('separate:discard', ()
 app.connect(api);
 
 const result = (resultId: string, fileName = `${resultId}.wav`): SeparationResult => ({
-  resultId, fileName, inputRate: 44100, inputChannels: 2, durationSec: 3, modelRate: 8000, model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', windowSeconds: 8, elapsedMs: 900,
+  resultId, fileName, inputRate: 44100, inputChannels: 2, durationSec: 3, modelRate: 8000, model: { id: 'tilt-default', name: 'Tilt default' }, backend: 'wasm', windowSeconds: 8, rnnoiseBlend: 0, elapsedMs: 900,
   tracks: ['mixture', 'speech', 'env'].map((id) => ({ id, label: id, kind: id === 'mixture' ? 'mixture' : 'stem', channels: 2, peaks: [[0.5]], peaksPerSecond: 1, rmsDb: -20 })),
 });
 const progress = (jobId: string, stage: string, fraction: number | null, times: { etaSec?: number; elapsedSec?: number } = {}): EngineEvent =>
@@ -38,7 +38,7 @@ test('a file goes from queued to running to done, and its result is selected', a
   const item = itemOf('s1')!;
   assert.deepEqual([item.name, item.status], ['talk.wav', 'queued']);
   assert.equal(separation.selectedKey, item.key);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8 });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8, rnnoiseBlend: 0 });
   assert.equal(separation.busy, true);
 
   separation.handle(progress('s1', 'separating', 0.4, { etaSec: 10, elapsedSec: 2 }));
@@ -63,15 +63,22 @@ test('events that overtake the reply starting their job are held and replayed on
   assert.deepEqual(separation.results.s2, result('s2'));
 });
 
-test('the window chosen goes with the files added next and is kept for the next visit', async () => {
+test('the window and the RNNoise blend chosen go with the files added next and are kept for the next visit (a saved value the menu does not offer is ignored)', async () => {
   separation.windowSeconds = 2;
   await add('/music/street.wav', 's20');
   assert.equal(api.argsOf('separate:start').at(-1)?.windowSeconds, 2);
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2 });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2, rnnoiseBlend: 0 });
   separation.windowSeconds = 8;
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8 });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0 });
+  // The RNNoise blend likewise: the menu's value goes with the next files and is kept.
+  separation.rnnoiseBlend = 0.5;
+  await add('/music/field.wav', 's21');
+  assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 0.5);
+  await nextTurn();
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0.5 });
+  separation.rnnoiseBlend = 0;
 });
 
 test('failed and cancelled jobs say so; training and other kinds of events, and unknown jobs, change nothing', async () => {
@@ -293,7 +300,7 @@ test('the recent list comes from the engine; Open selects a result it still hold
 
   api.on('separate:start', () => ({ jobId: 's10' }));
   await separation.openRecent(list[1]!);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8 });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8, rnnoiseBlend: 0 });
   assert.equal(separation.selectedKey, itemOf('s10')!.key, 'the new separation is the one on screen');
 
   const told = await toastsOf(() => separation.openRecent(list[2]!));
