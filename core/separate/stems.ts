@@ -51,7 +51,6 @@ export function metadataStems(stems: unknown, nSources: number): string[] | null
   return [...stems];
 }
 
-/** The stems a model separates into, by name: its metadata's (metadataStems), else source1, source2, ... */
 /** SeparateOptions.denoiserBlend for a model whose own stems (model.json) are `stemNames`. */
 export function denoiserBlendFor(weight: number, stemNames: readonly string[]): { weight: number; speechSlot: number } {
   const speechSlot = stemNames.indexOf('speech');
@@ -59,6 +58,7 @@ export function denoiserBlendFor(weight: number, stemNames: readonly string[]): 
   return { weight, speechSlot };
 }
 
+/** The stems a model separates into, by name: its metadata's (metadataStems), else source1, source2, ... */
 export function stemNamesOf(metadata: Record<string, unknown> | undefined, nSources: number): string[] {
   return metadataStems(metadata?.stems, nSources) ?? defaultStemNames(nSources);
 }

@@ -319,6 +319,10 @@ test('an export going when the page reloads shows again with its progress and a 
 
   const hold = holdExports(server.engine);
   const panel = page.getByTestId('export-progress');
+  /** Waits up to 30 s for the engine to have no export going. */
+  const exportsEnded = async () => {
+    for (let i = 0; i < 300 && server.engine.jobs().exports.length; i++) await new Promise((r) => setTimeout(r, 100));
+  };
   try {
     // 1. Reloaded while it is written: it shows again, its progress goes on, and it ends in "Exported to".
     await page.getByRole('button', { name: 'Export all 2 stems' }).click();
@@ -354,7 +358,7 @@ test('an export going when the page reloads shows again with its progress and a 
     await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
     await select();
     await panel.getByRole('button', { name: 'Cancel export' }).click();
-    for (let i = 0; i < 300 && server.engine.jobs().exports.length; i++) await new Promise((r) => setTimeout(r, 100));
+    await exportsEnded();
     assert.deepEqual(server.engine.jobs().exports, [], 'the engine stopped the export');
     await page.locator('.toast', { hasText: 'Export cancelled: no file was written' }).waitFor({ timeout: 30_000 });
     await panel.waitFor({ state: 'detached' });
@@ -367,7 +371,7 @@ test('an export going when the page reloads shows again with its progress and a 
     await panel.waitFor();
     await page.goto('about:blank');
     hold.release();
-    for (let i = 0; i < 300 && server.engine.jobs().exports.length; i++) await new Promise((r) => setTimeout(r, 100));
+    await exportsEnded();
     assert.deepEqual(server.engine.jobs().exports, []);
     await page.goto(server.url);
     await page.getByTestId('engine-state').filter({ hasText: 'Connected' }).waitFor();
