@@ -11,7 +11,8 @@ export type * from '../core/engine/types';
 /** The formats and training limits the UI offers are the ones the engine checks. */
 export { AUDIO_FORMATS, TRAIN_LIMITS } from '../core/types';
 export { TILT_PRESETS } from '../core/reweighting/presets';
-export { RNNOISE_BLEND_ON, SEPARATE_DEFAULTS } from '../core/separate/defaults';
+export { SEPARATE_DEFAULTS } from '../core/separate/defaults';
+export type { BlendWeight } from '../core/separate/defaults';
 
 /** A file in the desktop app's File > Open Recent menu. */
 export interface RecentFile {

@@ -76,7 +76,7 @@ const SCHEMAS = {
   'backend:describe': EMPTY,
   'separate:start': fields({
     input: INPUT, modelId: id().optional(), windowSeconds: number({ min: WINDOW_SECONDS_RANGE[0], max: WINDOW_SECONDS_RANGE[1] }).optional(),
-    rnnoiseBlend: number({ min: 0, max: 1 }).optional(),
+    rnnoiseBlend: z.union([z.literal('auto'), number({ min: 0, max: 1 })]).optional(),
   }),
   'separate:export': STEM_FILE.omit({ stem: true }).extend({
     stems: z.array(stem).max(16),

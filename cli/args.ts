@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../core/separate/defaults';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE, type BlendWeight } from '../core/separate/defaults';
 import { UsageError } from './format';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -36,10 +36,13 @@ export function parseWindowOption(value: string | undefined): number {
   return seconds;
 }
 
-/** `--rnnoise W`: RNNoise's share of the speech stem, 0 (off, the default) to 1. */
-export function parseBlendOption(value: string | undefined): number {
-  const weight = parseNumberOption('rnnoise', value, 0, 0);
-  if (weight > 1) throw new UsageError(`--rnnoise must be between 0 and 1 (RNNoise's share of the speech stem), got "${value}"`);
+/** `--rnnoise auto|W`: RNNoise's share of the speech stem, chosen per window or fixed at 0 (off, the default) to 1. */
+export function parseBlendOption(value: string | undefined): BlendWeight {
+  if (value === undefined) return 0;
+  if (value === 'auto') return value;
+  // Number('') is 0: an empty value is a mistake, not "off".
+  const weight = value.trim() === '' ? NaN : Number(value);
+  if (!(weight >= 0 && weight <= 1)) throw new UsageError(`--rnnoise must be auto or a number between 0 and 1 (RNNoise's share of the speech stem), got "${value}"`);
   return weight;
 }
 

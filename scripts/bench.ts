@@ -22,7 +22,7 @@ import type { SeparationStage } from '../core/separate/pipeline';
 import { loadModel } from '../core/models/io';
 import { separateFile } from '../core/separate/files';
 import { denoiserBlendFor } from '../core/separate/stems';
-import { RNNOISE_BLEND_ON } from '../core/separate/defaults';
+import type { BlendWeight } from '../core/separate/defaults';
 import { Rng } from '../core/data/random';
 import { defaultCacheDir } from '../core/data/fetch';
 import { readManifest } from '../core/data/manifest';
@@ -208,7 +208,7 @@ async function mixBatchMs(): Promise<number | null> {
  * WAV): seconds per second of audio, of CPU time (one core's work: everything runs on one thread)
  * and of wall-clock time (which also counts waiting on a busy machine).
  */
-async function fullBandRtf(seconds: number, rnnoiseBlend = 0): Promise<{ cpu: number; wall: number }> {
+async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0): Promise<{ cpu: number; wall: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'tilt-bench-'));
   const { model } = await loadModel(join(import.meta.dirname, '../assets/models/tilt-default'));
   try {
@@ -222,9 +222,9 @@ async function fullBandRtf(seconds: number, rnnoiseBlend = 0): Promise<{ cpu: nu
     const warm = join(dir, 'warm.wav');
     await writeAudioFile(warm, channels.map((c) => c.subarray(0, 10 * rate)), rate, 'wav16');
     await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'] });
-    const blend = rnnoiseBlend > 0 ? { denoiserBlend: denoiserBlendFor(rnnoiseBlend, ['speech', 'env']), overwrite: true } : {};
+    const blend = rnnoiseBlend !== 0 ? { denoiserBlend: denoiserBlendFor(rnnoiseBlend, ['speech', 'env']), overwrite: true } : {};
     // RNNoise's wasm loads on its first use.
-    if (rnnoiseBlend > 0) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], ...blend });
+    if (rnnoiseBlend !== 0) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], ...blend });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], ...blend });
@@ -341,14 +341,14 @@ async function main() {
 async function fullBand(): Promise<void> {
   const seconds = 60;
   const fb = await fullBandRtf(seconds);
-  const blended = await fullBandRtf(seconds, RNNOISE_BLEND_ON);
+  const blended = await fullBandRtf(seconds, 'auto');
   if (json) {
     console.log(JSON.stringify({
       fullband_44k_stereo_rtf_cpu: fb.cpu, fullband_44k_stereo_rtf_wall: fb.wall, fullband_rnnoise_blend_rtf_cpu: blended.cpu, fullband_rnnoise_blend_rtf_wall: blended.wall,
     }));
   } else {
     log(`separating ${seconds} s of 44.1 kHz stereo into 44.1 kHz stereo stems (shipped model): RTF ${fb.cpu.toFixed(3)} of one core's CPU time, ${fb.wall.toFixed(3)} wall-clock`);
-    log(`the same with RNNoise blended into the speech stem (--rnnoise ${RNNOISE_BLEND_ON}): RTF ${blended.cpu.toFixed(3)} of one core's CPU time, ${blended.wall.toFixed(3)} wall-clock`);
+    log(`the same with RNNoise blended into the speech stem (--rnnoise auto): RTF ${blended.cpu.toFixed(3)} of one core's CPU time, ${blended.wall.toFixed(3)} wall-clock`);
   }
 }
 

@@ -32,7 +32,7 @@ export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES
 
 export const evaluateCommand: Command = {
   summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
-  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise W] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise auto|W] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
     + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)\n'
     + `  --long: N recordings of --seconds (default ${LONG_SECONDS}) made of joined clips, a conversation over a run of sounds, longer than one separation window; stem swaps also counted per ${SWAP_WINDOW_SECONDS} s window`,
   async run(args) {
@@ -67,7 +67,7 @@ export const evaluateCommand: Command = {
       const names = labels.length === 1 ? ['Tilt'] : labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
       const systems = [
         ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems, {
-          windowSec, ...(blend > 0 ? { denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)) } : {}),
+          windowSec, ...(blend !== 0 ? { denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)) } : {}),
         })),
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];
@@ -102,7 +102,7 @@ export const evaluateCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({
           model: labels[0], backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, types, seed,
-          windowSeconds: windowSec, ...(blend > 0 ? { rnnoiseBlend: blend } : {}),
+          windowSeconds: windowSec, ...(blend !== 0 ? { rnnoiseBlend: blend } : {}),
           ...(long ? { long: { seconds: longSeconds, swapWindowSeconds: SWAP_WINDOW_SECONDS } } : {}),
           report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: labels[i + 1], report })) } : {}),
           ...(baselines.length ? { baselines } : {}),
@@ -110,7 +110,7 @@ export const evaluateCommand: Command = {
       } else {
         const what = long ? `long mixtures of ${longSeconds} s (a conversation over a run of sounds) from` : 'mixtures of';
         console.log(`${labels.join(', ')} on ${count} ${values.split} ${what} ${dataName} (${long ? 'speech+env' : types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
-        console.log(`Separated as users get it (separateSignal, ${windowSec} s windows${blend > 0 ? `, RNNoise blended into the speech stem at ${blend}` : ''}); each source scored against the stem named after its class`);
+        console.log(`Separated as users get it (separateSignal, ${windowSec} s windows${blend !== 0 ? `, RNNoise blended into the speech stem${blend === 'auto' ? ' where the two disagree (auto)' : ` at ${blend}`}` : ''}); each source scored against the stem named after its class`);
         console.log('(mixtures of one class: best permutation). SNR: speech (or first source) over the other, dB.\n');
         console.log(formatTable(TABLE_HEADER, comparisonRows(reports)));
         console.log(`\nstem swaps (stems fit better with the names exchanged): ${swapLine(reports)}`);

@@ -6,7 +6,7 @@ import { checkBlend } from '../../core/separate/separate';
 import { denoiserBlendFor, stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
-import { RNNOISE_BLEND_ON, SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseBlendOption, parseCommandArgs, parseWindowOption } from '../args';
 import { ProgressBar, UsageError } from '../format';
@@ -15,9 +15,9 @@ import type { Command } from '../command';
 
 export const separateCommand: Command = {
   summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
-  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise W] [--overwrite] [--json]\n'
+  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise auto|W] [--overwrite] [--json]\n'
     + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)\n`
-    + `  --rnnoise: RNNoise's share of the speech stem (0-1, default 0); ${RNNOISE_BLEND_ON} helps on long recordings unlike the training data, takes three times as long, and loses on material like it (docs/separation.md)`,
+    + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (where it and the model disagree; helps on recordings unlike the training data, takes three times as long) or a fixed share 0-1 (default 0: off) (docs/separation.md)',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },
@@ -32,7 +32,7 @@ export const separateCommand: Command = {
     const { dir, label } = await resolveModel(values.model);
     const { model, metadata } = await loadModel(dir);
     const stems = stemNamesOf(metadata, model.nSources);
-    const denoiserBlend = blend > 0 ? denoiserBlendFor(blend, stems) : null;
+    const denoiserBlend = blend !== 0 ? denoiserBlendFor(blend, stems) : null;
     // A model the blend does not fit is refused before any file is read.
     if (denoiserBlend) checkBlend(model, denoiserBlend);
     if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);

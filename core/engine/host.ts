@@ -16,7 +16,7 @@ import { previewWeights } from './preview';
 import { RecentResults } from './recent';
 import { dataConfigFor, PHASE_STAGES, runToContinue, TrainingRun, trainConfigFor } from './training';
 import { DataCheckJob } from '../train/host';
-import { SEPARATE_DEFAULTS } from '../separate/defaults';
+import { SEPARATE_DEFAULTS, type BlendWeight } from '../separate/defaults';
 import { corpusCheck } from '../train/check';
 import { parseTrainConfig } from '../train/config';
 import type { RunSoFar, TrainingDefaults } from './training';
@@ -60,7 +60,7 @@ interface SepJob {
   model: SeparationResult['model'] & { dir: string };
   fromUpload: boolean;
   windowSeconds: number;
-  rnnoiseBlend: number;
+  rnnoiseBlend: BlendWeight;
   state: 'queued' | 'running';
   /** The last progress, for windows that attach while it runs. */
   stage: string;

@@ -1,6 +1,7 @@
 // Messages between the engine host (main thread) and its worker thread.
 import type { RpcReply, RpcRequest } from '../workerRpc';
 import type { BackendDescription, EngineErrorInfo, ExportParams, ExportResult, SeparationResult } from './types';
+import type { BlendWeight } from '../separate/defaults';
 
 /** A finished separation as the worker reports it; the host adds the job's id, file and model. */
 export interface WorkerSeparation extends Omit<SeparationResult, 'resultId' | 'fileName' | 'sourcePath' | 'model'> {
@@ -24,7 +25,7 @@ export type EngineRequest = { op: 'backend' } | { op: 'export'; req: ExportReque
 
 export type ToWorker =
   | RpcRequest<EngineRequest>
-  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number; rnnoiseBlend: number }
+  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number; rnnoiseBlend: BlendWeight }
   | { type: 'cancel'; jobId: string };
 
 export type FromWorker =

@@ -4,6 +4,7 @@ import type { AudioFormat, SoundClass, MixtureType } from '../types';
 import type { TermConfig, WeightDiagnostics } from '../reweighting';
 import type { DataCheck } from '../train/check';
 import type { BeforeAfterSummary } from '../train/beforeAfter';
+import type { BlendWeight } from '../separate/defaults';
 
 export type { SoundClass, MixtureType, DataCheck, BeforeAfterSummary };
 
@@ -28,8 +29,8 @@ export interface SeparateParams {
   modelId?: string;
   /** Seconds of audio the model hears at once (WINDOW_SECONDS_RANGE); the separation default when absent. */
   windowSeconds?: number;
-  /** RNNoise's share of the speech stem, 0 (off, the default) to 1: SeparateOptions.denoiserBlend. */
-  rnnoiseBlend?: number;
+  /** RNNoise's share of the speech stem: 'auto' (per window) or 0 (off, the default) to 1: SeparateOptions.denoiserBlend. */
+  rnnoiseBlend?: BlendWeight;
 }
 
 export interface TrackInfo {
@@ -62,8 +63,8 @@ export interface SeparationResult {
   backend: string;
   /** The window the model heard at a time. */
   windowSeconds: number;
-  /** RNNoise's share of the speech stem (0: the model's alone). */
-  rnnoiseBlend: number;
+  /** RNNoise's share of the speech stem (0: the model's alone; 'auto': chosen per window). */
+  rnnoiseBlend: BlendWeight;
   tracks: TrackInfo[];
   elapsedMs: number;
 }

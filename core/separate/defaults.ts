@@ -16,11 +16,27 @@ export const SEPARATE_DEFAULTS = {
 } as const;
 
 /**
- * RNNoise's share of the speech stem when a user turns the blend on (`--rnnoise`, the app's menu):
- * half and half did best on the held-out long recordings (docs/separation.md). Off by default: it
- * takes three times as long, and on material like the training data it loses.
+ * RNNoise's share of the speech stem (`--rnnoise`): a fixed share from 0 to 1, or 'auto', a share
+ * chosen per window (RNNOISE_AUTO).
  */
-export const RNNOISE_BLEND_ON = 0.5;
+export type BlendWeight = number | 'auto';
+
+/**
+ * `--rnnoise auto`, the app's *RNNoise where Tilt is unsure*: in each window RNNoise's share of the
+ * speech stem is maxShare / (1 + exp((agreement - agreementDb) / widthDb)), where agreement is the
+ * energy of the model's speech stem over that of its difference from RNNoise's, in dB. Where the two
+ * agree the model keeps its stem (on material like the training data it is the more precise of the
+ * two); where they disagree the model is on unfamiliar ground and the average of two estimators with
+ * unrelated errors beats either. The three numbers were chosen on the training packages' validation
+ * split (docs/separation.md). Off by default: RNNoise triples the cost.
+ */
+export const RNNOISE_AUTO = { maxShare: 0.6, agreementDb: 12, widthDb: 1 } as const;
+
+/** RNNoise's share of the speech stem for a window whose stems agree to `agreementDb` (see RNNOISE_AUTO). */
+export function autoBlendShare(agreementDb: number): number {
+  const { maxShare, agreementDb: centre, widthDb } = RNNOISE_AUTO;
+  return maxShare / (1 + Math.exp((agreementDb - centre) / widthDb));
+}
 
 /**
  * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of

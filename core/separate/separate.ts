@@ -5,7 +5,7 @@ import { SeparationInputError, SeparationOptionError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
-import { SEPARATE_DEFAULTS } from './defaults';
+import { autoBlendShare, SEPARATE_DEFAULTS, type BlendWeight } from './defaults';
 import { rnnoiseDenoise } from '../dsp/rnnoise';
 
 export interface SeparateOptions {
@@ -37,10 +37,16 @@ export interface SeparateOptions {
    * Blends RNNoise's speech estimate into the speech stem, window by window: speech becomes
    * (1 - weight) * the model's + weight * RNNoise's, and what that moves goes to the other stem, so
    * the stems still add up. Their errors are largely independent: on recordings unlike the training
-   * data half and half beats both, on material like it the model alone is better (docs/separation.md).
+   * data the blend beats both, on material like it the model alone is better (docs/separation.md).
+   * 'auto' picks the weight per window from how far the two estimates disagree (RNNOISE_AUTO).
    * Needs a two-stem model with fixed slots; `speechSlot` is the speech stem's.
    */
-  denoiserBlend?: { weight: number; speechSlot: number };
+  denoiserBlend?: DenoiserBlend;
+}
+
+export interface DenoiserBlend {
+  weight: BlendWeight;
+  speechSlot: number;
 }
 
 /**
@@ -227,26 +233,38 @@ export async function separateSignal(model: Separator, mixture: Float32Array, op
 }
 
 /** The blend to apply (null: none), after checking that it fits the model; throws SeparationOptionError. */
-export function checkBlend(model: Separator, blend: SeparateOptions['denoiserBlend']): SeparateOptions['denoiserBlend'] | null {
+export function checkBlend(model: Separator, blend: DenoiserBlend | undefined): DenoiserBlend | null {
   if (!blend) return null;
   const { weight, speechSlot } = blend;
-  if (!(weight >= 0 && weight <= 1)) throw new SeparationOptionError(`The RNNoise blend's weight must be between 0 and 1, got ${weight}`);
+  if (weight !== 'auto' && !(weight >= 0 && weight <= 1)) throw new SeparationOptionError(`The RNNoise blend's weight must be between 0 and 1 or 'auto', got ${weight}`);
   if (model.nSources !== 2 || !model.fixedSlots) {
     throw new SeparationOptionError('Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots (the built-in model, or one tuned from it): turn the blend off for this model');
   }
   if (speechSlot !== 0 && speechSlot !== 1) throw new SeparationOptionError(`The RNNoise blend's speechSlot must be 0 or 1, got ${speechSlot}`);
-  return weight > 0 ? blend : null;
+  return weight === 0 ? null : blend;
 }
 
-/** Moves the speech stem `weight` of the way to `denoised`; the other stem takes the difference. */
-function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: { weight: number; speechSlot: number }): void {
+/** Moves the speech stem part of the way to `denoised` (see DenoiserBlend); the other stem takes the difference. */
+function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: DenoiserBlend): void {
   const speech = stems[speechSlot]!;
   const other = stems[1 - speechSlot]!;
+  const share = weight === 'auto' ? autoBlendShare(agreementDb(speech, denoised)) : weight;
   for (let t = 0; t < speech.length; t++) {
-    const moved = weight * (denoised[t]! - speech[t]!);
+    const moved = share * (denoised[t]! - speech[t]!);
     speech[t]! += moved;
     other[t]! -= moved;
   }
+}
+
+/** Energy of `estimate` over that of its difference from `other`, dB: how closely two estimates of one stem agree. */
+export function agreementDb(estimate: Float32Array, other: Float32Array): number {
+  let own = 0;
+  let apart = 0;
+  for (let t = 0; t < estimate.length; t++) {
+    own += estimate[t]! * estimate[t]!;
+    apart += (other[t]! - estimate[t]!) ** 2;
+  }
+  return 10 * Math.log10((own + 1e-12) / (apart + 1e-12));
 }
 
 async function runModel(model: Separator, input: Float32Array, count: number, window: number): Promise<Float32Array> {

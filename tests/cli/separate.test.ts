@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Engine } from '../../core/engine/host';
 import type { EngineEvent } from '../../core/engine/types';
+import type { BlendWeight } from '../../core/separate/defaults';
 import { decodeCandidates } from '../../core/data/manifest';
 import { readAudioFile } from '../../core/io/audio';
 import { saveTinyModel } from '../e2e/fixtures';
@@ -30,8 +31,8 @@ const bad: Record<string, RegExp> = {};
 const tilt = (args: string[]) => runTilt(args, { home: join(work, 'home'), cwd: work });
 
 /** The app's answer for one file: its tracks' files, or the message it fails with. */
-async function inApp(path: string, modelId = 'tiny'): Promise<{ files: Record<string, string> } | { error: string }> {
-  const { jobId } = await engine.separate({ input: { kind: 'path', path }, modelId });
+async function inApp(path: string, modelId = 'tiny', rnnoiseBlend: BlendWeight = 0): Promise<{ files: Record<string, string> } | { error: string }> {
+  const { jobId } = await engine.separate({ input: { kind: 'path', path }, modelId, rnnoiseBlend });
   const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
   if (end.type === 'job-failed') return { error: end.error.message };
   const files = Object.fromEntries(end.result.tracks.map((t) => [t.id, engine.trackFile(end.result.resultId, t.id)!]));
@@ -131,4 +132,16 @@ test("a model whose metadata names its stems wrongly is refused by the app and b
   const app = await inApp(input, 'bad-stems');
   assert.ok('error' in app);
   assert.ok(app.error.startsWith(why), app.error);
+});
+
+test('the RNNoise blend, per window or fixed, is refused by the app and by `tilt separate` with the same message for a model without fixed stem slots', async () => {
+  const why = 'Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots';
+  const input = GOOD()[0]!;
+  for (const blend of ['auto', 0.5] as const) {
+    const cli = await tilt(['separate', input, '--model', join(work, 'models', 'tiny'), '--out', join(work, 'blend-out'), `--rnnoise=${blend}`]);
+    assert.equal(cli.code, 1, `--rnnoise ${blend}`);
+    assert.ok(cli.stderr.includes(`tilt: ${why}`), cli.stderr);
+    const app = await inApp(input, 'tiny', blend);
+    assert.ok('error' in app && app.error.startsWith(why), JSON.stringify(app));
+  }
 });

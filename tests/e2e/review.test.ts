@@ -270,7 +270,7 @@ test('settings and results survive a reload', async () => {
   await page.getByLabel('Separation window').selectOption('2');
   assert.match((await page.getByTestId('window-hint').textContent())!, /busy, changing background/);
   assert.equal(await page.getByTestId('blend-hint').count(), 0, 'no advice while the blend is off');
-  await page.getByLabel('RNNoise blend').selectOption('0.5');
+  await page.getByLabel('RNNoise blend').selectOption('auto');
   assert.match((await page.getByTestId('blend-hint').textContent())!, /unlike the training data; takes about three times as long/);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Steps', { exact: true }).fill('321');
@@ -291,7 +291,7 @@ test('settings and results survive a reload', async () => {
   assert.equal(await page.getByLabel('Environmental sound level').inputValue(), '-6', 'the balance too');
   assert.equal(await page.getByLabel('Separation window').inputValue(), '2', 'the window for the next files too');
   await page.getByLabel('Separation window').selectOption('8');
-  assert.equal(await page.getByLabel('RNNoise blend').inputValue(), '0.5', 'the blend for the next files too');
+  assert.equal(await page.getByLabel('RNNoise blend').inputValue(), 'auto', 'the blend for the next files too');
   await page.getByLabel('RNNoise blend').selectOption('0');
 });
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Engine } from '../../../core/engine/host';
 import { readAudioFile, resample, writeAudioFile } from '../../../core/io/audio';
 import type { EngineEvent, SeparationResult } from '../../../core/engine/types';
+import type { BlendWeight } from '../../../core/separate/defaults';
 import { modelsDirWithTestModel, realSpeechWav } from '../../e2e/fixtures';
 import { waitForEvent } from './events';
 import { ensureTestAudio, pkgFile } from '../../fixtures/test-audio';
@@ -115,16 +116,18 @@ test('RNNoise blended in: recorded in the result, the stems differ and still add
   const json = JSON.parse(await readFile(join(fixedDir, 'model.json'), 'utf8')) as { metadata: Record<string, unknown> };
   Object.assign(json.metadata, { name: 'Test fixed slots', slots: 'fixed' });
   await writeFile(join(fixedDir, 'model.json'), JSON.stringify(json));
-  const separated = async (rnnoiseBlend: number) => {
+  const separated = async (rnnoiseBlend: BlendWeight) => {
     const done = await waitFor((await engine.separate({ input: { kind: 'path', path: wav }, modelId: 'test-fixed', rnnoiseBlend })).jobId, ['separate-done', 'job-failed']);
     assert.equal(done.type, 'separate-done', JSON.stringify(done));
     return (done as Extract<EngineEvent, { type: 'separate-done' }>).result;
   };
-  const [plain, blended] = [await separated(0), await separated(0.5)];
-  assert.deepEqual([plain.rnnoiseBlend, blended.rnnoiseBlend], [0, 0.5]);
-  const { sum, change } = await stemDiffs(blended, plain);
-  assert.ok(sum < 1e-6, `stems sum back to the mixture (max diff ${sum})`);
-  assert.ok(change > 1e-3, `the blend changed the speech stem (max diff ${change})`);
+  const [plain, blended, auto] = [await separated(0), await separated(0.5), await separated('auto')];
+  assert.deepEqual([plain.rnnoiseBlend, blended.rnnoiseBlend, auto.rnnoiseBlend], [0, 0.5, 'auto']);
+  for (const [result, name] of [[blended, '0.5'], [auto, 'auto']] as const) {
+    const { sum, change } = await stemDiffs(result, plain);
+    assert.ok(sum < 1e-6, `${name}: stems sum back to the mixture (max diff ${sum})`);
+    assert.ok(change > 1e-3, `${name}: the blend changed the speech stem (max diff ${change})`);
+  }
   await rm(fixedDir, { recursive: true });
 });
 

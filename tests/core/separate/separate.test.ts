@@ -4,7 +4,8 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
-import { matchGains, separateSignal, SeparationAbortedError } from '../../../core/separate/separate';
+import { agreementDb, matchGains, separateSignal, SeparationAbortedError } from '../../../core/separate/separate';
+import { autoBlendShare, RNNOISE_AUTO } from '../../../core/separate/defaults';
 import { seededRandom } from '../../../core/models/init';
 import { createSudoRmRf } from '../../../core/models/sudormrf';
 import { BandSplitSeparator, SwappingSeparator, MemoryProbe, longSpeech, maxAbs, maxAbsDiff, snrDb } from './fixtures';
@@ -119,11 +120,44 @@ test('the RNNoise blend moves the speech stem toward RNNoise\'s estimate by its 
   assert.ok(maxAbsDiff(full[0]!, off[0]!) > 0.1 * maxAbs(x), 'not the model\'s low band');
   assert.ok(snrDb(x, full[0]!) > 10, `RNNoise keeps clean speech: ${snrDb(x, full[0]!).toFixed(1)} dB`);
 
-  await assert.rejects(sep(1.5), /weight must be between 0 and 1/);
+  await assert.rejects(sep(1.5), /weight must be between 0 and 1 or 'auto'/);
   await assert.rejects(sep(0.5, 2), /speechSlot must be 0 or 1/);
   const free = new BandSplitSeparator(65, 1000);
   await assert.rejects(separateSignal(free, x, { denoiserBlend: { weight: 0.5, speechSlot: 0 } }), /needs a model whose speech and env stems have fixed slots/);
   free.dispose();
+  model.dispose();
+});
+
+test('agreementDb is the estimate\'s energy over its distance from the other, in dB', () => {
+  const estimate = Float32Array.from({ length: 800 }, (_, t) => Math.sin(t / 7));
+  const apart = (ratio: number) => estimate.map((v) => v + ratio * v);
+  assert.ok(Math.abs(agreementDb(estimate, apart(0.1)) - 20) < 1e-3, '10 % off: 20 dB');
+  assert.ok(Math.abs(agreementDb(estimate, apart(1)) - 0) < 1e-3, 'as far apart as the estimate is loud: 0 dB');
+  assert.ok(agreementDb(estimate, estimate) > 100, 'identical');
+});
+
+test('the automatic blend share falls from RNNOISE_AUTO.maxShare where the estimates disagree to 0 where they agree', () => {
+  const { maxShare, agreementDb: centre, widthDb } = RNNOISE_AUTO;
+  assert.equal(autoBlendShare(centre), maxShare / 2);
+  assert.ok(Math.abs(autoBlendShare(-20) - maxShare) < 1e-6, 'far apart: the most RNNoise');
+  assert.ok(autoBlendShare(centre + 10 * widthDb) < 1e-4 * maxShare, 'close: the model alone');
+  for (let db = -10; db < 30; db++) assert.ok(autoBlendShare(db + 1) < autoBlendShare(db), `falling at ${db} dB`);
+});
+
+test('the automatic blend moves each window\'s speech stem toward RNNoise\'s by the share its agreement gives', async () => {
+  const model = Object.assign(new BandSplitSeparator(65, 1000), { fixedSlots: true });
+  // One window, no normalisation or projection: the stems the blend sees are the ones returned.
+  const x = speech20.subarray(0, 4 * RATE);
+  const opts = { windowSec: 4, normalize: false, mixtureConsistency: false } as const;
+  const sep = (weight: number | 'auto') => separateSignal(model, x, { ...opts, denoiserBlend: { weight, speechSlot: 0 } });
+  const [off, full, auto] = [await sep(0), await sep(1), await sep('auto')];
+  const share = autoBlendShare(agreementDb(off[0]!, full[0]!));
+  assert.ok(share > 0.01 && share < RNNOISE_AUTO.maxShare - 0.01, `a share between the ends: ${share}`);
+  for (let s = 0; s < 2; s++) {
+    const expected = off[s]!.map((v, t) => v + share * (full[s]![t]! - v));
+    assert.ok(maxAbsDiff(auto[s]!, expected) < 1e-5 * maxAbs(x), `stem ${s}`);
+  }
+  assert.ok(maxAbsDiff(sumOf(auto), sumOf(off)) < 1e-6 * maxAbs(x), 'what the speech stem gains the env stem loses');
   model.dispose();
 });
 

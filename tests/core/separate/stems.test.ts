@@ -35,5 +35,6 @@ test('bad names in metadata are refused, saying why', () => {
 test('the RNNoise blend finds the speech stem among the model\'s own stems, and refuses a model without one', () => {
   assert.deepEqual(denoiserBlendFor(0.5, ['speech', 'env']), { weight: 0.5, speechSlot: 0 });
   assert.deepEqual(denoiserBlendFor(1, ['env', 'speech']), { weight: 1, speechSlot: 1 });
+  assert.deepEqual(denoiserBlendFor('auto', ['env', 'speech']), { weight: 'auto', speechSlot: 1 });
   assert.throws(() => denoiserBlendFor(0.5, ['source1', 'source2']), /needs a stem named speech; this model's stems are source1, source2/);
 });

@@ -14,7 +14,7 @@ import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationR
 // A saved window the menu does not offer (edited by hand, or from another version) is ignored.
 const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, rnnoiseBlend: 0.3 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
-const { separation } = await import('../../../renderer/src/state/separate.svelte');
+const { blendLabel, separation } = await import('../../../renderer/src/state/separate.svelte');
 
 const api = new FakeApi().on('files:recent', () => []).on('separate:discard', () => ({ discarded: true }));
 app.connect(api);
@@ -73,12 +73,16 @@ test('the window and the RNNoise blend chosen go with the files added next and a
   await nextTurn();
   assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0 });
   // The RNNoise blend likewise: the menu's value goes with the next files and is kept.
-  separation.rnnoiseBlend = 0.5;
+  separation.rnnoiseBlend = 'auto';
   await add('/music/field.wav', 's21');
-  assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 0.5);
+  assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 'auto');
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0.5 });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 'auto' });
   separation.rnnoiseBlend = 0;
+});
+
+test('a result\'s header names its blend: chosen per window, a fixed share (made with tilt separate --rnnoise W), or none', () => {
+  assert.deepEqual([blendLabel('auto'), blendLabel(0.5), blendLabel(0.333), blendLabel(0)], ['auto', '50 %', '33 %', null]);
 });
 
 test('failed and cancelled jobs say so; training and other kinds of events, and unknown jobs, change nothing', async () => {
