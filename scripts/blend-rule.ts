@@ -3,7 +3,7 @@
 // window, and cached; a per-window rule is then scored by recombining the two speech stems (exact but
 // for the 1 s cross-fades, where neighbouring windows' shares mix). Rules are chosen on the two
 // validation sets only; the held-out and test sets are printed for the chosen one.
-//   node --import tsx scripts/blend-rule.ts cache [--model DIR]   all five sets (about 40 min here)
+//   node --import tsx scripts/blend-rule.ts cache [--model DIR]   all five sets (about 30 min here)
 //   node --import tsx scripts/blend-rule.ts rules                 the grid, then the shipped rule on every set
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

@@ -2,6 +2,7 @@
 // here. Kept free of tensors and audio I/O so that the models list can use it too.
 
 import type { BlendWeight } from './defaults';
+
 /** Bad mixture or options; `code` matches the engine's error codes. */
 export class SeparationInputError extends Error {
   readonly code = 'bad-input';

@@ -47,11 +47,11 @@ const isWindowChoice = (v: unknown): v is number => WINDOW_CHOICES.some((w) => w
 
 /**
  * RNNoise blended into the speech stem where it and the model disagree, or not (docs/separation.md:
- * +2.4 dB on long held-out recordings, +0.9 on held-out crops, -1.1 on crops like the training data).
+ * +2.4 dB on long held-out recordings, +0.9 on held-out crops, -1.1 to -2.0 on crops like the training data).
  */
 export const BLEND_CHOICES: readonly { weight: BlendWeight; label: string; hint: string }[] = [
   { weight: 0, label: 'Off (default)', hint: '' },
-  { weight: 'auto', label: 'RNNoise where Tilt is unsure', hint: 'Mixes the RNNoise denoiser into the speech stem where the two disagree: helps on recordings unlike the training data; takes about three times as long' },
+  { weight: 'auto', label: 'RNNoise where Tilt is unsure', hint: 'Mixes the RNNoise denoiser into the speech stem where the two disagree: better on recordings unlike the training data, a little worse on material like it; takes about three times as long' },
 ];
 
 const isBlendChoice = (v: unknown): v is BlendWeight => BLEND_CHOICES.some((b) => b.weight === v);

@@ -144,7 +144,7 @@ test('the automatic blend share falls from RNNOISE_AUTO.maxShare where the estim
   for (let db = -10; db < 30; db++) assert.ok(autoBlendShare(db + 1) < autoBlendShare(db), `falling at ${db} dB`);
 });
 
-test('the automatic blend moves each window\'s speech stem toward RNNoise\'s by the share its agreement gives', async () => {
+test('the automatic blend moves a window\'s speech stem toward RNNoise\'s by the share its agreement gives', async () => {
   const model = Object.assign(new BandSplitSeparator(65, 1000), { fixedSlots: true });
   // One window, no normalisation or projection: the stems the blend sees are the ones returned.
   const x = speech20.subarray(0, 4 * RATE);
