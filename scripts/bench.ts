@@ -222,12 +222,12 @@ async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0): Prom
     const warm = join(dir, 'warm.wav');
     await writeAudioFile(warm, channels.map((c) => c.subarray(0, 10 * rate)), rate, 'wav16');
     await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'] });
-    const blend = rnnoiseBlend !== 0 ? { denoiserBlend: denoiserBlendFor(rnnoiseBlend, ['speech', 'env']), overwrite: true } : {};
+    const denoiserBlend = denoiserBlendFor(rnnoiseBlend, ['speech', 'env']);
     // RNNoise's wasm loads on its first use.
-    if (rnnoiseBlend !== 0) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], ...blend });
+    if (denoiserBlend) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend, overwrite: true });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], ...blend });
+    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     return { cpu: (cpu.user + cpu.system) / 1e6 / seconds, wall: wall / seconds };

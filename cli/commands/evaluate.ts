@@ -67,7 +67,7 @@ export const evaluateCommand: Command = {
       const names = labels.length === 1 ? ['Tilt'] : labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
       const systems = [
         ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems, {
-          windowSec, ...(blend !== 0 ? { denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)) } : {}),
+          windowSec, denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)),
         })),
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];

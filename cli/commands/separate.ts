@@ -32,15 +32,15 @@ export const separateCommand: Command = {
     const { dir, label } = await resolveModel(values.model);
     const { model, metadata } = await loadModel(dir);
     const stems = stemNamesOf(metadata, model.nSources);
-    const denoiserBlend = blend !== 0 ? denoiserBlendFor(blend, stems) : null;
+    const denoiserBlend = denoiserBlendFor(blend, stems);
     // A model the blend does not fit is refused before any file is read.
-    if (denoiserBlend) checkBlend(model, denoiserBlend);
+    checkBlend(model, denoiserBlend);
     if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);
     const bar = new ProgressBar('separating');
     const t0 = performance.now();
     try {
       const result = await separateFiles(model, positionals, {
-        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec, ...(denoiserBlend ? { denoiserBlend } : {}),
+        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec, denoiserBlend,
         onProgress: ({ fileIndex, fraction, stage, stageFraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length} ${stage} ${(stageFraction * 100).toFixed(0)}%`),
       });
       bar.done();

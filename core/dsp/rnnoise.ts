@@ -2,6 +2,7 @@
 // separation can blend into the speech stem (SeparateOptions.denoiserBlend). The wasm build
 // (@shiguredo/rnnoise-wasm) is loaded on first use.
 import { resample } from '../io/audio';
+import { energy } from './energy';
 import { MODEL_RATE } from '../types';
 
 type RnnoiseModule = typeof import('@shiguredo/rnnoise-wasm');
@@ -54,9 +55,7 @@ export function loadRnnoise(): Promise<Rnnoise> {
 /** RNNoise's estimate of the speech in `x` (at MODEL_RATE): same length, time-aligned with it. */
 export async function rnnoiseDenoise(x: Float32Array): Promise<Float32Array> {
   const rnnoise = await loadRnnoise();
-  let sumSq = 0;
-  for (let i = 0; i < x.length; i++) sumSq += x[i]! * x[i]!;
-  const rms = Math.sqrt(sumSq / Math.max(1, x.length));
+  const rms = Math.sqrt(energy(x) / Math.max(1, x.length));
   if (rms === 0) return new Float32Array(x.length);
   const gain = (32768 * 10 ** (RNNOISE_LEVEL_DBFS / 20)) / rms;
   const x48 = await resample(x, MODEL_RATE, RNNOISE_RATE, 'fast');

@@ -98,7 +98,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         signal: abort.signal,
         scratchParent: m.outDir,
         windowSec: m.windowSeconds,
-        ...(m.rnnoiseBlend !== 0 ? { denoiserBlend: denoiserBlendFor(m.rnnoiseBlend, stemNames) } : {}),
+        denoiserBlend: denoiserBlendFor(m.rnnoiseBlend, stemNames),
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });

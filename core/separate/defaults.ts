@@ -21,6 +21,12 @@ export const SEPARATE_DEFAULTS = {
  */
 export type BlendWeight = number | 'auto';
 
+/** The RNNoise blend of a separation: RNNoise's share and which model output is the speech stem. */
+export interface DenoiserBlend {
+  weight: BlendWeight;
+  speechSlot: number;
+}
+
 /**
  * `--rnnoise auto`, the app's *RNNoise where Tilt is unsure*: in each window RNNoise's share of the
  * speech stem is maxShare / (1 + exp((agreement - agreementDb) / widthDb)), where agreement is the

@@ -5,7 +5,7 @@ import { SeparationInputError, SeparationOptionError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
-import { autoBlendShare, SEPARATE_DEFAULTS, type BlendWeight } from './defaults';
+import { autoBlendShare, SEPARATE_DEFAULTS, type DenoiserBlend } from './defaults';
 import { rnnoiseDenoise } from '../dsp/rnnoise';
 
 export interface SeparateOptions {
@@ -41,12 +41,7 @@ export interface SeparateOptions {
    * 'auto' picks the weight per window from how far the two estimates disagree (RNNOISE_AUTO).
    * Needs a two-stem model with fixed slots; `speechSlot` is the speech stem's.
    */
-  denoiserBlend?: DenoiserBlend;
-}
-
-export interface DenoiserBlend {
-  weight: BlendWeight;
-  speechSlot: number;
+  denoiserBlend?: DenoiserBlend | null;
 }
 
 /**
@@ -233,7 +228,7 @@ export async function separateSignal(model: Separator, mixture: Float32Array, op
 }
 
 /** The blend to apply (null: none), after checking that it fits the model; throws SeparationOptionError. */
-export function checkBlend(model: Separator, blend: DenoiserBlend | undefined): DenoiserBlend | null {
+export function checkBlend(model: Separator, blend: DenoiserBlend | null | undefined): DenoiserBlend | null {
   if (!blend) return null;
   const { weight, speechSlot } = blend;
   if (weight !== 'auto' && !(weight >= 0 && weight <= 1)) throw new SeparationOptionError(`The RNNoise blend's weight must be between 0 and 1 or 'auto', got ${weight}`);

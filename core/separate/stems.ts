@@ -1,7 +1,7 @@
 // Stem names: they become parts of file names, so every name a model or a caller gives is checked
 // here. Kept free of tensors and audio I/O so that the models list can use it too.
 
-import type { BlendWeight } from './defaults';
+import type { BlendWeight, DenoiserBlend } from './defaults';
 
 /** Bad mixture or options; `code` matches the engine's error codes. */
 export class SeparationInputError extends Error {
@@ -53,8 +53,9 @@ export function metadataStems(stems: unknown, nSources: number): string[] | null
   return [...stems];
 }
 
-/** SeparateOptions.denoiserBlend for a model whose own stems (model.json) are `stemNames`. */
-export function denoiserBlendFor(weight: BlendWeight, stemNames: readonly string[]): { weight: BlendWeight; speechSlot: number } {
+/** SeparateOptions.denoiserBlend for a model whose own stems (model.json) are `stemNames`; null for a share of 0 (no blend). */
+export function denoiserBlendFor(weight: BlendWeight, stemNames: readonly string[]): DenoiserBlend | null {
+  if (weight === 0) return null;
   const speechSlot = stemNames.indexOf('speech');
   if (speechSlot < 0) throw new SeparationOptionError(`Blending RNNoise into the speech stem needs a stem named speech; this model's stems are ${stemNames.join(', ')}`);
   return { weight, speechSlot };

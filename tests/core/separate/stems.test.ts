@@ -36,5 +36,6 @@ test('the RNNoise blend finds the speech stem among the model\'s own stems, and 
   assert.deepEqual(denoiserBlendFor(0.5, ['speech', 'env']), { weight: 0.5, speechSlot: 0 });
   assert.deepEqual(denoiserBlendFor(1, ['env', 'speech']), { weight: 1, speechSlot: 1 });
   assert.deepEqual(denoiserBlendFor('auto', ['env', 'speech']), { weight: 'auto', speechSlot: 1 });
+  assert.equal(denoiserBlendFor(0, ['source1', 'source2']), null, 'a share of 0 is no blend, whatever the stems');
   assert.throws(() => denoiserBlendFor(0.5, ['source1', 'source2']), /needs a stem named speech; this model's stems are source1, source2/);
 });
