@@ -9,12 +9,16 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { initBackend } from '../core/backend';
+import { energy } from '../core/dsp/energy';
+import { formatPaired } from '../core/evaluation/report';
+import { siSdr } from '../core/losses';
 import { loadModel } from '../core/models/io';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from '../core/separate/chunks';
 import { autoBlendShare, SEPARATE_DEFAULTS } from '../core/separate/defaults';
 import { agreementDb, separateSignal } from '../core/separate/separate';
 import { parseTrainConfig } from '../core/train/config';
 import { heldOutSet, longHeldOutSet } from '../core/train/heldout';
+import { pairedDifference } from '../core/train/metrics';
 import { MODEL_RATE } from '../core/types';
 
 const SETS = {
@@ -76,16 +80,6 @@ async function load(name: SetName): Promise<Cached[]> {
 }
 
 const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i]!, 0);
-function siSdr(est: Float32Array, ref: Float32Array): number {
-  const a = dot(est, ref) / (dot(ref, ref) + 1e-12);
-  let target = 0;
-  let error = 0;
-  for (let t = 0; t < ref.length; t++) {
-    target += (a * ref[t]!) ** 2;
-    error += (est[t]! - a * ref[t]!) ** 2;
-  }
-  return 10 * Math.log10((target + 1e-12) / (error + 1e-12));
-}
 
 /** What a rule sees of one window. */
 interface WindowFeatures { agreement: number; modelLevel: number; rnnoiseLevel: number }
@@ -100,11 +94,11 @@ function prepare(m: Cached): Prepared {
   for (const start of plan.starts) {
     const cut = (x: Float32Array) => x.subarray(start, start + plan.window);
     const [mix, speech, model, rnnoise] = [cut(m.mix), cut(m.speech), cut(m.model), cut(m.rnnoise)];
-    const level = (x: Float32Array) => 10 * Math.log10((dot(x, x) + 1e-12) / (dot(mix, mix) + 1e-12));
+    const level = (x: Float32Array) => 10 * Math.log10((energy(x) + 1e-12) / (energy(mix) + 1e-12));
     windows.push({ agreement: agreementDb(model, rnnoise), modelLevel: level(model), rnnoiseLevel: level(rnnoise) });
     // The least-squares share: where the reference speech lies along the line from the model's stem to RNNoise's.
     const toRnnoise = rnnoise.map((v, t) => v - model[t]!);
-    best.push(dot(speech.map((v, t) => v - model[t]!), toRnnoise) / (dot(toRnnoise, toRnnoise) + 1e-12));
+    best.push(dot(speech.map((v, t) => v - model[t]!), toRnnoise) / (energy(toRnnoise) + 1e-12));
   }
   return { m, plan, windows, best };
 }
@@ -125,13 +119,6 @@ type Rule = (w: WindowFeatures) => number;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const perMixture = (set: Prepared[], rule: Rule) => set.map((p) => score(p, p.windows.map(rule)));
 const sigmoid = (z: number) => 1 / (1 + Math.exp(-z));
-
-function paired(a: number[], b: number[]): string {
-  const d = a.map((x, i) => x - b[i]!);
-  const m = mean(d);
-  const se = Math.sqrt(d.reduce((s, x) => s + (x - m) ** 2, 0) / (d.length - 1) / d.length);
-  return `${m >= 0 ? '+' : ''}${m.toFixed(2)} ± ${se.toFixed(2)}`;
-}
 
 function correlation(xs: number[], ys: number[]): number {
   const [mx, my] = [mean(xs), mean(ys)];
@@ -178,7 +165,7 @@ async function rules(): Promise<void> {
   for (const [name, set] of Object.entries(sets)) {
     const [auto, alone, half] = [perMixture(set, (w) => autoBlendShare(w.agreement)), perMixture(set, () => 0), perMixture(set, () => 0.5)];
     const oracle = set.map((p) => score(p, p.best.map((b) => Math.min(1, Math.max(0, b)))));
-    console.log(`  ${name}: auto ${mean(auto).toFixed(2)}, alone ${mean(alone).toFixed(2)} (auto ${paired(auto, alone)}), half ${mean(half).toFixed(2)} (auto ${paired(auto, half)}), best share per window ${mean(oracle).toFixed(2)}`);
+    console.log(`  ${name}: auto ${mean(auto).toFixed(2)}, alone ${mean(alone).toFixed(2)} (auto ${formatPaired(pairedDifference(auto, alone))}), half ${mean(half).toFixed(2)} (auto ${formatPaired(pairedDifference(auto, half))}), best share per window ${mean(oracle).toFixed(2)}`);
   }
 }
 
