@@ -6,7 +6,8 @@ import { checkBlend } from '../../core/separate/separate';
 import { denoiserBlendFor, stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
-import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
+import { SEPARATE_DEFAULTS, UNSURE_HINT, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
+import type { BlendReport } from '../../core/separate/blendReport';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseBlendOption, parseCommandArgs, parseWindowOption } from '../args';
 import { ProgressBar, UsageError } from '../format';
@@ -49,11 +50,14 @@ export const separateCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({
           backend: backend.choice, model: label, rtf: audio > 0 ? seconds / audio : null,
-          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration, sampleRate: f.outputRate, channels: f.channels })),
+          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration, sampleRate: f.outputRate, channels: f.channels, ...(f.blend !== undefined ? { blend: f.blend } : {}) })),
           failed: result.failed.map((f) => ({ input: f.path, error: f.error.message })),
         }));
       } else {
-        for (const f of result.done) console.log(`${f.inputPath} -> ${f.outputs.join(', ')} (${f.outputRate / 1000} kHz, ${f.channels === 1 ? 'mono' : `${f.channels} channels`}; the model worked at ${MODEL_RATE / 1000} kHz mono)`);
+        for (const f of result.done) {
+          console.log(`${f.inputPath} -> ${f.outputs.join(', ')} (${f.outputRate / 1000} kHz, ${f.channels === 1 ? 'mono' : `${f.channels} channels`}; the model worked at ${MODEL_RATE / 1000} kHz mono)`);
+          if (f.blend) console.log(`  ${describeBlend(f.blend)}`);
+        }
         if (audio > 0) console.error(`${audio.toFixed(1)} s of audio in ${seconds.toFixed(1)} s (real-time factor ${(seconds / audio).toFixed(3)})`);
         for (const f of result.failed) console.error(`failed: ${f.error.message}`);
       }
@@ -63,3 +67,12 @@ export const separateCommand: Command = {
     }
   },
 };
+
+/** One line on how unsure the model was of a file's speech (a BlendReport; null: the speech stem is silent). */
+function describeBlend(report: BlendReport | null): string {
+  if (!report) return 'RNNoise blend: the speech stem is silent';
+  const percent = (v: number) => `${Math.round(v * 100)} %`;
+  const line = `Tilt and RNNoise disagreed on ${percent(report.unsure)} of the speech; RNNoise's share of the speech stem: ${percent(report.rnnoiseShare)}`;
+  if (report.unsure < UNSURE_HINT) return line;
+  return `${line}. This recording is unlike Tilt's training data: a fine-tune on clean recordings like it (tilt train with your own speechDirs and envDirs) would help`;
+}

@@ -1,7 +1,7 @@
 // RNNoise (Valin, 2018), a speech denoiser: the baseline of every evaluation, and the estimate that
 // separation can blend into the speech stem (SeparateOptions.denoiserBlend). The wasm build
 // (@shiguredo/rnnoise-wasm) is loaded on first use.
-import { resample } from '../io/audio';
+import { integerRatioTaps } from './sincResample';
 import { energy } from './energy';
 import { MODEL_RATE } from '../types';
 
@@ -52,24 +52,202 @@ export function loadRnnoise(): Promise<Rnnoise> {
   return loading;
 }
 
+/** The gain that brings audio of this RMS to RNNOISE_LEVEL_DBFS in RNNoise's 16-bit sample values. */
+export function rnnoiseGain(rms: number): number {
+  return (32768 * 10 ** (RNNOISE_LEVEL_DBFS / 20)) / rms;
+}
+
 /** RNNoise's estimate of the speech in `x` (at MODEL_RATE): same length, time-aligned with it. */
 export async function rnnoiseDenoise(x: Float32Array): Promise<Float32Array> {
-  const rnnoise = await loadRnnoise();
   const rms = Math.sqrt(energy(x) / Math.max(1, x.length));
   if (rms === 0) return new Float32Array(x.length);
-  const gain = (32768 * 10 ** (RNNOISE_LEVEL_DBFS / 20)) / rms;
-  const x48 = await resample(x, MODEL_RATE, RNNOISE_RATE, 'fast');
-  // Extra frames of silence flush the delayed tail out.
-  const buf = new Float32Array(Math.ceil((x48.length + RNNOISE_DELAY) / FRAME) * FRAME);
-  for (let i = 0; i < x48.length; i++) buf[i] = x48[i]! * gain;
-  const state = rnnoise.createDenoiseState();
+  const stream = await RnnoiseStream.open(rnnoiseGain(rms));
   try {
-    for (let at = 0; at < buf.length; at += FRAME) state.processFrame(buf.subarray(at, at + FRAME));
+    const head = stream.push(x);
+    const out = new Float32Array(x.length);
+    out.set(head);
+    out.set(stream.end(), head.length);
+    return out;
   } finally {
-    state.destroy();
+    stream.dispose();
   }
-  const y48 = buf.slice(RNNOISE_DELAY, RNNOISE_DELAY + x48.length);
-  for (let i = 0; i < y48.length; i++) y48[i]! /= gain;
-  // 48 kHz is 6 times MODEL_RATE, so the round trip gives back exactly x.length samples.
-  return resample(y48, RNNOISE_RATE, MODEL_RATE, 'fast');
+}
+
+const FACTOR = RNNOISE_RATE / MODEL_RATE;
+
+/** Samples [base, end) of a stream, by absolute index, in a buffer that grows and slides. */
+class SampleQueue {
+  buf = new Float32Array(8192);
+  /** Buffer index of sample `base`. */
+  offset = 0;
+  base = 0;
+  end = 0;
+
+  push(x: Float32Array): void {
+    const n = this.end - this.base;
+    if (this.offset + n + x.length > this.buf.length) {
+      if (this.buf.length >= 2 * (n + x.length)) {
+        this.buf.copyWithin(0, this.offset, this.offset + n);
+      } else {
+        const grown = new Float32Array(2 * (n + x.length));
+        grown.set(this.buf.subarray(this.offset, this.offset + n));
+        this.buf = grown;
+      }
+      this.offset = 0;
+    }
+    this.buf.set(x, this.offset + n);
+    this.end += x.length;
+  }
+
+  /** Forgets the samples before `at`. */
+  dropBefore(at: number): void {
+    const n = Math.min(Math.max(0, at - this.base), this.end - this.base);
+    this.base += n;
+    this.offset += n;
+  }
+}
+
+/**
+ * RNNoise run over a stream of MODEL_RATE audio pushed in pieces of any length: every output sample is
+ * RNNoise's speech estimate at the same input sample (its delay undone), each input sample goes through
+ * RNNoise once, and its state carries over from piece to piece as in a live call. The 6x resampling to
+ * and from 48 kHz is sincResample's kernel as polyphase filters. Holds wasm memory: dispose() it.
+ */
+export class RnnoiseStream {
+  private readonly taps: Float32Array;
+  private readonly half: number;
+  private readonly input = new SampleQueue(); // MODEL_RATE
+  private readonly denoised = new SampleQueue(); // RNNOISE_RATE, gain undone
+  private readonly frame = new Float32Array(FRAME);
+  private framed = 0;
+  /** Next 48 kHz input position to compute. */
+  private upTo = 0;
+  /** Next output sample. */
+  private outTo = 0;
+  private ended = false;
+
+  private constructor(
+    private readonly state: ReturnType<Rnnoise['createDenoiseState']>,
+    private readonly gain: number,
+  ) {
+    ({ taps: this.taps, half: this.half } = integerRatioTaps(FACTOR));
+  }
+
+  /** A stream that scales its input by `gain` (see rnnoiseGain) on the way into RNNoise and back out. */
+  static async open(gain: number): Promise<RnnoiseStream> {
+    if (!(gain > 0 && Number.isFinite(gain))) throw new RangeError(`RnnoiseStream: the gain must be positive and finite (got ${gain})`);
+    const rnnoise = await loadRnnoise();
+    return new RnnoiseStream(rnnoise.createDenoiseState(), gain);
+  }
+
+  /** Takes the next input samples; returns the output samples that are ready (they lag by about 25 ms). */
+  push(x: Float32Array): Float32Array {
+    if (this.ended) throw new Error('RnnoiseStream: push after end');
+    this.input.push(x);
+    return this.run();
+  }
+
+  /** Treats the input as over: returns the rest of the output, up to the length of the input. */
+  end(): Float32Array {
+    this.ended = true;
+    return this.run();
+  }
+
+  dispose(): void {
+    this.state.destroy();
+  }
+
+  private run(): Float32Array {
+    const total = this.input.end;
+    if (total === 0) return new Float32Array(0);
+    // Output m sits at 48 kHz position FACTOR * m + RNNOISE_DELAY; its filter reaches `half` either side.
+    this.upsample(this.ended ? FACTOR * (total - 1) + RNNOISE_DELAY + this.half : -1);
+    const ready = Math.floor((this.denoised.end - 1 - this.half - RNNOISE_DELAY) / FACTOR) + 1;
+    const last = this.ended ? total : Math.min(total, ready);
+    const out = new Float32Array(Math.max(0, last - this.outTo));
+    const { taps, half } = this;
+    const { buf, offset, base, end } = this.denoised;
+    for (let j = 0; j < out.length; j++) {
+      const centre = FACTOR * (this.outTo + j) + RNNOISE_DELAY;
+      const lo = Math.max(centre - half, base);
+      const hi = Math.min(centre + half, end - 1);
+      let acc = 0;
+      for (let n = lo, k = half + centre - lo, b = offset + lo - base; n <= hi; n++, k--, b++) acc += buf[b]! * taps[k]!;
+      out[j] = acc / FACTOR;
+    }
+    this.outTo += out.length;
+    this.denoised.dropBefore(FACTOR * this.outTo + RNNOISE_DELAY - half);
+    return out;
+  }
+
+  /**
+   * Computes 48 kHz input as far as the input allows (once ended: past its end, as silence, until
+   * RNNoise's output reaches `until`) and runs RNNoise on every full frame.
+   */
+  private upsample(until: number): void {
+    const { taps, half, input: x, frame, gain } = this;
+    const total = x.end;
+    for (;;) {
+      const n = this.upTo;
+      if (this.ended ? this.denoised.end > until : Math.floor((n + half) / FACTOR) >= total) break;
+      const lo = Math.max(Math.ceil((n - half) / FACTOR), 0, x.base);
+      const hi = Math.min(Math.floor((n + half) / FACTOR), total - 1);
+      const { buf } = x;
+      let acc = 0;
+      for (let i = lo, k = half + n - FACTOR * lo, b = x.offset + lo - x.base; i <= hi; i++, k -= FACTOR, b++) acc += buf[b]! * taps[k]!;
+      frame[this.framed++] = acc * gain;
+      this.upTo++;
+      if (this.framed === FRAME) {
+        this.state.processFrame(frame);
+        for (let i = 0; i < FRAME; i++) frame[i]! /= gain;
+        this.denoised.push(frame);
+        this.framed = 0;
+        x.dropBefore(Math.ceil((this.upTo - half) / FACTOR));
+      }
+    }
+  }
+}
+
+/** How much input RnnoiseReader pushes at a time (1 s). */
+const READ_BLOCK = MODEL_RATE;
+
+/**
+ * RNNoise's estimate of a signal of known length that is read piece by piece, for readers that move
+ * forward through it (each read starts no earlier than the one before): one RnnoiseStream pass, so
+ * overlapping reads cost nothing twice. Holds wasm memory: dispose() it.
+ */
+export class RnnoiseReader {
+  private readonly output = new SampleQueue();
+  private fed = 0;
+
+  private constructor(
+    private readonly stream: RnnoiseStream,
+    private readonly length: number,
+    private readonly readInput: (start: number, count: number) => Float32Array | Promise<Float32Array>,
+  ) {}
+
+  /** A reader of `length` samples from `readInput`, brought into RNNoise by `gain` (see rnnoiseGain). */
+  static async open(length: number, gain: number, readInput: (start: number, count: number) => Float32Array | Promise<Float32Array>): Promise<RnnoiseReader> {
+    return new RnnoiseReader(await RnnoiseStream.open(gain), length, readInput);
+  }
+
+  /** RNNoise's estimate of samples [start, start + count), within the signal. */
+  async read(start: number, count: number): Promise<Float32Array> {
+    if (start < this.output.base || start + count > this.length) {
+      throw new RangeError(`RnnoiseReader: samples [${start}, ${start + count}) are behind the last read or past the end (${this.length})`);
+    }
+    while (this.output.end < start + count) {
+      const n = Math.min(READ_BLOCK, this.length - this.fed);
+      const ready = n > 0 ? this.stream.push(await this.readInput(this.fed, n)) : this.stream.end();
+      this.fed += n;
+      this.output.push(ready);
+    }
+    this.output.dropBefore(start);
+    const { buf, offset } = this.output;
+    return buf.slice(offset, offset + count);
+  }
+
+  dispose(): void {
+    this.stream.dispose();
+  }
 }

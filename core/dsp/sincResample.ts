@@ -24,19 +24,33 @@ function besselI0(x: number): number {
   return sum;
 }
 
-/** sinc(u) * kaiser(u / ZERO_CROSSINGS) for u = i / OVERSAMPLE, i = 0 .. ZERO_CROSSINGS * OVERSAMPLE (+1 guard). */
+/** sinc(u) * kaiser(u / ZERO_CROSSINGS), for |u| <= ZERO_CROSSINGS. */
+function windowedSinc(u: number): number {
+  const sinc = u === 0 ? 1 : Math.sin(Math.PI * u) / (Math.PI * u);
+  const r = u / ZERO_CROSSINGS;
+  return (sinc * besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r)))) / besselI0(KAISER_BETA);
+}
+
+/** windowedSinc at u = i / OVERSAMPLE, i = 0 .. ZERO_CROSSINGS * OVERSAMPLE (+1 guard). */
 function kernel(): Float32Array {
   if (table) return table;
   const n = ZERO_CROSSINGS * OVERSAMPLE;
   table = new Float32Array(n + 2);
-  const norm = besselI0(KAISER_BETA);
-  for (let i = 0; i <= n; i++) {
-    const u = i / OVERSAMPLE;
-    const sinc = i === 0 ? 1 : Math.sin(Math.PI * u) / (Math.PI * u);
-    const r = u / ZERO_CROSSINGS;
-    table[i] = (sinc * besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r)))) / norm;
-  }
+  for (let i = 0; i <= n; i++) table[i] = windowedSinc(i / OVERSAMPLE);
   return table;
+}
+
+/**
+ * The kernel of sincResample between a rate and `factor` times it, sampled at the higher rate:
+ * taps[half + k] weighs a high-rate sample k steps from a low-rate one (either way), |k| <= half.
+ * Upsampling is then a polyphase filter and downsampling a filter at every factor-th sample.
+ */
+export function integerRatioTaps(factor: number): { taps: Float32Array; half: number } {
+  if (!(Number.isInteger(factor) && factor >= 1)) throw new RangeError(`integerRatioTaps: the factor must be a positive integer (got ${factor})`);
+  const half = Math.floor((factor * ZERO_CROSSINGS) / PASS);
+  const taps = new Float32Array(2 * half + 1);
+  for (let k = -half; k <= half; k++) taps[half + k] = PASS * windowedSinc((Math.abs(k) / factor) * PASS);
+  return { taps, half };
 }
 
 /**

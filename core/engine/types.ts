@@ -5,6 +5,7 @@ import type { TermConfig, WeightDiagnostics } from '../reweighting';
 import type { DataCheck } from '../train/check';
 import type { BeforeAfterSummary } from '../train/beforeAfter';
 import type { BlendWeight } from '../separate/defaults';
+import type { BlendReport } from '../separate/blendReport';
 
 export type { SoundClass, MixtureType, DataCheck, BeforeAfterSummary };
 
@@ -65,6 +66,8 @@ export interface SeparationResult {
   windowSeconds: number;
   /** RNNoise's share of the speech stem (0: the model's alone; 'auto': chosen per window). */
   rnnoiseBlend: BlendWeight;
+  /** With a blend: how unsure the model was of the speech (null where the speech stem is silent). */
+  blendReport?: BlendReport | null;
   tracks: TrackInfo[];
   elapsedMs: number;
 }

@@ -10,6 +10,7 @@ import { createAudioWriter, openAudio, resampledReader, type AudioInput, type Au
 import { loadModel } from '../models/io';
 import type { Separator } from '../models/types';
 import { denoiserBlendFor, stemNamesOf } from '../separate/stems';
+import { BlendTally } from '../separate/blendReport';
 import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
 import { EngineError, toErrorInfo } from './errors';
@@ -92,13 +93,16 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
       const meters = ids.map(() => new TrackMeter(input.sampleRate, input.frames, input.channels));
       for (const id of ids) writers.push(await createAudioWriter(files[id]!, input.channels, input.sampleRate, 'wav32f', { overwrite: true }));
       const [mixture, ...stems] = writers.map((w, i) => meteredTrack(w, meters[i]!));
+      const denoiserBlend = denoiserBlendFor(m.rnnoiseBlend, stemNames);
+      const tally = denoiserBlend ? new BlendTally() : null;
       await separateAudio(net, source, stems, {
         residual: residualStem(stemNames),
         rate: 'input',
         signal: abort.signal,
         scratchParent: m.outDir,
         windowSec: m.windowSeconds,
-        denoiserBlend: denoiserBlendFor(m.rnnoiseBlend, stemNames),
+        denoiserBlend,
+        ...(tally ? { onWindowBlend: tally.add } : {}),
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });
@@ -112,6 +116,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         backend: desc.label,
         windowSeconds: m.windowSeconds,
         rnnoiseBlend: m.rnnoiseBlend,
+        ...(tally ? { blendReport: tally.report() } : {}),
         files,
         tracks,
         elapsedMs: performance.now() - t0,

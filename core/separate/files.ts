@@ -9,6 +9,7 @@ import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
 import { residualStem, separateAudio, stemFormat, type SeparationStage, type StemRate } from './pipeline';
 import type { SeparateOptions } from './separate';
+import { BlendTally, type BlendReport } from './blendReport';
 import { SeparationInputError, defaultStemNames, validateStemNames } from './stems';
 import { exists } from '../io/fs';
 
@@ -121,6 +122,8 @@ export interface SeparatedFile {
   outputRate: number;
   /** Seconds of audio separated. */
   duration: number;
+  /** With an RNNoise blend: how unsure the model was of the speech (null where the speech stem is silent). */
+  blend?: BlendReport | null;
 }
 
 /** Reads, separates and exports one recording; refuses before any work if a stem file exists. */
@@ -142,11 +145,15 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
     await mkdir(opts.outDir, { recursive: true });
     for (const p of outputs) writers.push(await createAudioWriter(p, input.channels, out.sampleRate, format, { overwrite, frames: out.frames }));
     const { onProgress, ...rest } = opts;
+    const tally = opts.denoiserBlend ? new BlendTally() : null;
     await separateAudio(model, source, writers, {
-      ...rest, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}),
+      ...rest, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}), ...(tally ? { onWindowBlend: tally.add } : {}),
     });
     for (const w of writers) await w.close();
-    return { inputPath, outputs, stemNames, inputRate: input.sampleRate, channels: input.channels, outputRate: out.sampleRate, duration: input.frames / input.sampleRate };
+    return {
+      inputPath, outputs, stemNames, inputRate: input.sampleRate, channels: input.channels, outputRate: out.sampleRate, duration: input.frames / input.sampleRate,
+      ...(tally ? { blend: tally.report() } : {}),
+    };
   } catch (e) {
     await Promise.all(writers.map((w) => w.abort()));
     throw e;

@@ -6,7 +6,7 @@ import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
 import { autoBlendShare, SEPARATE_DEFAULTS, type DenoiserBlend } from './defaults';
-import { rnnoiseDenoise } from '../dsp/rnnoise';
+import { RnnoiseReader, rnnoiseGain } from '../dsp/rnnoise';
 
 export interface SeparateOptions {
   /** Rate of the mixture; chunk sizes in seconds are converted with it. Default MODEL_RATE (8 kHz). */
@@ -42,6 +42,18 @@ export interface SeparateOptions {
    * Needs a two-stem model with fixed slots; `speechSlot` is the speech stem's.
    */
   denoiserBlend?: DenoiserBlend | null;
+  /** With denoiserBlend, called for each window once its blend is chosen (see BlendTally). */
+  onWindowBlend?: (window: WindowBlend) => void;
+}
+
+/** One window's RNNoise blend. */
+export interface WindowBlend {
+  /** How closely the model's speech stem and RNNoise's agree, dB (agreementDb). */
+  agreementDb: number;
+  /** RNNoise's share of the speech stem. */
+  share: number;
+  /** Energy of the (blended) speech stem in the part of the file this window stands for. */
+  speechEnergy: number;
 }
 
 /**
@@ -152,6 +164,9 @@ export async function separateStream(model: Separator, source: SignalSource, sin
   const scale = normalize ? Math.max(rawStd, MIN_STD) / (model.inputStd ?? 1) : 1;
   const consistency = opts.mixtureConsistency ?? true;
   const blend = checkBlend(model, opts.denoiserBlend);
+  // RNNoise runs once over the whole normalised input, at one gain for the file; a silent file has nothing to blend.
+  const inputRms = Math.hypot(rawStd, mean - shift) / scale;
+  const denoiser = blend && inputRms > 0 ? await RnnoiseReader.open(source.length, rnnoiseGain(inputRms), async (start, count) => normalized(await source.read(start, count), shift, scale)) : null;
 
   // A model whose slots have fixed meaning names its stems itself; aligning chunks by similarity could only swap them.
   const align = opts.alignPermutations ?? !model.fixedSlots;
@@ -178,41 +193,52 @@ export async function separateStream(model: Separator, source: SignalSource, sin
     done = to;
   };
 
-  for (let first = 0; first < nChunks; first += batchSize) {
-    // Let timers and messages (a cancel button) run between forward calls.
-    await nextTask();
-    if (signal?.aborted) throw new SeparationAbortedError(`after ${first} of ${nChunks} chunks`, { cause: signal.reason });
-    const count = Math.min(batchSize, nChunks - first);
-    for (let b = 0; b < count; b++) {
-      const start = plan.starts[first + b]!;
-      const x = await source.read(start, plan.window);
-      for (let t = 0; t < plan.window; t++) input[b * plan.window + t] = (x[t]! - shift) / scale;
+  try {
+    for (let first = 0; first < nChunks; first += batchSize) {
+      // Let timers and messages (a cancel button) run between forward calls.
+      await nextTask();
+      if (signal?.aborted) throw new SeparationAbortedError(`after ${first} of ${nChunks} chunks`, { cause: signal.reason });
+      const count = Math.min(batchSize, nChunks - first);
+      for (let b = 0; b < count; b++) {
+        const start = plan.starts[first + b]!;
+        const x = await source.read(start, plan.window);
+        for (let t = 0; t < plan.window; t++) input[b * plan.window + t] = (x[t]! - shift) / scale;
+      }
+      const out = await runModel(model, input.subarray(0, count * plan.window), count, plan.window); // [count, nSrc, window]
+      for (let b = 0; b < count; b++) {
+        const k = first + b;
+        const raw = Array.from({ length: nSrc }, (_, j) => out.subarray((b * nSrc + j) * plan.window, (b * nSrc + j + 1) * plan.window));
+        const order: number[] = prev && align ? alignChunk(plan, prev, k, raw) : raw.map((_, j) => j);
+        const aligned: Float32Array[] = order.map((j) => raw[j]!);
+        const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
+        if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
+        if (blend && denoiser) {
+          const chosen = blendSpeech(aligned, await denoiser.read(plan.starts[k]!, plan.window), blend);
+          opts.onWindowBlend?.({ ...chosen, speechEnergy: energy(ownPart(plan, k, aligned[blend.speechSlot]!)) });
+        }
+        addChunk(plan, k, aligned, pending, done);
+        const weight = energy(chunkInput);
+        const key = order.join(',');
+        const vote = votes.get(key) ?? { order, weight: 0 };
+        vote.weight += weight;
+        votes.set(key, vote);
+        prev = { k, stems: aligned };
+        // No later chunk reaches before the next one's span.
+        await flush(k + 1 < nChunks ? chunkSpan(plan, k + 1)[0] : plan.length);
+      }
+      onProgress?.((first + count) / nChunks);
     }
-    const out = await runModel(model, input.subarray(0, count * plan.window), count, plan.window); // [count, nSrc, window]
-    for (let b = 0; b < count; b++) {
-      const k = first + b;
-      const raw = Array.from({ length: nSrc }, (_, j) => out.subarray((b * nSrc + j) * plan.window, (b * nSrc + j + 1) * plan.window));
-      const order: number[] = prev && align ? alignChunk(plan, prev, k, raw) : raw.map((_, j) => j);
-      const aligned: Float32Array[] = order.map((j) => raw[j]!);
-      const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
-      if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
-      if (blend) blendSpeech(aligned, await rnnoiseDenoise(chunkInput), blend);
-      addChunk(plan, k, aligned, pending, done);
-      const weight = energy(chunkInput);
-      const key = order.join(',');
-      const vote = votes.get(key) ?? { order, weight: 0 };
-      vote.weight += weight;
-      votes.set(key, vote);
-      prev = { k, stems: aligned };
-      // No later chunk reaches before the next one's span.
-      await flush(k + 1 < nChunks ? chunkSpan(plan, k + 1)[0] : plan.length);
-    }
-    onProgress?.((first + count) / nChunks);
+  } finally {
+    denoiser?.dispose();
   }
 
   // Final stem c is the slot whose chunks most often (by energy) held the model's output c.
   const majority = [...votes.values()].reduce((a, b) => (b.weight > a.weight ? b : a));
   return invertPermutation(majority.order);
+}
+
+function normalized(x: Float32Array, shift: number, scale: number): Float32Array {
+  return x.map((v) => (v - shift) / scale);
 }
 
 /**
@@ -239,16 +265,27 @@ export function checkBlend(model: Separator, blend: DenoiserBlend | null | undef
   return weight === 0 ? null : blend;
 }
 
-/** Moves the speech stem part of the way to `denoised` (see DenoiserBlend); the other stem takes the difference. */
-function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: DenoiserBlend): void {
+/**
+ * Moves the speech stem part of the way to `denoised` (see DenoiserBlend); the other stem takes the
+ * difference. Returns the agreement the share was chosen by (measured before the move) and the share.
+ */
+function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: DenoiserBlend): Omit<WindowBlend, 'speechEnergy'> {
   const speech = stems[speechSlot]!;
   const other = stems[1 - speechSlot]!;
-  const share = weight === 'auto' ? autoBlendShare(agreementDb(speech, denoised)) : weight;
+  const agreement = agreementDb(speech, denoised);
+  const share = weight === 'auto' ? autoBlendShare(agreement) : weight;
   for (let t = 0; t < speech.length; t++) {
     const moved = share * (denoised[t]! - speech[t]!);
     speech[t]! += moved;
     other[t]! -= moved;
   }
+  return { agreementDb: agreement, share };
+}
+
+/** The samples of chunk k's signal `x` that the chunk stands for: from the middle of its fade-in to the middle of the next one's. */
+function ownPart(plan: ChunkPlan, k: number, x: Float32Array): Float32Array {
+  const middle = (j: number) => (j === 0 ? 0 : j === plan.starts.length ? plan.length : Math.round((plan.fadeLo[j]! + plan.fadeHi[j]!) / 2));
+  return x.subarray(middle(k) - plan.starts[k]!, middle(k + 1) - plan.starts[k]!);
 }
 
 /** Energy of `estimate` over that of its difference from `other`, dB: how closely two estimates of one stem agree. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Engine } from '../../core/engine/host';
 import type { EngineEvent } from '../../core/engine/types';
-import type { BlendWeight } from '../../core/separate/defaults';
+import { RNNOISE_AUTO, type BlendWeight } from '../../core/separate/defaults';
 import { decodeCandidates } from '../../core/data/manifest';
 import { readAudioFile } from '../../core/io/audio';
 import { saveTinyModel } from '../e2e/fixtures';
@@ -144,4 +144,28 @@ test('the RNNoise blend, per window or fixed, is refused by the app and by `tilt
     const app = await inApp(input, 'tiny', blend);
     assert.ok('error' in app && app.error.startsWith(why), JSON.stringify(app));
   }
+});
+
+test('with the RNNoise blend, the app and `tilt separate` report the same share of the speech the model and RNNoise disagreed on', async () => {
+  const fixed = join(work, 'models', 'tiny-fixed');
+  await cp(join(work, 'models', 'tiny'), fixed, { recursive: true });
+  const json = JSON.parse(await readFile(join(fixed, 'model.json'), 'utf8'));
+  Object.assign(json.metadata, { slots: 'fixed', stems: ['speech', 'env'] });
+  await writeFile(join(fixed, 'model.json'), JSON.stringify(json));
+  const input = GOOD()[0]!;
+  const cli = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'report-out'), '--rnnoise', 'auto', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const { blend } = (JSON.parse(cli.stdout) as { done: { blend: { unsure: number; rnnoiseShare: number } }[] }).done[0]!;
+  assert.ok(blend.unsure >= 0 && blend.unsure <= 1 && blend.rnnoiseShare >= 0 && blend.rnnoiseShare <= RNNOISE_AUTO.maxShare, JSON.stringify(blend));
+
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: input }, modelId: 'tiny-fixed', rnnoiseBlend: 'auto' });
+  const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
+  assert.equal(end.type, 'separate-done', JSON.stringify(end));
+  const app = (end as Extract<EngineEvent, { type: 'separate-done' }>).result.blendReport!;
+  assert.ok(Math.abs(app.unsure - blend.unsure) < 1e-6 && Math.abs(app.rnnoiseShare - blend.rnnoiseShare) < 1e-6, `app ${JSON.stringify(app)}, CLI ${JSON.stringify(blend)}`);
+
+  const text = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'report-out'), '--rnnoise', 'auto', '--overwrite']);
+  assert.equal(text.code, 0, text.stderr);
+  const percent = (v: number) => `${Math.round(v * 100)} %`;
+  assert.ok(text.stdout.includes(`Tilt and RNNoise disagreed on ${percent(blend.unsure)} of the speech; RNNoise's share of the speech stem: ${percent(blend.rnnoiseShare)}`), text.stdout);
 });

@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import { SEPARATE_DEFAULTS, type BlendWeight } from '../../../app/contract';
+import { SEPARATE_DEFAULTS, UNSURE_HINT, type BlendReport, type BlendWeight } from '../../../app/contract';
 import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentResult, SeparationResult, StemDrag, StemFormat } from '../../../app/contract';
 import { ApiError, messageOf } from '../lib/api';
 import { dbToGain } from '../lib/mixer';
@@ -60,6 +60,19 @@ const isBlendChoice = (v: unknown): v is BlendWeight => BLEND_CHOICES.some((b) =
 export function blendLabel(weight: BlendWeight): string | null {
   if (weight === 0) return null;
   return weight === 'auto' ? 'auto' : `${Math.round(weight * 100)} %`;
+}
+
+/**
+ * What a blended result says of the model's confidence (null without a blend): how much of the
+ * speech the model and RNNoise disagreed on, and, past UNSURE_HINT, that a fine-tune would help.
+ */
+export function unsureNote(report: BlendReport | null | undefined): { text: string; fineTune: boolean } | null {
+  if (report === undefined) return null;
+  if (report === null) return { text: 'The speech stem is silent: RNNoise had nothing to add.', fineTune: false };
+  const percent = (v: number) => `${Math.round(v * 100)} %`;
+  const text = `Tilt and RNNoise disagreed on ${percent(report.unsure)} of the speech; RNNoise makes up ${percent(report.rnnoiseShare)} of the speech stem.`;
+  if (report.unsure < UNSURE_HINT) return { text, fineTune: false };
+  return { text: `${text} This recording is unlike Tilt's training data: fine-tuning on clean recordings like it (Train view, your own speech and sound folders) would help.`, fineTune: true };
 }
 
 /** "the mix" or "2 stems": what an export wrote. */

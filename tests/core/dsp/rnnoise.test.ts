@@ -1,11 +1,12 @@
 // The RNNoise baseline on real recordings of the CI test split: its delay is undone to the sample,
-// stems are as long as the mixture and add up to it, and it removes real noise from real speech.
+// stems are as long as the mixture and add up to it, and it removes real noise from real speech;
+// streamed in pieces of any size it gives the same samples as in one piece.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readPcm } from '../../../core/data/manifest';
 import type { CorpusEntry } from '../../../core/data/manifest';
-import { rnnoiseDenoise } from '../../../core/dsp/rnnoise';
+import { rnnoiseDenoise, rnnoiseGain, RnnoiseReader, RnnoiseStream } from '../../../core/dsp/rnnoise';
 import { rnnoiseSystem } from '../../../core/evaluation/rnnoise';
 import { siSdr } from '../../../core/losses';
 import { MODEL_RATE } from '../../../core/types';
@@ -73,4 +74,35 @@ test('RNNoise as a separator: speech of real speech + real water noise improves,
     // About 9 dB each on these recordings.
     assert.ok(speechGain > 5 && envGain > 5, `${e.file}: SI-SDRi speech ${speechGain.toFixed(2)} dB, env ${envGain.toFixed(2)} dB`);
   }
+});
+
+test('RNNoise streamed in pieces of any size gives the samples of one pass, and a reader moving forward reads each sample once', async () => {
+  const whole = await rnnoiseDenoise(speech);
+  const gain = rnnoiseGain(Math.sqrt(speech.reduce((a, v) => a + v * v, 0) / speech.length));
+  const stream = await RnnoiseStream.open(gain);
+  const pieces: Float32Array[] = [];
+  const sizes = [1, 7, 479, 480, 481, 5000, 3];
+  for (let at = 0, k = 0; at < speech.length; k++) {
+    const n = Math.min(sizes[k % sizes.length]!, speech.length - at);
+    pieces.push(stream.push(speech.subarray(at, at + n)));
+    at += n;
+  }
+  pieces.push(stream.end());
+  stream.dispose();
+  const streamed = new Float32Array(pieces.reduce((a, p) => a + p.length, 0));
+  pieces.reduce((at, p) => (streamed.set(p, at), at + p.length), 0);
+  assert.deepEqual(streamed, whole);
+  assert.throws(() => stream.push(speech.subarray(0, 10)), /push after end/);
+
+  const reads: [number, number][] = [];
+  const reader = await RnnoiseReader.open(speech.length, gain, (start, count) => (reads.push([start, count]), speech.subarray(start, start + count)));
+  // Overlapping windows, as separation reads them.
+  for (const [start, count] of [[0, 16000], [12000, 16000], [speech.length - 16000, 16000]] as const) {
+    assert.deepEqual(await reader.read(start, count), whole.subarray(start, start + count), `samples [${start}, ${start + count})`);
+  }
+  await assert.rejects(reader.read(0, 10), /behind the last read/);
+  reader.dispose();
+  const fed = reads.reduce((a, [, n]) => a + n, 0);
+  assert.equal(fed, speech.length, 'every input sample read once');
+  await assert.rejects(RnnoiseStream.open(rnnoiseGain(0)), /gain must be positive and finite/);
 });

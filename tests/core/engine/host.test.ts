@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Engine } from '../../../core/engine/host';
 import { readAudioFile, resample, writeAudioFile } from '../../../core/io/audio';
 import type { EngineEvent, SeparationResult } from '../../../core/engine/types';
-import type { BlendWeight } from '../../../core/separate/defaults';
+import { RNNOISE_AUTO, type BlendWeight } from '../../../core/separate/defaults';
 import { modelsDirWithTestModel, realSpeechWav } from '../../e2e/fixtures';
 import { waitForEvent } from './events';
 import { ensureTestAudio, pkgFile } from '../../fixtures/test-audio';
@@ -123,6 +123,11 @@ test('RNNoise blended in: recorded in the result, the stems differ and still add
   };
   const [plain, blended, auto] = [await separated(0), await separated(0.5), await separated('auto')];
   assert.deepEqual([plain.rnnoiseBlend, blended.rnnoiseBlend, auto.rnnoiseBlend], [0, 0.5, 'auto']);
+  // How unsure the model was comes with every blended result, and the fixed share is the share reported.
+  assert.equal(plain.blendReport, undefined);
+  for (const report of [blended.blendReport, auto.blendReport]) assert.ok(report && report.unsure >= 0 && report.unsure <= 1, JSON.stringify(report));
+  assert.ok(Math.abs(blended.blendReport!.rnnoiseShare - 0.5) < 1e-9);
+  assert.ok(auto.blendReport!.rnnoiseShare >= 0 && auto.blendReport!.rnnoiseShare <= RNNOISE_AUTO.maxShare);
   for (const [result, name] of [[blended, '0.5'], [auto, 'auto']] as const) {
     const { sum, change } = await stemDiffs(result, plain);
     assert.ok(sum < 1e-6, `${name}: stems sum back to the mixture (max diff ${sum})`);

@@ -4,8 +4,9 @@ import { initBackend } from '../../../core/backend';
 import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
-import { agreementDb, matchGains, separateSignal, SeparationAbortedError } from '../../../core/separate/separate';
+import { agreementDb, matchGains, separateSignal, SeparationAbortedError, type WindowBlend } from '../../../core/separate/separate';
 import { autoBlendShare, RNNOISE_AUTO } from '../../../core/separate/defaults';
+import { rnnoiseDenoise } from '../../../core/dsp/rnnoise';
 import { seededRandom } from '../../../core/models/init';
 import { createSudoRmRf } from '../../../core/models/sudormrf';
 import { BandSplitSeparator, SwappingSeparator, MemoryProbe, longSpeech, maxAbs, maxAbsDiff, snrDb } from './fixtures';
@@ -125,6 +126,26 @@ test('the RNNoise blend moves the speech stem toward RNNoise\'s estimate by its 
   const free = new BandSplitSeparator(65, 1000);
   await assert.rejects(separateSignal(free, x, { denoiserBlend: { weight: 0.5, speechSlot: 0 } }), /needs a model whose speech and env stems have fixed slots/);
   free.dispose();
+  model.dispose();
+});
+
+test('with the blend on, RNNoise runs once over the whole file: at weight 1 the speech stem is its one-pass estimate across window seams', async () => {
+  const model = Object.assign(new BandSplitSeparator(65, 1000), { fixedSlots: true });
+  const x = speech20.subarray(0, 12 * RATE);
+  // 4 s windows every 2.5 s; no normalisation or projection, so the speech stem is what the blend made of each window.
+  const [speechStem] = await separateSignal(model, x, { windowSec: 4, normalize: false, mixtureConsistency: false, denoiserBlend: { weight: 1, speechSlot: 0 } });
+  assert.ok(maxAbsDiff(speechStem!, await rnnoiseDenoise(x)) < 1e-5 * maxAbs(x));
+
+  // Each window reports its agreement, the share it gave RNNoise, and the speech energy of the part of the file it stands for.
+  const windows: WindowBlend[] = [];
+  const [autoSpeech] = await separateSignal(model, x, {
+    windowSec: 4, normalize: false, mixtureConsistency: false, denoiserBlend: { weight: 'auto', speechSlot: 0 }, onWindowBlend: (w) => windows.push(w),
+  });
+  assert.equal(windows.length, 5, '12 s in 4 s windows every 2.5 s, the last moved back to end with the file');
+  for (const w of windows) assert.equal(w.share, autoBlendShare(w.agreementDb));
+  const reported = windows.reduce((a, w) => a + w.speechEnergy, 0);
+  const stem = autoSpeech!.reduce((a, v) => a + v * v, 0);
+  assert.ok(Math.abs(reported / stem - 1) < 0.05, `the windows' parts cover the file once: ${reported} against ${stem}`);
   model.dispose();
 });
 
