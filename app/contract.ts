@@ -11,7 +11,7 @@ export type * from '../core/engine/types';
 /** The formats and training limits the UI offers are the ones the engine checks. */
 export { AUDIO_FORMATS, TRAIN_LIMITS } from '../core/types';
 export { TILT_PRESETS } from '../core/reweighting/presets';
-export { SEPARATE_DEFAULTS, UNSURE_HINT } from '../core/separate/defaults';
+export { SEPARATE_DEFAULTS } from '../core/separate/defaults';
 export type { BlendWeight } from '../core/separate/defaults';
 export type { BlendReport } from '../core/separate/blendReport';
 

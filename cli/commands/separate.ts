@@ -6,7 +6,7 @@ import { checkBlend } from '../../core/separate/separate';
 import { denoiserBlendFor, stemNamesOf } from '../../core/separate/stems';
 import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
-import { SEPARATE_DEFAULTS, UNSURE_HINT, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
+import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
 import type { BlendReport } from '../../core/separate/blendReport';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseBlendOption, parseCommandArgs, parseWindowOption } from '../args';
@@ -68,11 +68,9 @@ export const separateCommand: Command = {
   },
 };
 
-/** One line on how unsure the model was of a file's speech (a BlendReport; null: the speech stem is silent). */
+/** One line on what the RNNoise blend did to a file (a BlendReport; null: the speech stem is silent). */
 function describeBlend(report: BlendReport | null): string {
   if (!report) return 'RNNoise blend: the speech stem is silent';
   const percent = (v: number) => `${Math.round(v * 100)} %`;
-  const line = `Tilt and RNNoise disagreed on ${percent(report.unsure)} of the speech; RNNoise's share of the speech stem: ${percent(report.rnnoiseShare)}`;
-  if (report.unsure < UNSURE_HINT) return line;
-  return `${line}. This recording is unlike Tilt's training data: a fine-tune on clean recordings like it (tilt train with your own speechDirs and envDirs) would help`;
+  return `Tilt and RNNoise disagreed on ${percent(report.disagreed)} of the speech; RNNoise's share of the speech stem: ${percent(report.rnnoiseShare)}`;
 }

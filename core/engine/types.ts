@@ -66,7 +66,7 @@ export interface SeparationResult {
   windowSeconds: number;
   /** RNNoise's share of the speech stem (0: the model's alone; 'auto': chosen per window). */
   rnnoiseBlend: BlendWeight;
-  /** With a blend: how unsure the model was of the speech (null where the speech stem is silent). */
+  /** With a blend: how much of the speech the model and RNNoise disagreed on, and RNNoise's share (null where the speech stem is silent). */
   blendReport?: BlendReport | null;
   tracks: TrackInfo[];
   elapsedMs: number;

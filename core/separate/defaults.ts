@@ -45,12 +45,6 @@ export function autoBlendShare(agreementDb: number): number {
 }
 
 /**
- * Above this share of a file's speech in windows where the model and RNNoise disagree (BlendReport),
- * the file is reported as unlike the training data, with fine-tuning on such material as the remedy.
- */
-export const UNSURE_HINT = 0.25;
-
-/**
  * Window lengths a user may pick (`tilt separate --window`): below 1 s the margins leave little of
  * each chunk; above 30 s one forward call needs over 1 GB of tensors. What the length trades is
  * measured in docs/separation.md.

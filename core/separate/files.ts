@@ -122,7 +122,7 @@ export interface SeparatedFile {
   outputRate: number;
   /** Seconds of audio separated. */
   duration: number;
-  /** With an RNNoise blend: how unsure the model was of the speech (null where the speech stem is silent). */
+  /** With an RNNoise blend: what it did (null where the speech stem is silent). */
   blend?: BlendReport | null;
 }
 

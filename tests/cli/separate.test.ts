@@ -146,7 +146,7 @@ test('the RNNoise blend, per window or fixed, is refused by the app and by `tilt
   }
 });
 
-test('with the RNNoise blend, the app and `tilt separate` report the same share of the speech the model and RNNoise disagreed on', async () => {
+test('with the RNNoise blend, the app and `tilt separate` report the same share of the speech the model and RNNoise disagreed on, and RNNoise\'s share', async () => {
   const fixed = join(work, 'models', 'tiny-fixed');
   await cp(join(work, 'models', 'tiny'), fixed, { recursive: true });
   const json = JSON.parse(await readFile(join(fixed, 'model.json'), 'utf8'));
@@ -155,17 +155,17 @@ test('with the RNNoise blend, the app and `tilt separate` report the same share 
   const input = GOOD()[0]!;
   const cli = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'report-out'), '--rnnoise', 'auto', '--json']);
   assert.equal(cli.code, 0, cli.stderr);
-  const { blend } = (JSON.parse(cli.stdout) as { done: { blend: { unsure: number; rnnoiseShare: number } }[] }).done[0]!;
-  assert.ok(blend.unsure >= 0 && blend.unsure <= 1 && blend.rnnoiseShare >= 0 && blend.rnnoiseShare <= RNNOISE_AUTO.maxShare, JSON.stringify(blend));
+  const { blend } = (JSON.parse(cli.stdout) as { done: { blend: { disagreed: number; rnnoiseShare: number } }[] }).done[0]!;
+  assert.ok(blend.disagreed >= 0 && blend.disagreed <= 1 && blend.rnnoiseShare >= 0 && blend.rnnoiseShare <= RNNOISE_AUTO.maxShare, JSON.stringify(blend));
 
   const { jobId } = await engine.separate({ input: { kind: 'path', path: input }, modelId: 'tiny-fixed', rnnoiseBlend: 'auto' });
   const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
   assert.equal(end.type, 'separate-done', JSON.stringify(end));
   const app = (end as Extract<EngineEvent, { type: 'separate-done' }>).result.blendReport!;
-  assert.ok(Math.abs(app.unsure - blend.unsure) < 1e-6 && Math.abs(app.rnnoiseShare - blend.rnnoiseShare) < 1e-6, `app ${JSON.stringify(app)}, CLI ${JSON.stringify(blend)}`);
+  assert.ok(Math.abs(app.disagreed - blend.disagreed) < 1e-6 && Math.abs(app.rnnoiseShare - blend.rnnoiseShare) < 1e-6, `app ${JSON.stringify(app)}, CLI ${JSON.stringify(blend)}`);
 
   const text = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'report-out'), '--rnnoise', 'auto', '--overwrite']);
   assert.equal(text.code, 0, text.stderr);
   const percent = (v: number) => `${Math.round(v * 100)} %`;
-  assert.ok(text.stdout.includes(`Tilt and RNNoise disagreed on ${percent(blend.unsure)} of the speech; RNNoise's share of the speech stem: ${percent(blend.rnnoiseShare)}`), text.stdout);
+  assert.ok(text.stdout.includes(`Tilt and RNNoise disagreed on ${percent(blend.disagreed)} of the speech; RNNoise's share of the speech stem: ${percent(blend.rnnoiseShare)}`), text.stdout);
 });

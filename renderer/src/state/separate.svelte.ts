@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import { SEPARATE_DEFAULTS, UNSURE_HINT, type BlendReport, type BlendWeight } from '../../../app/contract';
+import { SEPARATE_DEFAULTS, type BlendReport, type BlendWeight } from '../../../app/contract';
 import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentResult, SeparationResult, StemDrag, StemFormat } from '../../../app/contract';
 import { ApiError, messageOf } from '../lib/api';
 import { dbToGain } from '../lib/mixer';
@@ -51,7 +51,7 @@ const isWindowChoice = (v: unknown): v is number => WINDOW_CHOICES.some((w) => w
  */
 export const BLEND_CHOICES: readonly { weight: BlendWeight; label: string; hint: string }[] = [
   { weight: 0, label: 'Off (default)', hint: '' },
-  { weight: 'auto', label: 'RNNoise where Tilt is unsure', hint: 'Mixes the RNNoise denoiser into the speech stem where the two disagree: better on recordings unlike the training data, a little worse on material like it; takes about three times as long' },
+  { weight: 'auto', label: 'RNNoise where Tilt is unsure', hint: 'Mixes the RNNoise denoiser into the speech stem where the two disagree: better on recordings unlike the training data, a little worse on material like it; takes about twice as long' },
 ];
 
 const isBlendChoice = (v: unknown): v is BlendWeight => BLEND_CHOICES.some((b) => b.weight === v);
@@ -62,17 +62,12 @@ export function blendLabel(weight: BlendWeight): string | null {
   return weight === 'auto' ? 'auto' : `${Math.round(weight * 100)} %`;
 }
 
-/**
- * What a blended result says of the model's confidence (null without a blend): how much of the
- * speech the model and RNNoise disagreed on, and, past UNSURE_HINT, that a fine-tune would help.
- */
-export function unsureNote(report: BlendReport | null | undefined): { text: string; fineTune: boolean } | null {
+/** What a blended result's RNNoise blend did (null without a blend): see BlendReport. */
+export function blendNote(report: BlendReport | null | undefined): string | null {
   if (report === undefined) return null;
-  if (report === null) return { text: 'The speech stem is silent: RNNoise had nothing to add.', fineTune: false };
+  if (report === null) return 'The speech stem is silent: RNNoise had nothing to add.';
   const percent = (v: number) => `${Math.round(v * 100)} %`;
-  const text = `Tilt and RNNoise disagreed on ${percent(report.unsure)} of the speech; RNNoise makes up ${percent(report.rnnoiseShare)} of the speech stem.`;
-  if (report.unsure < UNSURE_HINT) return { text, fineTune: false };
-  return { text: `${text} This recording is unlike Tilt's training data: fine-tuning on clean recordings like it (Train view, your own speech and sound folders) would help.`, fineTune: true };
+  return `Tilt and RNNoise disagreed on ${percent(report.disagreed)} of the speech; RNNoise makes up ${percent(report.rnnoiseShare)} of the speech stem.`;
 }
 
 /** "the mix" or "2 stems": what an export wrote. */

@@ -123,9 +123,9 @@ test('RNNoise blended in: recorded in the result, the stems differ and still add
   };
   const [plain, blended, auto] = [await separated(0), await separated(0.5), await separated('auto')];
   assert.deepEqual([plain.rnnoiseBlend, blended.rnnoiseBlend, auto.rnnoiseBlend], [0, 0.5, 'auto']);
-  // How unsure the model was comes with every blended result, and the fixed share is the share reported.
+  // What the blend did comes with every blended result, and a fixed share is the share reported.
   assert.equal(plain.blendReport, undefined);
-  for (const report of [blended.blendReport, auto.blendReport]) assert.ok(report && report.unsure >= 0 && report.unsure <= 1, JSON.stringify(report));
+  for (const report of [blended.blendReport, auto.blendReport]) assert.ok(report && report.disagreed >= 0 && report.disagreed <= 1, JSON.stringify(report));
   assert.ok(Math.abs(blended.blendReport!.rnnoiseShare - 0.5) < 1e-9);
   assert.ok(auto.blendReport!.rnnoiseShare >= 0 && auto.blendReport!.rnnoiseShare <= RNNOISE_AUTO.maxShare);
   for (const [result, name] of [[blended, '0.5'], [auto, 'auto']] as const) {

@@ -10,12 +10,11 @@ import '../svelte-loader.mjs';
 import { FakeApi, installStorage, nextTurn } from './fakes';
 import { ApiError } from '../../../renderer/src/lib/api';
 import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationResult } from '../../../app/contract';
-import { UNSURE_HINT } from '../../../app/contract';
 
 // A saved window the menu does not offer (edited by hand, or from another version) is ignored.
 const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, rnnoiseBlend: 0.3 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
-const { blendLabel, separation, unsureNote } = await import('../../../renderer/src/state/separate.svelte');
+const { blendLabel, blendNote, separation } = await import('../../../renderer/src/state/separate.svelte');
 
 const api = new FakeApi().on('files:recent', () => []).on('separate:discard', () => ({ discarded: true }));
 app.connect(api);
@@ -86,14 +85,10 @@ test('a result\'s header names its blend: chosen per window, a fixed share (made
   assert.deepEqual([blendLabel('auto'), blendLabel(0.5), blendLabel(0.333), blendLabel(0)], ['auto', '50 %', '33 %', null]);
 });
 
-test('a blended result says how much of the speech Tilt and RNNoise disagreed on, and past UNSURE_HINT that a fine-tune would help', () => {
-  assert.equal(unsureNote(undefined), null, 'no blend, no note');
-  assert.deepEqual(unsureNote(null), { text: 'The speech stem is silent: RNNoise had nothing to add.', fineTune: false });
-  const sure = unsureNote({ unsure: 0.1, rnnoiseShare: 0.04 })!;
-  assert.deepEqual(sure, { text: 'Tilt and RNNoise disagreed on 10 % of the speech; RNNoise makes up 4 % of the speech stem.', fineTune: false });
-  const unsure = unsureNote({ unsure: UNSURE_HINT, rnnoiseShare: 0.2 })!;
-  assert.equal(unsure.fineTune, true);
-  assert.match(unsure.text, /^Tilt and RNNoise disagreed on 25 % of the speech; RNNoise makes up 20 % of the speech stem\. This recording is unlike Tilt's training data: fine-tuning/);
+test('a blended result says how much of the speech Tilt and RNNoise disagreed on and how much of the speech stem is RNNoise\'s', () => {
+  assert.equal(blendNote(undefined), null, 'no blend, no note');
+  assert.equal(blendNote(null), 'The speech stem is silent: RNNoise had nothing to add.');
+  assert.equal(blendNote({ disagreed: 0.104, rnnoiseShare: 0.036 }), 'Tilt and RNNoise disagreed on 10 % of the speech; RNNoise makes up 4 % of the speech stem.');
 });
 
 test('failed and cancelled jobs say so; training and other kinds of events, and unknown jobs, change nothing', async () => {
