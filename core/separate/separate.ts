@@ -201,8 +201,7 @@ export async function separateStream(model: Separator, source: SignalSource, sin
       const count = Math.min(batchSize, nChunks - first);
       for (let b = 0; b < count; b++) {
         const start = plan.starts[first + b]!;
-        const x = await source.read(start, plan.window);
-        for (let t = 0; t < plan.window; t++) input[b * plan.window + t] = (x[t]! - shift) / scale;
+        input.set(normalized(await source.read(start, plan.window), shift, scale), b * plan.window);
       }
       const out = await runModel(model, input.subarray(0, count * plan.window), count, plan.window); // [count, nSrc, window]
       for (let b = 0; b < count; b++) {
@@ -237,6 +236,7 @@ export async function separateStream(model: Separator, source: SignalSource, sin
   return invertPermutation(majority.order);
 }
 
+/** The mixture as the model hears it: zero mean, at its input level. */
 function normalized(x: Float32Array, shift: number, scale: number): Float32Array {
   return x.map((v) => (v - shift) / scale);
 }

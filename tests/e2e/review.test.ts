@@ -271,7 +271,7 @@ test('settings and results survive a reload', async () => {
   assert.match((await page.getByTestId('window-hint').textContent())!, /busy, changing background/);
   assert.equal(await page.getByTestId('blend-hint').count(), 0, 'no advice while the blend is off');
   await page.getByLabel('RNNoise blend').selectOption('auto');
-  assert.match((await page.getByTestId('blend-hint').textContent())!, /better on recordings unlike the training data, a little worse on material like it; takes about three times as long/);
+  assert.match((await page.getByTestId('blend-hint').textContent())!, /better on recordings unlike the training data, a little worse on material like it; takes about twice as long/);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Steps', { exact: true }).fill('321');
   await page.getByLabel('New model name').fill('Remembered name');

@@ -1,0 +1,14 @@
+import { initBackend } from '../core/backend';
+import { loadModel } from '../core/models/io';
+import { parseTrainConfig } from '../core/train/config';
+import { longHeldOutSet } from '../core/train/heldout';
+import { denoiserBlendFor, stemNamesOf } from '../core/separate/stems';
+import { modelSystem } from '../core/evaluation/systems';
+import { evaluateSystems } from '../core/evaluation/run';
+await initBackend();
+const { model, metadata } = await loadModel('assets/models/tilt-default');
+const stems = stemNamesOf(metadata, model.nSources);
+const data = parseTrainConfig({ data: { corpus: 'heldout', segmentSeconds: 4, mixtureTypes: { 'speech+env': 1 } } }).data;
+const set = await longHeldOutSet({ data, split: 'test', mixtures: 50, seed: 4242, seconds: 30 });
+const r = await evaluateSystems([modelSystem('alone', model, stems), modelSystem('auto', model, stems, { denoiserBlend: denoiserBlendFor('auto', stems) })], set, { snrRange: data.snrDb, pairedWith: 0 });
+console.log(r[0]!.overall.mean, r[1]!.overall.mean, JSON.stringify(r[1]!.paired));
