@@ -140,7 +140,7 @@ export class RnnoiseStream {
     return new RnnoiseStream(rnnoise.createDenoiseState(), gain);
   }
 
-  /** Takes the next input samples; returns the output samples that are ready (they lag by about 25 ms). */
+  /** Takes the next input samples; returns the output samples that are ready (27 to 37 ms behind the input: RNNoise's delay, the filters' reach and a frame). */
   push(x: Float32Array): Float32Array {
     if (this.ended) throw new Error('RnnoiseStream: push after end');
     this.input.push(x);
