@@ -129,15 +129,20 @@ export class RnnoiseStream {
   private constructor(
     private readonly state: ReturnType<Rnnoise['createDenoiseState']>,
     private readonly gain: number,
+    private readonly onFrame?: (voiceProbability: number) => void,
   ) {
     ({ taps: this.taps, half: this.half } = integerRatioTaps(FACTOR));
   }
 
-  /** A stream that scales its input by `gain` (see rnnoiseGain) on the way into RNNoise and back out. */
-  static async open(gain: number): Promise<RnnoiseStream> {
+  /**
+   * A stream that scales its input by `gain` (see rnnoiseGain) on the way into RNNoise and back out.
+   * `onFrame` gets RNNoise's voice activity (0-1) for each frame in turn: frame k's analysis window
+   * covers 48 kHz input [FRAME * (k - 1), FRAME * (k + 1)).
+   */
+  static async open(gain: number, onFrame?: (voiceProbability: number) => void): Promise<RnnoiseStream> {
     if (!(gain > 0 && Number.isFinite(gain))) throw new RangeError(`RnnoiseStream: the gain must be positive and finite (got ${gain})`);
     const rnnoise = await loadRnnoise();
-    return new RnnoiseStream(rnnoise.createDenoiseState(), gain);
+    return new RnnoiseStream(rnnoise.createDenoiseState(), gain, onFrame);
   }
 
   /** Takes the next input samples; returns the output samples that are ready (27 to 37 ms behind the input: RNNoise's delay, the filters' reach and a frame). */
@@ -198,7 +203,8 @@ export class RnnoiseStream {
       frame[this.framed++] = acc * gain;
       this.upTo++;
       if (this.framed === FRAME) {
-        this.state.processFrame(frame);
+        const voice = this.state.processFrame(frame);
+        this.onFrame?.(voice);
         for (let i = 0; i < FRAME; i++) frame[i]! /= gain;
         this.denoised.push(frame);
         this.framed = 0;
@@ -210,6 +216,16 @@ export class RnnoiseStream {
 
 /** How much input RnnoiseReader pushes at a time (1 s). */
 const READ_BLOCK = MODEL_RATE;
+/** MODEL_RATE samples per RNNoise frame. */
+const BLOCK = FRAME / FACTOR;
+
+/** Where RnnoiseReader.voiceless counts RNNoise as hearing no voice. */
+export interface VoicelessRule {
+  /** Voice activity below this (0-1) is no voice. */
+  below: number;
+  /** So many frames (10 ms) on either side must have no voice too. */
+  reachFrames: number;
+}
 
 /**
  * RNNoise's estimate of a signal of known length that is read piece by piece, for readers that move
@@ -219,16 +235,25 @@ const READ_BLOCK = MODEL_RATE;
 export class RnnoiseReader {
   private readonly output = new SampleQueue();
   private fed = 0;
+  private ended = false;
 
   private constructor(
     private readonly stream: RnnoiseStream,
+    /** RNNoise's voice activity, frame by frame. */
+    private readonly voice: SampleQueue,
     private readonly length: number,
     private readonly readInput: (start: number, count: number) => Float32Array | Promise<Float32Array>,
   ) {}
 
   /** A reader of `length` samples from `readInput`, brought into RNNoise by `gain` (see rnnoiseGain). */
   static async open(length: number, gain: number, readInput: (start: number, count: number) => Float32Array | Promise<Float32Array>): Promise<RnnoiseReader> {
-    return new RnnoiseReader(await RnnoiseStream.open(gain), length, readInput);
+    const voice = new SampleQueue();
+    const frame = new Float32Array(1);
+    const stream = await RnnoiseStream.open(gain, (v) => {
+      frame[0] = v;
+      voice.push(frame);
+    });
+    return new RnnoiseReader(stream, voice, length, readInput);
   }
 
   /** RNNoise's estimate of samples [start, start + count), within the signal. */
@@ -236,18 +261,48 @@ export class RnnoiseReader {
     if (start < this.output.base || start + count > this.length) {
       throw new RangeError(`RnnoiseReader: samples [${start}, ${start + count}) are behind the last read or past the end (${this.length})`);
     }
-    while (this.output.end < start + count) {
-      const n = Math.min(READ_BLOCK, this.length - this.fed);
-      const ready = n > 0 ? this.stream.push(await this.readInput(this.fed, n)) : this.stream.end();
-      this.fed += n;
-      this.output.push(ready);
-    }
+    await this.feed(() => this.output.end >= start + count);
     this.output.dropBefore(start);
     const { buf, offset } = this.output;
     return buf.slice(offset, offset + count);
   }
 
+  /**
+   * 1 for each of samples [start, start + count) where RNNoise heard no voice (see VoicelessRule), by
+   * 10 ms blocks of the signal: block b (samples [BLOCK * b, BLOCK * (b + 1))) takes the voice activity
+   * of the frame whose analysis window starts there. Reads move forward as with read().
+   */
+  async voiceless(start: number, count: number, { below, reachFrames }: VoicelessRule): Promise<Uint8Array> {
+    const lastBlock = Math.ceil(this.length / BLOCK) - 1;
+    const first = Math.max(0, Math.floor(start / BLOCK) - reachFrames);
+    const last = Math.min(lastBlock, Math.floor((start + count - 1) / BLOCK) + reachFrames);
+    if (first + 1 < this.voice.base) throw new RangeError(`RnnoiseReader: samples from ${start} are behind the last read`);
+    await this.feed(() => this.voice.end > last + 1);
+    this.voice.dropBefore(first + 1);
+    const { buf, offset, base, end } = this.voice;
+    const quiet = (b: number) => b + 1 >= end || buf[offset + b + 1 - base]! < below;
+    const out = new Uint8Array(count);
+    for (let b = Math.floor(start / BLOCK); b * BLOCK < start + count; b++) {
+      let none = true;
+      for (let c = Math.max(0, b - reachFrames); none && c <= Math.min(lastBlock, b + reachFrames); c++) none = quiet(c);
+      if (none) out.fill(1, Math.max(0, b * BLOCK - start), Math.min(count, (b + 1) * BLOCK - start));
+    }
+    return out;
+  }
+
   dispose(): void {
     this.stream.dispose();
+  }
+
+  /** Pushes input until `enough` (or the input is over and the stream ended). */
+  private async feed(enough: () => boolean): Promise<void> {
+    while (!enough()) {
+      const n = Math.min(READ_BLOCK, this.length - this.fed);
+      if (n === 0 && this.ended) return;
+      const ready = n > 0 ? this.stream.push(await this.readInput(this.fed, n)) : this.stream.end();
+      this.ended = n === 0;
+      this.fed += n;
+      this.output.push(ready);
+    }
   }
 }

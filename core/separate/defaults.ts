@@ -33,10 +33,12 @@ export interface DenoiserBlend {
  * energy of the model's speech stem over that of its difference from RNNoise's, in dB. Where the two
  * agree the model keeps its stem (on material like the training data it is the more precise of the
  * two); where they disagree the model is on unfamiliar ground and the average of two estimators with
- * unrelated errors beats either. The three numbers were chosen on the training packages' validation
- * split (docs/separation.md). Off by default: RNNoise triples the cost.
+ * unrelated errors beats either. Besides, the speech stem is RNNoise's wherever RNNoise heard no voice
+ * (`voiceless`: activity below 0.4 for 30 ms either side), where the model's stem is mostly what it
+ * leaked of the sound. The numbers were chosen on the training packages' validation split
+ * (docs/separation.md). Off by default: RNNoise doubles the cost.
  */
-export const RNNOISE_AUTO = { maxShare: 0.6, agreementDb: 12, widthDb: 1 } as const;
+export const RNNOISE_AUTO = { maxShare: 0.6, agreementDb: 12, widthDb: 1, voiceless: { below: 0.4, reachFrames: 3 } } as const;
 
 /** RNNoise's share of the speech stem for a window whose stems agree to `agreementDb` (see RNNOISE_AUTO). */
 export function autoBlendShare(agreementDb: number): number {

@@ -5,7 +5,7 @@ import { SeparationInputError, SeparationOptionError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
-import { autoBlendShare, SEPARATE_DEFAULTS, type DenoiserBlend } from './defaults';
+import { autoBlendShare, RNNOISE_AUTO, SEPARATE_DEFAULTS, type DenoiserBlend } from './defaults';
 import { RnnoiseReader, rnnoiseGain } from '../dsp/rnnoise';
 
 export interface SeparateOptions {
@@ -212,7 +212,9 @@ export async function separateStream(model: Separator, source: SignalSource, sin
         const chunkInput = input.subarray(b * plan.window, (b + 1) * plan.window);
         if (opts.matchGains ?? true) matchGains(aligned, chunkInput);
         if (blend && denoiser) {
-          const chosen = blendSpeech(aligned, await denoiser.read(plan.starts[k]!, plan.window), blend);
+          const start = plan.starts[k]!;
+          const voiceless = blend.weight === 'auto' ? await denoiser.voiceless(start, plan.window, RNNOISE_AUTO.voiceless) : null;
+          const chosen = blendSpeech(aligned, chunkInput, await denoiser.read(start, plan.window), blend, voiceless);
           opts.onWindowBlend?.({ ...chosen, speechEnergy: energy(ownPart(plan, k, aligned[blend.speechSlot]!)) });
         }
         addChunk(plan, k, aligned, pending, done);
@@ -267,14 +269,21 @@ export function checkBlend(model: Separator, blend: DenoiserBlend | null | undef
 
 /**
  * Moves the speech stem part of the way to `denoised` (see DenoiserBlend); the other stem takes the
- * difference. Returns the agreement the share was chosen by (measured before the move) and the share.
+ * difference. Where `voiceless` is 1 the speech stem becomes `denoised` and the other stem the rest
+ * of the `mixture`, so that the consistency projection leaves them so. Returns the agreement the
+ * share was chosen by (measured before the move) and the share.
  */
-function blendSpeech(stems: Float32Array[], denoised: Float32Array, { weight, speechSlot }: DenoiserBlend): Omit<WindowBlend, 'speechEnergy'> {
+function blendSpeech(stems: Float32Array[], mixture: Float32Array, denoised: Float32Array, { weight, speechSlot }: DenoiserBlend, voiceless: Uint8Array | null): Omit<WindowBlend, 'speechEnergy'> {
   const speech = stems[speechSlot]!;
   const other = stems[1 - speechSlot]!;
   const agreement = agreementDb(speech, denoised);
   const share = weight === 'auto' ? autoBlendShare(agreement) : weight;
   for (let t = 0; t < speech.length; t++) {
+    if (voiceless?.[t]) {
+      speech[t] = denoised[t]!;
+      other[t] = mixture[t]! - denoised[t]!;
+      continue;
+    }
     const moved = share * (denoised[t]! - speech[t]!);
     speech[t]! += moved;
     other[t]! -= moved;

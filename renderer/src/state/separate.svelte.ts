@@ -47,7 +47,7 @@ const isWindowChoice = (v: unknown): v is number => WINDOW_CHOICES.some((w) => w
 
 /**
  * RNNoise blended into the speech stem where it and the model disagree, or not (docs/separation.md:
- * +2.4 dB on long held-out recordings, +0.9 on held-out crops, -1.1 to -2.0 on crops like the training data).
+ * +2.5 dB on long held-out recordings, +1.2 on held-out crops, -0.6 to -2.4 on crops like the training data).
  */
 export const BLEND_CHOICES: readonly { weight: BlendWeight; label: string; hint: string }[] = [
   { weight: 0, label: 'Off (default)', hint: '' },

@@ -106,3 +106,28 @@ test('RNNoise streamed in pieces of any size gives the samples of one pass, and 
   assert.equal(fed, speech.length, 'every input sample read once');
   await assert.rejects(RnnoiseStream.open(rnnoiseGain(0)), /gain must be positive and finite/);
 });
+
+test('the reader says where RNNoise hears no voice: real water noise after real speech, by 10 ms blocks with their neighbours', async () => {
+  const raw = await readPcm(join(TEST_AUDIO_DIR, water[0]!.pcm!));
+  const rms = (x: Float32Array) => Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length);
+  const talk = speech.subarray(0, 3 * MODEL_RATE);
+  const noise = Float32Array.from({ length: 3 * MODEL_RATE }, (_, i) => raw[i % raw.length]!);
+  const level = rms(talk) / rms(noise) / 10; // the noise 20 dB below the speech
+  const x = new Float32Array(talk.length + noise.length);
+  x.set(talk);
+  x.set(noise.map((v) => v * level), talk.length);
+  for (let i = 0; i < talk.length; i++) x[i]! += noise[i]! * level;
+  const rule = { below: 0.4, reachFrames: 3 };
+  const reader = await RnnoiseReader.open(x.length, rnnoiseGain(rms(x)), (start, count) => x.subarray(start, start + count));
+  // Read in overlapping windows, as separation does.
+  const quiet = new Uint8Array(x.length);
+  for (const start of [0, 12000, 24000, x.length - 16000]) quiet.set(await reader.voiceless(start, 16000, rule), start);
+  await assert.rejects(reader.voiceless(0, 10, rule), /behind the last read/);
+  reader.dispose();
+  const share = (from: number, to: number) => quiet.subarray(from, to).reduce((a, v) => a + v, 0) / (to - from);
+  // The speech has its pauses; the last 2 s (RNNoise needs a moment to notice the voice is gone) are noise alone.
+  assert.ok(share(0, talk.length) < 0.3, `voiceless in the speech: ${share(0, talk.length)}`);
+  assert.ok(share(talk.length + MODEL_RATE, x.length) > 0.8, `voiceless in the noise: ${share(talk.length + MODEL_RATE, x.length)}`);
+  // Whole blocks of 80 samples, with neighbours: no isolated samples.
+  for (let b = 0; b < x.length / 80; b++) assert.equal(new Set(quiet.subarray(b * 80, b * 80 + 80)).size, 1, `block ${b}`);
+});

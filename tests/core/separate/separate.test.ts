@@ -6,7 +6,7 @@ import type { Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
 import { agreementDb, matchGains, separateSignal, SeparationAbortedError, type WindowBlend } from '../../../core/separate/separate';
 import { autoBlendShare, RNNOISE_AUTO } from '../../../core/separate/defaults';
-import { rnnoiseDenoise } from '../../../core/dsp/rnnoise';
+import { rnnoiseDenoise, rnnoiseGain, RnnoiseReader } from '../../../core/dsp/rnnoise';
 import { seededRandom } from '../../../core/models/init';
 import { createSudoRmRf } from '../../../core/models/sudormrf';
 import { BandSplitSeparator, SwappingSeparator, MemoryProbe, longSpeech, maxAbs, maxAbsDiff, snrDb } from './fixtures';
@@ -165,7 +165,7 @@ test('the automatic blend share falls from RNNOISE_AUTO.maxShare where the estim
   for (let db = -10; db < 30; db++) assert.ok(autoBlendShare(db + 1) < autoBlendShare(db), `falling at ${db} dB`);
 });
 
-test('the automatic blend moves a window\'s speech stem toward RNNoise\'s by the share its agreement gives', async () => {
+test('the automatic blend moves a window\'s speech stem toward RNNoise\'s by the share its agreement gives, and all the way where RNNoise hears no voice', async () => {
   const model = Object.assign(new BandSplitSeparator(65, 1000), { fixedSlots: true });
   // One window, no normalisation or projection: the stems the blend sees are the ones returned.
   const x = speech20.subarray(0, 4 * RATE);
@@ -174,11 +174,18 @@ test('the automatic blend moves a window\'s speech stem toward RNNoise\'s by the
   const [off, full, auto] = [await sep(0), await sep(1), await sep('auto')];
   const share = autoBlendShare(agreementDb(off[0]!, full[0]!));
   assert.ok(share > 0.01 && share < RNNOISE_AUTO.maxShare - 0.01, `a share between the ends: ${share}`);
+  // Where RNNoise heard no voice (the pauses of real speech), the speech stem is RNNoise's.
+  const reader = await RnnoiseReader.open(x.length, rnnoiseGain(Math.sqrt(x.reduce((a, v) => a + v * v, 0) / x.length)), (start, count) => x.subarray(start, start + count));
+  const voiceless = await reader.voiceless(0, x.length, RNNOISE_AUTO.voiceless);
+  reader.dispose();
+  const quiet = voiceless.reduce((a, v) => a + v, 0) / x.length;
+  assert.ok(quiet > 0 && quiet < 0.5, `some of the speech is pauses: ${quiet}`);
   for (let s = 0; s < 2; s++) {
-    const expected = off[s]!.map((v, t) => v + share * (full[s]![t]! - v));
+    const expected = off[s]!.map((v, t) => (voiceless[t] ? (s === 0 ? full[0]![t]! : x[t]! - full[0]![t]!) : v + share * (full[s]![t]! - v)));
     assert.ok(maxAbsDiff(auto[s]!, expected) < 1e-5 * maxAbs(x), `stem ${s}`);
   }
-  assert.ok(maxAbsDiff(sumOf(auto), sumOf(off)) < 1e-6 * maxAbs(x), 'what the speech stem gains the env stem loses');
+  const voiced = (y: Float32Array) => y.filter((_, t) => !voiceless[t]);
+  assert.ok(maxAbsDiff(voiced(sumOf(auto)), voiced(sumOf(off))) < 1e-6 * maxAbs(x), 'where RNNoise hears a voice, what the speech stem gains the env stem loses');
   model.dispose();
 });
 
