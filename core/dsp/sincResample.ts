@@ -24,11 +24,13 @@ function besselI0(x: number): number {
   return sum;
 }
 
+const KAISER_NORM = besselI0(KAISER_BETA);
+
 /** sinc(u) * kaiser(u / ZERO_CROSSINGS), for |u| <= ZERO_CROSSINGS. */
 function windowedSinc(u: number): number {
   const sinc = u === 0 ? 1 : Math.sin(Math.PI * u) / (Math.PI * u);
   const r = u / ZERO_CROSSINGS;
-  return (sinc * besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r)))) / besselI0(KAISER_BETA);
+  return (sinc * besselI0(KAISER_BETA * Math.sqrt(Math.max(0, 1 - r * r)))) / KAISER_NORM;
 }
 
 /** windowedSinc at u = i / OVERSAMPLE, i = 0 .. ZERO_CROSSINGS * OVERSAMPLE (+1 guard). */
