@@ -14,6 +14,7 @@ export { TILT_PRESETS } from '../core/reweighting/presets';
 export { SEPARATE_DEFAULTS } from '../core/separate/defaults';
 export type { BlendWeight } from '../core/separate/defaults';
 export type { BlendReport } from '../core/separate/blendReport';
+export type { AdaptReport } from '../core/train/adapt';
 
 /** A file in the desktop app's File > Open Recent menu. */
 export interface RecentFile {

@@ -77,6 +77,7 @@ const SCHEMAS = {
   'separate:start': fields({
     input: INPUT, modelId: id().optional(), windowSeconds: number({ min: WINDOW_SECONDS_RANGE[0], max: WINDOW_SECONDS_RANGE[1] }).optional(),
     rnnoiseBlend: z.union([z.literal('auto'), number({ min: 0, max: 1 })]).optional(),
+    adapt: z.boolean().optional(),
   }),
   'separate:export': STEM_FILE.omit({ stem: true }).extend({
     stems: z.array(stem).max(16),

@@ -6,6 +6,7 @@ import { basename, extname, join, resolve, sep } from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { Engine } from '../core/engine/host';
 import { BUILTIN_MODELS_DIR, engineDirs } from '../core/engine/paths';
+import { SPEECH_BANK_DIR } from '../core/data/speechBank';
 import { APP_SCHEME, CHANNELS, DESKTOP_CHANNELS, GRANT_DROPPED, MEDIA_SCHEME, type EventMap, type InputRef, type RecentFile, type View } from '../app/contract';
 import { createDispatcher } from '../app/dispatch';
 import { PathGrants } from './grants';
@@ -202,8 +203,9 @@ void app.whenReady().then(async () => {
   session.defaultSession.setPermissionCheckHandler(() => false);
   session.defaultSession.setDevicePermissionHandler(() => false);
   const builtin = app.isPackaged ? join(process.resourcesPath, 'assets', 'models') : BUILTIN_MODELS_DIR;
+  const speechBankDir = app.isPackaged ? join(process.resourcesPath, 'assets', 'speech-bank') : SPEECH_BANK_DIR;
   engine = new Engine({
-    ...engineDirs(), builtinModelsDirs: [builtin],
+    ...engineDirs(), builtinModelsDirs: [builtin], speechBankDir,
     workerUrl: new URL('./engine-worker.js', import.meta.url), trainWorkerUrl: new URL('./train-worker.js', import.meta.url),
   });
   engine.on((e) => send('engine:event', e));

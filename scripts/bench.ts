@@ -20,7 +20,7 @@ import { writeAudioFile } from '../core/io/audio';
 import { createAudioWriter } from '../core/io/stream';
 import type { SeparationStage } from '../core/separate/pipeline';
 import { loadModel } from '../core/models/io';
-import { separateFile } from '../core/separate/files';
+import { separateFile, stageSpan } from '../core/separate/files';
 import { denoiserBlendFor } from '../core/separate/stems';
 import type { BlendWeight } from '../core/separate/defaults';
 import { Rng } from '../core/data/random';
@@ -258,7 +258,7 @@ async function longFileRss(minutes: number): Promise<{ baseMB: number; peakMB: n
     const base = mb();
     const byTenth = new Array<number>(10).fill(0);
     let peak = base;
-    const span: Record<SeparationStage, [number, number]> = { reading: [0, 0.1], resampling: [0, 0.1], separating: [0.1, 0.7], writing: [0.7, 1] };
+    const span = stageSpan(false);
     const sample = (stage: SeparationStage, f: number) => {
       const [lo, hi] = span[stage];
       const k = Math.min(9, Math.floor(10 * (lo + (hi - lo) * f)));

@@ -9,6 +9,7 @@ import { evaluateOneClass, LEAK_FLOOR, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneC
 import { rnnoiseSystem } from '../../core/evaluation/rnnoise';
 import { evaluateSystems } from '../../core/evaluation/run';
 import { MIXTURE_SYSTEM, modelSystem } from '../../core/evaluation/systems';
+import { loadSpeechBank } from '../../core/data/speechBank';
 import { denoiserBlendFor, stemNamesOf } from '../../core/separate/stems';
 import { heldOutSet, longHeldOutSet } from '../../core/train/heldout';
 import { PERCENTILES } from '../../core/train/metrics';
@@ -32,14 +33,15 @@ export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES
 
 export const evaluateCommand: Command = {
   summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
-  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise auto|W] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise auto|W] [--adapt] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
+    + '  --adapt: also score each model adapted to each mixture before separating it (as tilt separate --adapt), paired with the model as it is\n'
     + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)\n'
     + `  --long: N recordings of --seconds (default ${LONG_SECONDS}) made of joined clips, a conversation over a run of sounds, longer than one separation window; stem swaps also counted per ${SWAP_WINDOW_SECONDS} s window`,
   async run(args) {
     const { values } = parseCommandArgs(args, {
       model: { type: 'string', multiple: true }, data: { type: 'string' }, config: { type: 'string' }, cache: { type: 'string' },
       split: { type: 'string', default: 'test' }, mixtures: { type: 'string' }, types: { type: 'string' }, seconds: { type: 'string' },
-      window: { type: 'string' }, rnnoise: { type: 'string' }, seed: { type: 'string' }, baselines: { type: 'boolean' }, 'one-class': { type: 'boolean' }, long: { type: 'boolean' }, json: { type: 'boolean' },
+      window: { type: 'string' }, rnnoise: { type: 'string' }, adapt: { type: 'boolean' }, seed: { type: 'string' }, baselines: { type: 'boolean' }, 'one-class': { type: 'boolean' }, long: { type: 'boolean' }, json: { type: 'boolean' },
     });
     const oneClass = values['one-class'] === true;
     const long = values.long === true;
@@ -65,10 +67,15 @@ export const evaluateCommand: Command = {
       const labels = resolved.map((r) => r.label);
       // One model keeps the name users know from the model card; several are told apart by their own names.
       const names = labels.length === 1 ? ['Tilt'] : labels.map((l, i) => (labels.indexOf(l) === i ? l : `${l} (${i + 1})`));
+      const speech = values.adapt ? await loadSpeechBank() : null;
       const systems = [
-        ...loaded.map((m, i) => modelSystem(names[i]!, m.model, m.metadata?.stems, {
-          windowSec, denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)),
-        })),
+        ...loaded.flatMap((m, i) => {
+          const options = { windowSec, denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)) };
+          return [
+            modelSystem(names[i]!, m.model, m.metadata?.stems, options),
+            ...(speech ? [modelSystem(`${names[i]!}, adapted`, m.model, m.metadata?.stems, { ...options, adapt: { speech, seed } })] : []),
+          ];
+        }),
         ...(values.baselines ? [await rnnoiseSystem(), MIXTURE_SYSTEM] : []),
       ];
       if (oneClass) {
@@ -97,20 +104,21 @@ export const evaluateCommand: Command = {
         snrRange: data.snrDb, pairedWith: 0, onProgress: (f) => bar.update(f), ...(long ? { swapWindow: Math.round(SWAP_WINDOW_SECONDS * MODEL_RATE) } : {}),
       });
       bar.done();
-      const models = reports.slice(0, loaded.length);
-      const baselines = reports.slice(loaded.length);
+      const modelLabels = labels.flatMap((l) => (speech ? [l, `${l}, adapted`] : [l]));
+      const models = reports.slice(0, modelLabels.length);
+      const baselines = reports.slice(modelLabels.length);
       if (values.json) {
         console.log(JSON.stringify({
           model: labels[0], backend: backend.choice, data: values.config ?? values.data ?? 'full', split: values.split, mixtures: count, types, seed,
-          windowSeconds: windowSec, ...(blend !== 0 ? { rnnoiseBlend: blend } : {}),
+          windowSeconds: windowSec, ...(blend !== 0 ? { rnnoiseBlend: blend } : {}), ...(speech ? { adapt: true } : {}),
           ...(long ? { long: { seconds: longSeconds, swapWindowSeconds: SWAP_WINDOW_SECONDS } } : {}),
-          report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: labels[i + 1], report })) } : {}),
+          report: models[0], ...(models.length > 1 ? { models: models.slice(1).map((report, i) => ({ model: modelLabels[i + 1], report })) } : {}),
           ...(baselines.length ? { baselines } : {}),
         }));
       } else {
         const what = long ? `long mixtures of ${longSeconds} s (a conversation over a run of sounds) from` : 'mixtures of';
         console.log(`${labels.join(', ')} on ${count} ${values.split} ${what} ${dataName} (${long ? 'speech+env' : types.join(', ')}; seed ${seed}; backend ${describeBackend(backend)})`);
-        console.log(`Separated as users get it (separateSignal, ${windowSec} s windows${blend !== 0 ? `, RNNoise blended into the speech stem${blend === 'auto' ? ' where the two disagree (auto)' : ` at ${blend}`}` : ''}); each source scored against the stem named after its class`);
+        console.log(`Separated as users get it (separateSignal, ${windowSec} s windows${blend !== 0 ? `, RNNoise blended into the speech stem${blend === 'auto' ? ' where the two disagree (auto)' : ` at ${blend}`}` : ''}${speech ? '; "adapted": the model fine-tuned on each mixture\'s own sound first' : ''}); each source scored against the stem named after its class`);
         console.log('(mixtures of one class: best permutation). SNR: speech (or first source) over the other, dB.\n');
         console.log(formatTable(TABLE_HEADER, comparisonRows(reports)));
         console.log(`\nstem swaps (stems fit better with the names exchanged): ${swapLine(reports)}`);

@@ -8,6 +8,8 @@ import { AUDIO_FORMATS } from '../../core/io/audio';
 import { MODEL_RATE } from '../../core/types';
 import { SEPARATE_DEFAULTS, WINDOW_SECONDS_RANGE } from '../../core/separate/defaults';
 import type { BlendReport } from '../../core/separate/blendReport';
+import { loadSpeechBank } from '../../core/data/speechBank';
+import type { AdaptReport } from '../../core/train/adapt';
 import type { AudioFormat } from '../../core/io/audio';
 import { parseBlendOption, parseCommandArgs, parseWindowOption } from '../args';
 import { ProgressBar, UsageError } from '../format';
@@ -16,13 +18,14 @@ import type { Command } from '../command';
 
 export const separateCommand: Command = {
   summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
-  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise auto|W] [--overwrite] [--json]\n'
+  usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise auto|W] [--adapt] [--overwrite] [--json]\n'
     + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)\n`
-    + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (where it and the model disagree; helps on recordings unlike the training data, takes about twice as long) or a fixed share 0-1 (default 0: off) (docs/separation.md)',
+    + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (where it and the model disagree; helps on recordings unlike the training data, takes about twice as long) or a fixed share 0-1 (default 0: off) (docs/separation.md)\n'
+    + '  --adapt: first fine-tune the model for a minute or two on the file\'s own sound where nobody speaks, mixed with speech shipped with Tilt; helps most on sounds unlike the training data (docs/separation.md)',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },
-      rate: { type: 'string', default: 'input' }, window: { type: 'string' }, rnnoise: { type: 'string' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
+      rate: { type: 'string', default: 'input' }, window: { type: 'string' }, rnnoise: { type: 'string' }, adapt: { type: 'boolean' }, overwrite: { type: 'boolean' }, json: { type: 'boolean' },
     }, true);
     if (positionals.length === 0) throw new UsageError('separate needs at least one audio file');
     if (!(AUDIO_FORMATS as readonly string[]).includes(values.format!)) throw new UsageError(`--format must be one of ${AUDIO_FORMATS.join(', ')}`);
@@ -36,12 +39,13 @@ export const separateCommand: Command = {
     const denoiserBlend = denoiserBlendFor(blend, stems);
     // A model the blend does not fit is refused before any file is read.
     checkBlend(model, denoiserBlend);
+    const adapt = values.adapt ? { speech: await loadSpeechBank() } : null;
     if (!values.json) console.error(`model: ${label}\nbackend: ${describeBackend(backend)}`);
     const bar = new ProgressBar('separating');
     const t0 = performance.now();
     try {
       const result = await separateFiles(model, positionals, {
-        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec, denoiserBlend,
+        outDir: resolve(values.out!), stemNames: stems, format: values.format as AudioFormat, rate: values.rate, overwrite: values.overwrite ?? false, windowSec, denoiserBlend, adapt,
         onProgress: ({ fileIndex, fraction, stage, stageFraction }) => bar.update(fraction, `${fileIndex + 1}/${positionals.length} ${stage} ${(stageFraction * 100).toFixed(0)}%`),
       });
       bar.done();
@@ -50,12 +54,13 @@ export const separateCommand: Command = {
       if (values.json) {
         console.log(JSON.stringify({
           backend: backend.choice, model: label, rtf: audio > 0 ? seconds / audio : null,
-          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration, sampleRate: f.outputRate, channels: f.channels, ...(f.blend !== undefined ? { blend: f.blend } : {}) })),
+          done: result.done.map((f) => ({ input: f.inputPath, outputs: f.outputs, seconds: f.duration, sampleRate: f.outputRate, channels: f.channels, ...(f.blend !== undefined ? { blend: f.blend } : {}), ...(f.adapt ? { adapt: f.adapt } : {}) })),
           failed: result.failed.map((f) => ({ input: f.path, error: f.error.message })),
         }));
       } else {
         for (const f of result.done) {
           console.log(`${f.inputPath} -> ${f.outputs.join(', ')} (${f.outputRate / 1000} kHz, ${f.channels === 1 ? 'mono' : `${f.channels} channels`}; the model worked at ${MODEL_RATE / 1000} kHz mono)`);
+          if (f.adapt) console.log(`  ${describeAdapt(f.adapt)}`);
           if (f.blend) console.log(`  ${describeBlend(f.blend)}`);
         }
         if (audio > 0) console.error(`${audio.toFixed(1)} s of audio in ${seconds.toFixed(1)} s (real-time factor ${(seconds / audio).toFixed(3)})`);
@@ -73,4 +78,11 @@ function describeBlend(report: BlendReport | null): string {
   if (!report) return 'RNNoise blend: the speech stem is silent';
   const percent = (v: number) => `${Math.round(v * 100)} %`;
   return `Tilt and RNNoise disagreed on ${percent(report.disagreed)} of the speech; RNNoise's share of the speech stem: ${percent(report.rnnoiseShare)}`;
+}
+
+/** One line on what adapting did to the model for a file. */
+function describeAdapt(report: AdaptReport): string {
+  return report.skipped
+    ? `not adapted: ${report.skipped}`
+    : `adapted to ${report.soundSeconds.toFixed(1)} s of the recording's sound where nobody speaks (${report.steps} steps)`;
 }

@@ -1,6 +1,7 @@
 // The engine host: the one object the Electron main process and `tilt serve` drive. It owns job ids,
 // the separation queue, progress throttling, cancel and the results on disk, and runs all tensor
 // work in a worker thread so the caller's event loop never blocks.
+import { SPEECH_BANK_DIR } from '../data/speechBank';
 import type { Worker } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -31,6 +32,8 @@ export interface EngineConfig {
   modelsDir: string;
   /** Read-only folders of shipped models (assets/models). */
   builtinModelsDirs?: string[];
+  /** The shipped speech bank that adapting to a recording uses (assets/speech-bank); SPEECH_BANK_DIR when absent. */
+  speechBankDir?: string;
   /** Where settings (active model) are kept. */
   settingsFile: string;
   /** Where the recent results are kept (they outlive the engine); recent.json beside `settingsFile` when absent. */
@@ -61,6 +64,7 @@ interface SepJob {
   fromUpload: boolean;
   windowSeconds: number;
   rnnoiseBlend: BlendWeight;
+  adapt: boolean;
   state: 'queued' | 'running';
   /** The last progress, for windows that attach while it runs. */
   stage: string;
@@ -200,7 +204,8 @@ export class Engine {
     const jobId = randomUUID();
     const windowSeconds = params.windowSeconds ?? SEPARATE_DEFAULTS.windowSec;
     const rnnoiseBlend = params.rnnoiseBlend ?? 0;
-    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, rnnoiseBlend, state: 'queued', stage: 'queued', fraction: 0 });
+    const adapt = params.adapt ?? false;
+    this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, rnnoiseBlend, adapt, state: 'queued', stage: 'queued', fraction: 0 });
     this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });
     this.emit({ type: 'progress', jobId, kind: 'separate', stage: 'queued', fraction: 0 });
     this.pump();
@@ -555,7 +560,7 @@ export class Engine {
     job.state = 'running';
     job.clock = new JobClock();
     const outDir = join(this.config.workDir, 'results', job.jobId);
-    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir, windowSeconds: job.windowSeconds, rnnoiseBlend: job.rnnoiseBlend });
+    this.post({ type: 'separate', jobId: job.jobId, path: job.path, fileName: job.fileName, modelDir: job.model.dir, outDir, windowSeconds: job.windowSeconds, rnnoiseBlend: job.rnnoiseBlend, adapt: job.adapt, speechBankDir: this.config.speechBankDir ?? SPEECH_BANK_DIR });
   }
 
   private finishJob(jobId: string): SepJob | undefined {

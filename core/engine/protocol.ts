@@ -25,7 +25,7 @@ export type EngineRequest = { op: 'backend' } | { op: 'export'; req: ExportReque
 
 export type ToWorker =
   | RpcRequest<EngineRequest>
-  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number; rnnoiseBlend: BlendWeight }
+  | { type: 'separate'; jobId: string; path: string; fileName: string; modelDir: string; outDir: string; windowSeconds: number; rnnoiseBlend: BlendWeight; adapt: boolean; speechBankDir: string }
   | { type: 'cancel'; jobId: string };
 
 export type FromWorker =

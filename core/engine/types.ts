@@ -6,6 +6,7 @@ import type { DataCheck } from '../train/check';
 import type { BeforeAfterSummary } from '../train/beforeAfter';
 import type { BlendWeight } from '../separate/defaults';
 import type { BlendReport } from '../separate/blendReport';
+import type { AdaptReport } from '../train/adapt';
 
 export type { SoundClass, MixtureType, DataCheck, BeforeAfterSummary };
 
@@ -32,6 +33,8 @@ export interface SeparateParams {
   windowSeconds?: number;
   /** RNNoise's share of the speech stem: 'auto' (per window) or 0 (off, the default) to 1: SeparateOptions.denoiserBlend. */
   rnnoiseBlend?: BlendWeight;
+  /** Fine-tune a copy of the model on the recording's own sound first (SeparateOptions.adapt); default off. */
+  adapt?: boolean;
 }
 
 export interface TrackInfo {
@@ -68,6 +71,8 @@ export interface SeparationResult {
   rnnoiseBlend: BlendWeight;
   /** With a blend: how much of the speech the model and RNNoise disagreed on, and RNNoise's share (null where the speech stem is silent). */
   blendReport?: BlendReport | null;
+  /** When adapting was asked for: what it did. */
+  adapt?: AdaptReport;
   tracks: TrackInfo[];
   elapsedMs: number;
 }

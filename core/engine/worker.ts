@@ -13,6 +13,9 @@ import { denoiserBlendFor, stemNamesOf } from '../separate/stems';
 import { BlendTally } from '../separate/blendReport';
 import { residualStem, separateAudio, type BlockSink } from '../separate/pipeline';
 import { MODEL_RATE } from '../types';
+import { loadSpeechBank } from '../data/speechBank';
+import type { Clip } from '../data/mixer';
+import type { AdaptReport } from '../train/adapt';
 import { EngineError, toErrorInfo } from './errors';
 import { answer } from '../workerRpc';
 import { TrackMeter, trackLabel } from './tracks';
@@ -56,6 +59,17 @@ async function model(dir: string): Promise<{ model: Separator; stems: string[] }
 
 const running = new Map<string, AbortController>();
 
+let bank: { dir: string; clips: Promise<Clip[]> } | null = null;
+/** The shipped speech that adapting mixes with a recording's sound, read on first use. */
+function speechBank(dir: string): Promise<Clip[]> {
+  if (bank?.dir !== dir) {
+    const clips = loadSpeechBank(dir);
+    bank = { dir, clips };
+    clips.catch(() => bank?.clips === clips && (bank = null));
+  }
+  return bank.clips;
+}
+
 /** A file writer that also measures what goes through it for the track's waveform. */
 function meteredTrack(writer: AudioWriter, meter: TrackMeter): BlockSink {
   return {
@@ -95,6 +109,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
       const [mixture, ...stems] = writers.map((w, i) => meteredTrack(w, meters[i]!));
       const denoiserBlend = denoiserBlendFor(m.rnnoiseBlend, stemNames);
       const tally = denoiserBlend ? new BlendTally() : null;
+      let adapted: AdaptReport | undefined;
       await separateAudio(net, source, stems, {
         residual: residualStem(stemNames),
         rate: 'input',
@@ -103,6 +118,8 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         windowSec: m.windowSeconds,
         denoiserBlend,
         ...(tally ? { onWindowBlend: tally.add } : {}),
+        adapt: m.adapt ? { speech: await speechBank(m.speechBankDir) } : null,
+        onAdapted: (report) => (adapted = report),
         mixture: mixture!,
         onProgress: (stage, f) => progress(stage, f),
       });
@@ -117,6 +134,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         windowSeconds: m.windowSeconds,
         rnnoiseBlend: m.rnnoiseBlend,
         ...(tally ? { blendReport: tally.report() } : {}),
+        ...(adapted ? { adapt: adapted } : {}),
         files,
         tracks,
         elapsedMs: performance.now() - t0,

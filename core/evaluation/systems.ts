@@ -31,9 +31,9 @@ export function stemOutputs(nSources: number, stemNames: unknown): Record<SoundC
 
 /**
  * The model as users get it: separateSignal (normalisation, chunking, gain matching), stems by name;
- * `options` as `tilt separate` passes them (the window length, the RNNoise blend).
+ * `options` as `tilt separate` passes them (the window length, the RNNoise blend, adapting to each mixture).
  */
-export function modelSystem(name: string, model: Separator, stemNames: unknown, options: Pick<SeparateOptions, 'windowSec' | 'denoiserBlend'> = {}): SeparationSystem {
+export function modelSystem(name: string, model: Separator, stemNames: unknown, options: Pick<SeparateOptions, 'windowSec' | 'denoiserBlend' | 'adapt'> = {}): SeparationSystem {
   const outputs = stemOutputs(model.nSources, stemNames);
   return {
     name,

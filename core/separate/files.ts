@@ -9,6 +9,7 @@ import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
 import { residualStem, separateAudio, stemFormat, type SeparationStage, type StemRate } from './pipeline';
 import type { SeparateOptions } from './separate';
+import type { AdaptReport } from '../train/adapt';
 import { BlendTally, type BlendReport } from './blendReport';
 import { SeparationInputError, defaultStemNames, validateStemNames } from './stems';
 import { exists } from '../io/fs';
@@ -124,6 +125,8 @@ export interface SeparatedFile {
   duration: number;
   /** With an RNNoise blend: what it did (null where the speech stem is silent). */
   blend?: BlendReport | null;
+  /** With adapt: what adapting did. */
+  adapt?: AdaptReport;
 }
 
 /** Reads, separates and exports one recording; refuses before any work if a stem file exists. */
@@ -146,13 +149,15 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
     for (const p of outputs) writers.push(await createAudioWriter(p, input.channels, out.sampleRate, format, { overwrite, frames: out.frames }));
     const { onProgress, ...rest } = opts;
     const tally = opts.denoiserBlend ? new BlendTally() : null;
+    let adapted: AdaptReport | undefined;
     await separateAudio(model, source, writers, {
       ...rest, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}), ...(tally ? { onWindowBlend: tally.add } : {}),
+      onAdapted: (report) => (adapted = report),
     });
     for (const w of writers) await w.close();
     return {
       inputPath, outputs, stemNames, inputRate: input.sampleRate, channels: input.channels, outputRate: out.sampleRate, duration: input.frames / input.sampleRate,
-      ...(tally ? { blend: tally.report() } : {}),
+      ...(tally ? { blend: tally.report() } : {}), ...(adapted ? { adapt: adapted } : {}),
     };
   } catch (e) {
     await Promise.all(writers.map((w) => w.abort()));
@@ -164,8 +169,17 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
 
 /** Share of a file's work in each stage (separating costs most; writing runs the full-band masks). */
 const STAGE_SPAN: Record<SeparationStage, [number, number]> = {
-  reading: [0, 0.1], resampling: [0, 0.1], separating: [0.1, 0.7], writing: [0.7, 1],
+  reading: [0, 0.1], resampling: [0, 0.1], adapting: [0.1, 0.1], separating: [0.1, 0.7], writing: [0.7, 1],
 };
+/** The same when adapting, which takes a minute or more whatever the file's length. */
+const ADAPTING_SPAN: Record<SeparationStage, [number, number]> = {
+  reading: [0, 0.05], resampling: [0, 0.05], adapting: [0.05, 0.75], separating: [0.75, 0.9], writing: [0.9, 1],
+};
+
+/** Where each stage of a file's separation lies in its overall progress, 0 to 1. */
+export function stageSpan(adapting: boolean): Readonly<Record<SeparationStage, [number, number]>> {
+  return adapting ? ADAPTING_SPAN : STAGE_SPAN;
+}
 
 export interface SeparateFilesOptions extends Omit<SeparateFileOptions, 'onProgress'> {
   /**
@@ -202,7 +216,7 @@ export async function separateFiles(model: Separator, inputPaths: readonly strin
       const file = await separateFile(model, path, {
         ...rest,
         onProgress: (stage, f) => {
-          const [lo, hi] = STAGE_SPAN[stage];
+          const [lo, hi] = stageSpan(opts.adapt != null)[stage];
           onProgress?.({ fileIndex: i, path, stage, stageFraction: f, fraction: (i + lo + (hi - lo) * f) / inputPaths.length });
         },
       });

@@ -15,7 +15,7 @@ import { FullBandSplitter } from './fullband';
 import { separateStream, SeparationAbortedError, type SeparateOptions } from './separate';
 
 /** 'reading' is the first pass when the input is at the model's rate already, 'resampling' otherwise. */
-export type SeparationStage = 'reading' | 'resampling' | 'separating' | 'writing';
+export type SeparationStage = 'reading' | 'resampling' | 'adapting' | 'separating' | 'writing';
 
 /** Where a stem's blocks go (a file writer, a meter, a test's array). */
 export interface BlockSink {
@@ -44,7 +44,7 @@ export interface SeparateAudioOptions extends Omit<SeparateOptions, 'sampleRate'
   rate?: StemRate;
   /** Folder for the scratch files; default the system's temporary folder. */
   scratchParent?: string;
-  /** Fraction done of each stage, in order: reading or resampling, separating, writing. */
+  /** Fraction done of each stage, in order: reading or resampling, adapting (with `adapt`), separating, writing. */
   onProgress?: (stage: SeparationStage, fraction: number) => void;
   /** Sees the input at the stems' rate block by block, in step with the stems (the app's mixture track). */
   mixture?: BlockSink;
@@ -106,7 +106,10 @@ export async function separateAudio(model: Separator, source: ModelInput, sinks:
       async (_start, out) => {
         for (let j = 0; j < nStems; j++) await slots[j]!.append(out[j]!);
       },
-      { ...opts, sampleRate: MODEL_RATE, onProgress: (f) => onProgress?.('separating', f) },
+      {
+        ...opts, sampleRate: MODEL_RATE, onProgress: (f) => onProgress?.('separating', f),
+        adapt: opts.adapt && { ...opts.adapt, onStep: (done, total) => (opts.adapt!.onStep?.(done, total), onProgress?.('adapting', done / total)) },
+      },
     );
 
     // Writing: masks from the stems, applied to every channel at the output rate.

@@ -7,6 +7,7 @@ import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
 import { autoBlendShare, RNNOISE_AUTO, SEPARATE_DEFAULTS, type DenoiserBlend } from './defaults';
 import { RnnoiseReader, rnnoiseGain } from '../dsp/rnnoise';
+import { AdaptAbortedError, adaptModel, ADAPT_DEFAULTS, soundWithoutVoice, type AdaptOptions, type AdaptReport } from '../train/adapt';
 
 export interface SeparateOptions {
   /** Rate of the mixture; chunk sizes in seconds are converted with it. Default MODEL_RATE (8 kHz). */
@@ -44,6 +45,14 @@ export interface SeparateOptions {
   denoiserBlend?: DenoiserBlend | null;
   /** With denoiserBlend, called for each window once its blend is chosen (see BlendTally). */
   onWindowBlend?: (window: WindowBlend) => void;
+  /**
+   * Before separating, fine-tune a copy of the model on the recording's own sound where RNNoise
+   * hears no voice, mixed with clean speech (core/train/adapt.ts); the copy separates and is then
+   * disposed. Takes a minute or more whatever the file's length.
+   */
+  adapt?: AdaptOptions | null;
+  /** With adapt, called once adapting is done or skipped. */
+  onAdapted?: (report: AdaptReport) => void;
 }
 
 /** One window's RNNoise blend. */
@@ -156,17 +165,43 @@ async function sourceStats(source: SignalSource): Promise<{ mean: number; std: n
  */
 export async function separateStream(model: Separator, source: SignalSource, sink: StemSink, opts: SeparateOptions = {}): Promise<number[]> {
   if (source.length === 0) throw new SeparationInputError('separateSignal: the mixture is empty (0 samples)');
-  const { window, hop, margin, batchSize } = resolveOptions(opts);
-  const { signal, onProgress } = opts;
   const normalize = opts.normalize ?? true;
   const { mean, std: rawStd } = await sourceStats(source);
   const shift = normalize ? mean : 0;
   const scale = normalize ? Math.max(rawStd, MIN_STD) / (model.inputStd ?? 1) : 1;
-  const consistency = opts.mixtureConsistency ?? true;
+  const level: InputLevel = { shift, scale, rms: Math.hypot(rawStd, mean - shift) / scale };
   const blend = checkBlend(model, opts.denoiserBlend);
+  const adapted = opts.adapt ? await adaptTo(model, source, level, { ...opts.adapt, ...(opts.signal ? { signal: opts.signal } : {}) }, opts.onAdapted) : null;
+  try {
+    return await separateWith(adapted ?? model, source, sink, opts, level, blend);
+  } finally {
+    adapted?.dispose();
+  }
+}
+
+/** How the input is brought to the model's level (x - shift) / scale, and its RMS there. */
+interface InputLevel { shift: number; scale: number; rms: number }
+
+async function adaptTo(model: Separator, source: SignalSource, { shift, scale }: InputLevel, opts: AdaptOptions, onAdapted?: (report: AdaptReport) => void): Promise<Separator | null> {
+  const sound = await soundWithoutVoice(source.length, async (start, count) => normalized(await source.read(start, count), shift, scale), opts.voiceless ?? ADAPT_DEFAULTS.voiceless);
+  try {
+    const { model: adapted, report } = await adaptModel(model, sound, opts);
+    onAdapted?.(report);
+    return adapted;
+  } catch (e) {
+    if (e instanceof AdaptAbortedError) throw new SeparationAbortedError(e.message, { cause: e });
+    throw e;
+  }
+}
+
+async function separateWith(
+  model: Separator, source: SignalSource, sink: StemSink, opts: SeparateOptions, { shift, scale, rms }: InputLevel, blend: ReturnType<typeof checkBlend>,
+): Promise<number[]> {
+  const { window, hop, margin, batchSize } = resolveOptions(opts);
+  const { signal, onProgress } = opts;
+  const consistency = opts.mixtureConsistency ?? true;
   // RNNoise runs once over the whole normalised input, at one gain for the file; a silent file has nothing to blend.
-  const inputRms = Math.hypot(rawStd, mean - shift) / scale;
-  const denoiser = blend && inputRms > 0 ? await RnnoiseReader.open(source.length, rnnoiseGain(inputRms), async (start, count) => normalized(await source.read(start, count), shift, scale)) : null;
+  const denoiser = blend && rms > 0 ? await RnnoiseReader.open(source.length, rnnoiseGain(rms), async (start, count) => normalized(await source.read(start, count), shift, scale)) : null;
 
   // A model whose slots have fixed meaning names its stems itself; aligning chunks by similarity could only swap them.
   const align = opts.alignPermutations ?? !model.fixedSlots;

@@ -9,7 +9,7 @@ import { Engine } from '../../core/engine/host';
 import type { EngineEvent } from '../../core/engine/types';
 import { RNNOISE_AUTO, type BlendWeight } from '../../core/separate/defaults';
 import { decodeCandidates } from '../../core/data/manifest';
-import { readAudioFile } from '../../core/io/audio';
+import { readAudioFile, resample, writeAudioFile } from '../../core/io/audio';
 import { saveTinyModel } from '../e2e/fixtures';
 import { waitForEvent } from '../core/engine/events';
 import { ensureTestAudio, pkgFile } from '../fixtures/test-audio';
@@ -168,4 +168,50 @@ test('with the RNNoise blend, the app and `tilt separate` report the same share 
   assert.equal(text.code, 0, text.stderr);
   const percent = (v: number) => `${Math.round(v * 100)} %`;
   assert.ok(text.stdout.includes(`Tilt and RNNoise disagreed on ${percent(blend.disagreed)} of the speech; RNNoise's share of the speech stem: ${percent(blend.rnnoiseShare)}`), text.stdout);
+});
+
+test('adapting to a recording: the app and `tilt separate --adapt` tune on the same sound and give the same stems', async () => {
+  const fixed = join(work, 'models', 'tiny-adapt');
+  await cp(join(work, 'models', 'tiny'), fixed, { recursive: true });
+  const json = JSON.parse(await readFile(join(fixed, 'model.json'), 'utf8'));
+  Object.assign(json.metadata, { slots: 'fixed', stems: ['speech', 'env'] });
+  await writeFile(join(fixed, 'model.json'), JSON.stringify(json));
+  // A prompt, then 4 s of real water noise where nobody speaks.
+  const { entries } = await ensureTestAudio();
+  const water = await readAudioFile(entries.find((e) => /env_sounds_water\.\d\.ogg$/.test(e.file))!.file);
+  const noise = await resample(water.channels[0]!, water.sampleRate, 8000, 'fast');
+  const prompt = (await readAudioFile(GOOD()[0]!)).channels[0]!;
+  const x = new Float32Array(prompt.length + 4 * 8000);
+  x.set(prompt);
+  for (let i = 0; i < 4 * 8000; i++) x[prompt.length + i] = noise[i % noise.length]! * 0.3;
+  const input = join(work, 'files', 'prompt-then-water.wav');
+  await writeAudioFile(input, [x], 8000, 'wav16', { overwrite: true });
+
+  const out = join(work, 'adapt-out');
+  const cli = await tilt(['separate', input, '--model', fixed, '--out', out, '--format', 'wav32f', '--adapt', '--json']);
+  assert.equal(cli.code, 0, cli.stderr);
+  const { adapt } = (JSON.parse(cli.stdout) as { done: { adapt: { soundSeconds: number; steps: number; skipped: string | null } }[] }).done[0]!;
+  assert.equal(adapt.skipped, null);
+  assert.equal(adapt.steps, 40);
+  assert.ok(adapt.soundSeconds > 2 && adapt.soundSeconds <= 4.5, JSON.stringify(adapt));
+
+  const { jobId } = await engine.separate({ input: { kind: 'path', path: input }, modelId: 'tiny-adapt', adapt: true });
+  const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
+  assert.equal(end.type, 'separate-done', JSON.stringify(end));
+  const result = (end as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  assert.deepEqual(result.adapt, adapt);
+  assert.ok(events.some((e) => e.type === 'progress' && e.jobId === jobId && e.stage === 'adapting'), 'the app shows the adapting stage');
+  const fromCli = (await readAudioFile(join(out, 'prompt-then-water.speech.wav'))).channels[0]!;
+  const fromApp = (await readAudioFile(engine.trackFile(result.resultId, 'speech')!)).channels[0]!;
+  assert.equal(fromCli.length, fromApp.length);
+  assert.ok(fromCli.every((v, i) => Math.abs(v - fromApp[i]!) < 1e-5), 'the same adapted model separated both');
+  // Not adapted, the same file gives other stems.
+  const plain = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'plain-out'), '--format', 'wav32f']);
+  assert.equal(plain.code, 0, plain.stderr);
+  const unadapted = (await readAudioFile(join(work, 'plain-out', 'prompt-then-water.speech.wav'))).channels[0]!;
+  assert.ok(unadapted.some((v, i) => Math.abs(v - fromCli[i]!) > 1e-3), 'adapting changed the stems');
+
+  const text = await tilt(['separate', input, '--model', fixed, '--out', out, '--adapt', '--overwrite']);
+  assert.equal(text.code, 0, text.stderr);
+  assert.ok(text.stdout.includes(`adapted to ${adapt.soundSeconds.toFixed(1)} s of the recording's sound where nobody speaks (40 steps)`), text.stdout);
 });

@@ -1,5 +1,5 @@
 // The Separate view's queue: files in, jobs running in the engine, results out.
-import { SEPARATE_DEFAULTS, type BlendReport, type BlendWeight } from '../../../app/contract';
+import { SEPARATE_DEFAULTS, type AdaptReport, type BlendReport, type BlendWeight } from '../../../app/contract';
 import type { EngineEvent, ExportParams, ExportRate, ExportResult, InputRef, JobsSnapshot, RecentResult, SeparationResult, StemDrag, StemFormat } from '../../../app/contract';
 import { ApiError, messageOf } from '../lib/api';
 import { dbToGain } from '../lib/mixer';
@@ -62,6 +62,13 @@ export function blendLabel(weight: BlendWeight): string | null {
   return weight === 'auto' ? 'auto' : `${Math.round(weight * 100)} %`;
 }
 
+/** What adapting did for a result (null when it was not asked for): see AdaptReport. */
+export function adaptNote(report: AdaptReport | undefined): string | null {
+  if (!report) return null;
+  if (report.skipped) return `Not adapted: ${report.skipped}.`;
+  return `Adapted first: tuned for ${report.steps} steps on ${report.soundSeconds.toFixed(1)} s of this recording's sound where nobody speaks.`;
+}
+
 /** What a blended result's RNNoise blend did (null without a blend): see BlendReport. */
 export function blendNote(report: BlendReport | null | undefined): string | null {
   if (report === undefined) return null;
@@ -99,6 +106,8 @@ class SeparateState {
   windowSeconds = $state<number>(SEPARATE_DEFAULTS.windowSec);
   /** RNNoise's share of the speech stem for the files added from now on. */
   rnnoiseBlend = $state<BlendWeight>(0);
+  /** Whether the files added from now on are separated by a copy of the model adapted to each of them first. */
+  adapt = $state(false);
   /** Results separated before, newest first: the engine keeps the list in its data folder, across restarts. */
   recent = $state.raw<RecentResult[]>([]);
   private readonly early = new Map<string, EngineEvent[]>();
@@ -117,9 +126,10 @@ class SeparateState {
       if (v.rate) this.rate = v.rate;
       if (v.volumeDb) this.volumeDb = v.volumeDb;
     });
-    persist('separate', () => ({ windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend }), (v) => {
+    persist('separate', () => ({ windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend, adapt: this.adapt }), (v) => {
       if (isWindowChoice(v.windowSeconds)) this.windowSeconds = v.windowSeconds;
       if (isBlendChoice(v.rnnoiseBlend)) this.rnnoiseBlend = v.rnnoiseBlend;
+      if (typeof v.adapt === 'boolean') this.adapt = v.adapt;
     });
   }
 
@@ -269,7 +279,7 @@ class SeparateState {
 
   private async start(key: string, ref: InputRef): Promise<void> {
     try {
-      const { jobId } = await api().call('separate:start', { input: ref, windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend, ...(this.modelId ? { modelId: this.modelId } : {}) });
+      const { jobId } = await api().call('separate:start', { input: ref, windowSeconds: this.windowSeconds, rnnoiseBlend: this.rnnoiseBlend, adapt: this.adapt, ...(this.modelId ? { modelId: this.modelId } : {}) });
       this.patch(key, { jobId, status: 'queued' });
       // Events can overtake the reply (they travel on another channel): replay the ones held back.
       const early = this.early.get(jobId) ?? [];

@@ -133,6 +133,13 @@ test('RNNoise blended in: recorded in the result, the stems differ and still add
     assert.ok(sum < 1e-6, `${name}: stems sum back to the mixture (max diff ${sum})`);
     assert.ok(change > 1e-3, `${name}: the blend changed the speech stem (max diff ${change})`);
   }
+  // Asked to adapt to a recording that is all speech, the engine says why it could not.
+  assert.equal(plain.adapt, undefined, 'no adapting unless asked for');
+  const adaptDone = await waitFor((await engine.separate({ input: { kind: 'path', path: wav }, modelId: 'test-fixed', adapt: true })).jobId, ['separate-done', 'job-failed']);
+  assert.equal(adaptDone.type, 'separate-done', JSON.stringify(adaptDone));
+  const adapted = (adaptDone as Extract<EngineEvent, { type: 'separate-done' }>).result;
+  assert.equal(adapted.adapt?.steps, 0, JSON.stringify(adapted.adapt));
+  assert.match(adapted.adapt!.skipped!, /sound without voice \(adapting needs 2 s\)/);
   await rm(fixedDir, { recursive: true });
 });
 

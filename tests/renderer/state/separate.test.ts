@@ -14,7 +14,7 @@ import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationR
 // A saved window the menu does not offer (edited by hand, or from another version) is ignored.
 const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, rnnoiseBlend: 0.3 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
-const { blendLabel, blendNote, separation } = await import('../../../renderer/src/state/separate.svelte');
+const { adaptNote, blendLabel, blendNote, separation } = await import('../../../renderer/src/state/separate.svelte');
 
 const api = new FakeApi().on('files:recent', () => []).on('separate:discard', () => ({ discarded: true }));
 app.connect(api);
@@ -38,7 +38,7 @@ test('a file goes from queued to running to done, and its result is selected', a
   const item = itemOf('s1')!;
   assert.deepEqual([item.name, item.status], ['talk.wav', 'queued']);
   assert.equal(separation.selectedKey, item.key);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8, rnnoiseBlend: 0 });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
   assert.equal(separation.busy, true);
 
   separation.handle(progress('s1', 'separating', 0.4, { etaSec: 10, elapsedSec: 2 }));
@@ -68,17 +68,30 @@ test('the window and the RNNoise blend chosen go with the files added next and a
   await add('/music/street.wav', 's20');
   assert.equal(api.argsOf('separate:start').at(-1)?.windowSeconds, 2);
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2, rnnoiseBlend: 0 });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2, rnnoiseBlend: 0, adapt: false });
   separation.windowSeconds = 8;
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0 });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
   // The RNNoise blend likewise: the menu's value goes with the next files and is kept.
   separation.rnnoiseBlend = 'auto';
   await add('/music/field.wav', 's21');
   assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 'auto');
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 'auto' });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 'auto', adapt: false });
   separation.rnnoiseBlend = 0;
+  // Adapting to each recording likewise.
+  separation.adapt = true;
+  await add('/music/street.wav', 's22');
+  assert.equal(api.argsOf('separate:start').at(-1)?.adapt, true);
+  await nextTurn();
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0, adapt: true });
+  separation.adapt = false;
+});
+
+test('an adapted result says what it was tuned on, or why it was not', () => {
+  assert.equal(adaptNote(undefined), null, 'not asked for, no note');
+  assert.equal(adaptNote({ soundSeconds: 12.34, steps: 40, skipped: null }), 'Adapted first: tuned for 40 steps on 12.3 s of this recording\'s sound where nobody speaks.');
+  assert.equal(adaptNote({ soundSeconds: 0.5, steps: 0, skipped: 'it has 0.5 s sound without voice (adapting needs 2 s)' }), 'Not adapted: it has 0.5 s sound without voice (adapting needs 2 s).');
 });
 
 test('a result\'s header names its blend: chosen per window, a fixed share (made with tilt separate --rnnoise W), or none', () => {
@@ -310,7 +323,7 @@ test('the recent list comes from the engine; Open selects a result it still hold
 
   api.on('separate:start', () => ({ jobId: 's10' }));
   await separation.openRecent(list[1]!);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8, rnnoiseBlend: 0 });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
   assert.equal(separation.selectedKey, itemOf('s10')!.key, 'the new separation is the one on screen');
 
   const told = await toastsOf(() => separation.openRecent(list[2]!));
