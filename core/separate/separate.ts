@@ -183,8 +183,9 @@ export async function separateStream(model: Separator, source: SignalSource, sin
 interface InputLevel { shift: number; scale: number; rms: number }
 
 async function adaptTo(model: Separator, source: SignalSource, { shift, scale }: InputLevel, opts: AdaptOptions, onAdapted?: (report: AdaptReport) => void): Promise<Separator | null> {
-  const sound = await soundWithoutVoice(source.length, async (start, count) => normalized(await source.read(start, count), shift, scale), opts.voiceless ?? ADAPT_DEFAULTS.voiceless);
   try {
+    const read = async (start: number, count: number) => normalized(await source.read(start, count), shift, scale);
+    const sound = await soundWithoutVoice(source.length, read, opts.voiceless ?? ADAPT_DEFAULTS.voiceless, opts.signal);
     const { model: adapted, report } = await adaptModel(model, sound, opts);
     onAdapted?.(report);
     return adapted;

@@ -60,9 +60,9 @@ export interface AdaptReport {
 
 export class AdaptAbortedError extends Error {}
 
-/** The samples of a recording where RNNoise hears no voice (see VoicelessRule), joined in order. */
+/** The samples of a recording where RNNoise hears no voice (see VoicelessRule), joined in order; `signal` is checked between 10 s blocks. */
 export async function soundWithoutVoice(
-  length: number, read: (start: number, count: number) => Float32Array | Promise<Float32Array>, rule: VoicelessRule,
+  length: number, read: (start: number, count: number) => Float32Array | Promise<Float32Array>, rule: VoicelessRule, signal?: AbortSignal,
 ): Promise<Float32Array> {
   const block = 10 * MODEL_RATE;
   let sumSquares = 0;
@@ -73,6 +73,7 @@ export async function soundWithoutVoice(
   let total = 0;
   try {
     for (let at = 0; at < length; at += block) {
+      if (signal?.aborted) throw new AdaptAbortedError('while looking for the sound without voice to adapt to', { cause: signal.reason });
       const count = Math.min(block, length - at);
       const [quiet, x] = [await reader.voiceless(at, count, rule), await read(at, count)];
       const part = x.filter((_, t) => quiet[t] === 1);
@@ -103,28 +104,29 @@ export function copyModel(model: SudoRmRf): SudoRmRf {
  */
 export async function adaptModel(model: Separator, sound: Float32Array, opts: AdaptOptions): Promise<{ model: SudoRmRf | null; report: AdaptReport }> {
   if (!(model instanceof SudoRmRf)) throw new TypeError('adaptModel: only Sudo rm -rf models can be adapted');
-  const s: AdaptSettings = { ...ADAPT_DEFAULTS, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+  const { speech, seed, signal, onStep, ...given } = opts;
+  const s: AdaptSettings = { ...ADAPT_DEFAULTS, ...given };
   const soundSeconds = sound.length / MODEL_RATE;
   const none = (skipped: string) => ({ model: null, report: { soundSeconds, steps: 0, skipped } });
   if (soundSeconds < s.minSoundSeconds || !audible(sound)) {
     return none(`it has ${soundSeconds < s.minSoundSeconds ? `${soundSeconds.toFixed(1)} s` : 'no audible'} sound without voice (adapting needs ${s.minSoundSeconds} s)`);
   }
-  if (opts.speech.length === 0) throw new RangeError('adaptModel: no speech clips to mix with');
-  const clips: Clip[] = [...opts.speech, { id: 'recording', class: 'env', label: 'recording', split: 'train', audio: sound }];
-  const mixer = new Mixer(clips, { segmentSeconds: s.segmentSeconds, snrRange: s.snrDb, seed: opts.seed ?? 'adapt' });
+  if (speech.length === 0) throw new RangeError('adaptModel: no speech clips to mix with');
+  const clips: Clip[] = [...speech, { id: 'recording', class: 'env', label: 'recording', split: 'train', audio: sound }];
+  const mixer = new Mixer(clips, { segmentSeconds: s.segmentSeconds, snrRange: s.snrDb, seed: seed ?? 'adapt' });
   const adapted = copyModel(model);
   const optimizer = tf.train.adam(s.learningRate);
   try {
     for (let step = 0; step < s.steps; step++) {
       // Let timers and messages (a cancel button) run between steps.
       await new Promise((resolve) => setImmediate(resolve));
-      if (opts.signal?.aborted) throw new AdaptAbortedError(`after ${step} of ${s.steps} adapting steps`, { cause: opts.signal.reason });
+      if (signal?.aborted) throw new AdaptAbortedError(`after ${step} of ${s.steps} adapting steps`, { cause: signal.reason });
       trainStep(adapted, optimizer, mixer.batch(s.batchSize), {
         progress: { step, epoch: 0, totalSteps: s.steps },
         slots: adapted.fixedSlots ? 'fixed' : 'pit',
         mixtureConsistency: true,
       });
-      opts.onStep?.(step + 1, s.steps);
+      onStep?.(step + 1, s.steps);
     }
   } catch (e) {
     adapted.dispose();

@@ -61,6 +61,8 @@ test('the sound without voice is the noise after the speech, not the speech', as
   // Most of the 3 s of noise (RNNoise takes a moment to notice the voice is gone), little of the 3 s of speech.
   assert.ok(inNoise > 1.5 && inSpeech < 0.5, `kept ${inNoise} s of the noise and ${inSpeech} s of the speech`);
   assert.equal((await soundWithoutVoice(800, () => new Float32Array(800), { below: 0.2, reachFrames: 10 })).length, 0, 'silence has no sound');
+  const cancelled = AbortSignal.abort();
+  await assert.rejects(soundWithoutVoice(x.length, (start, count) => x.subarray(start, start + count), { below: 0.2, reachFrames: 10 }, cancelled), AdaptAbortedError);
 });
 
 test('adapting tunes a copy on mixtures of the sound: it separates them better, the model is unchanged, no tensors leak', async () => {
