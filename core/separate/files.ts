@@ -152,7 +152,10 @@ export async function separateFile(model: Separator, inputPath: string, opts: Se
     let adapted: AdaptReport | undefined;
     await separateAudio(model, source, writers, {
       ...rest, residual: residualStem(stemNames), rate, ...(onProgress ? { onProgress } : {}), ...(tally ? { onWindowBlend: tally.add } : {}),
-      onAdapted: (report) => (adapted = report),
+      onAdapted: (report) => {
+        adapted = report;
+        opts.onAdapted?.(report);
+      },
     });
     for (const w of writers) await w.close();
     return {
