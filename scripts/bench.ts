@@ -1,7 +1,7 @@
-// `npm run bench [-- --json] [-- --only fullband|memory]`: model size, separation speed and training
+// `npm run bench [-- --json] [-- --only fullband|memory|adapt]`: model size, separation speed and training
 // speed on the active backend, and the speed of separating a 44.1 kHz stereo file into full-band
 // stereo stems. `--only memory [--minutes N]` separates an N-minute (default 60) 48 kHz stereo file
-// and follows the process's RSS through it. One measurement per function so new ones (e.g.
+// and follows the process's RSS through it; `--only adapt` times what adapting to a 60 s file adds. One measurement per function so new ones (e.g.
 // reweight_overhead) slot in as a field.
 // Timings are wall-clock medians on a possibly shared machine: treat them as noisy.
 import { backendInfo, describeBackend, initBackend } from '../core/backend';
@@ -27,6 +27,8 @@ import { Rng } from '../core/data/random';
 import { defaultCacheDir } from '../core/data/fetch';
 import { readManifest } from '../core/data/manifest';
 import { loadClips, Mixer } from '../core/data/mixer';
+import { loadSpeechBank } from '../core/data/speechBank';
+import type { AdaptOptions } from '../core/train/adapt';
 import { countParameters, createSudoRmRf, encoderStride, lengthMultiple, needsCheckpointing, PRESETS, type PresetName, type SudoRmRfConfig } from '../core/models/sudormrf';
 
 const json = process.argv.includes('--json');
@@ -208,7 +210,7 @@ async function mixBatchMs(): Promise<number | null> {
  * WAV): seconds per second of audio, of CPU time (one core's work: everything runs on one thread)
  * and of wall-clock time (which also counts waiting on a busy machine).
  */
-async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0): Promise<{ cpu: number; wall: number }> {
+async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0, adapt: AdaptOptions | null = null): Promise<{ cpu: number; wall: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'tilt-bench-'));
   const { model } = await loadModel(join(import.meta.dirname, '../assets/models/tilt-default'));
   try {
@@ -227,7 +229,7 @@ async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0): Prom
     if (denoiserBlend) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend, overwrite: true });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend });
+    await separateFile(model, input, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend, adapt });
     const wall = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     return { cpu: (cpu.user + cpu.system) / 1e6 / seconds, wall: wall / seconds };
@@ -279,6 +281,7 @@ async function main() {
   const info = await initBackend();
   log(`backend: ${describeBackend(info)} (tfjs ${tf.getBackend()})`);
   if (only === 'fullband') return void await fullBand();
+  if (only === 'adapt') return void await adapting();
   if (only === 'memory') {
     const minutes = process.argv.includes('--minutes') ? Number(process.argv[process.argv.indexOf('--minutes') + 1]) : 60;
     const r = await longFileRss(minutes);
@@ -350,6 +353,16 @@ async function fullBand(): Promise<void> {
     log(`separating ${seconds} s of 44.1 kHz stereo into 44.1 kHz stereo stems (shipped model): RTF ${fb.cpu.toFixed(3)} of one core's CPU time, ${fb.wall.toFixed(3)} wall-clock`);
     log(`the same with RNNoise blended into the speech stem (--rnnoise auto): RTF ${blended.cpu.toFixed(3)} of one core's CPU time, ${blended.wall.toFixed(3)} wall-clock`);
   }
+}
+
+/** What adapting to the file first adds (a fixed number of steps: about the same for any length). */
+async function adapting(): Promise<void> {
+  const seconds = 60;
+  const plain = await fullBandRtf(seconds);
+  const adapted = await fullBandRtf(seconds, 0, { speech: await loadSpeechBank() });
+  const extra = { cpu: (adapted.cpu - plain.cpu) * seconds, wall: (adapted.wall - plain.wall) * seconds };
+  if (json) console.log(JSON.stringify({ adapt_extra_cpu_s: extra.cpu, adapt_extra_wall_s: extra.wall, adapt_60s_rtf_cpu: adapted.cpu }));
+  else log(`adapting first (--adapt) on ${seconds} s of 44.1 kHz stereo: ${extra.cpu.toFixed(1)} s more of one core's CPU time (${extra.wall.toFixed(1)} s wall-clock), RTF ${adapted.cpu.toFixed(3)} against ${plain.cpu.toFixed(3)}`);
 }
 
 await main();
