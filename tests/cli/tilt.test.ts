@@ -36,20 +36,20 @@ test('help lists the commands; unknown commands and bad options exit 2 with a me
   const bad = await tilt(['separate', 'x.wav', '--format', 'mp3']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--format must be one of wav16, wav24, wav32f, flac/);
-  for (const [window, message] of [['0.5', /--window must be a number >= 1, got "0.5"/], ['31', /--window must be at most 30 s, got "31"/], ['two', /--window must be a number/]] as const) {
-    for (const command of ['separate', 'evaluate']) {
-      const refused = await tilt([command, ...(command === 'separate' ? ['x.wav'] : []), '--window', window]);
-      assert.equal(refused.code, 2, `${command} --window ${window}`);
-      assert.match(refused.stderr, message);
+  // Refused before any work: the processes can run side by side.
+  const refusals: { args: string[]; message: RegExp }[] = [];
+  for (const command of ['separate', 'evaluate']) {
+    const file = command === 'separate' ? ['x.wav'] : [];
+    for (const [window, message] of [['0.5', /--window must be a number >= 1, got "0.5"/], ['31', /--window must be at most 30 s, got "31"/], ['two', /--window must be a number/]] as const) {
+      refusals.push({ args: [command, ...file, '--window', window], message });
     }
+    for (const weight of ['1.5', '-0.1', 'half', '']) refusals.push({ args: [command, ...file, `--rnnoise=${weight}`], message: /--rnnoise must be auto or a number between 0 and 1/ });
   }
-  for (const weight of ['1.5', '-0.1', 'half', '']) {
-    for (const command of ['separate', 'evaluate']) {
-      const refused = await tilt([command, ...(command === 'separate' ? ['x.wav'] : []), `--rnnoise=${weight}`]);
-      assert.equal(refused.code, 2, `${command} --rnnoise ${weight}`);
-      assert.match(refused.stderr, /--rnnoise must be auto or a number between 0 and 1/);
-    }
-  }
+  const answers = await Promise.all(refusals.map((r) => tilt(r.args)));
+  refusals.forEach(({ args, message }, i) => {
+    assert.equal(answers[i]!.code, 2, args.join(' '));
+    assert.match(answers[i]!.stderr, message, args.join(' '));
+  });
 });
 
 /** A run of a one-block model on the CI recordings, 0.5 s mixtures in pairs: seconds per epoch. */
