@@ -76,8 +76,10 @@ test('openAudio reports bad files as readAudioFile does, naming them', async () 
 });
 
 test('a resampled reader read in blocks gives what resampling the whole signal gives', async () => {
-  const x = noise(44100 * 3 + 17, 'resample');
+  const long = noise(44100 * 3 + 17, 'resample');
   for (const [from, to, quality] of [[44100, 8000, 'fast'], [8000, 44100, 'fast'], [48000, 8000, 'fast'], [22050, 16000, 'medium']] as const) {
+    // libsamplerate (medium) starts a converter per read, hundreds of ms each: a shorter signal crosses enough block edges.
+    const x = quality === 'medium' ? long.subarray(0, 22050 + 17) : long;
     const src = memoryReader({ sampleRate: from, channels: [x] });
     const whole = await resample(x, from, to, quality);
     const r = resampledReader(src, to, quality);
