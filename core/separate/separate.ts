@@ -182,10 +182,10 @@ export async function separateStream(model: Separator, source: SignalSource, sin
 /** How the input is brought to the model's level (x - shift) / scale, and its RMS there. */
 interface InputLevel { shift: number; scale: number; rms: number }
 
-async function adaptTo(model: Separator, source: SignalSource, { shift, scale }: InputLevel, opts: AdaptOptions, onAdapted?: (report: AdaptReport) => void): Promise<Separator | null> {
+async function adaptTo(model: Separator, source: SignalSource, { shift, scale, rms }: InputLevel, opts: AdaptOptions, onAdapted?: (report: AdaptReport) => void): Promise<Separator | null> {
   try {
     const read = async (start: number, count: number) => normalized(await source.read(start, count), shift, scale);
-    const sound = await soundWithoutVoice(source.length, read, opts.voiceless ?? ADAPT_DEFAULTS.voiceless, opts.signal);
+    const sound = await soundWithoutVoice(source.length, read, rms, opts.voiceless ?? ADAPT_DEFAULTS.voiceless, opts.signal);
     const { model: adapted, report } = await adaptModel(model, sound, opts);
     onAdapted?.(report);
     return adapted;

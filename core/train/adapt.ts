@@ -27,7 +27,7 @@ export interface AdaptSettings {
   minSoundSeconds: number;
 }
 
-/** Chosen on the training packages' validation recordings (docs/separation.md). */
+/** The first recipe tried, not yet tuned (docs/separation.md, "Adapting to the recording"). */
 export const ADAPT_DEFAULTS: Readonly<AdaptSettings> = Object.freeze({
   steps: 40,
   learningRate: 1e-4,
@@ -60,15 +60,16 @@ export interface AdaptReport {
 
 export class AdaptAbortedError extends Error {}
 
-/** The samples of a recording where RNNoise hears no voice (see VoicelessRule), joined in order; `signal` is checked between 10 s blocks. */
+/**
+ * The samples of a recording where RNNoise hears no voice (see VoicelessRule), joined in order. `rms`
+ * is the recording's (separation has it from its level pass); `signal` is checked between 10 s blocks.
+ */
 export async function soundWithoutVoice(
-  length: number, read: (start: number, count: number) => Float32Array | Promise<Float32Array>, rule: VoicelessRule, signal?: AbortSignal,
+  length: number, read: (start: number, count: number) => Float32Array | Promise<Float32Array>, rms: number, rule: VoicelessRule, signal?: AbortSignal,
 ): Promise<Float32Array> {
+  if (rms === 0) return new Float32Array(0);
   const block = 10 * MODEL_RATE;
-  let sumSquares = 0;
-  for (let at = 0; at < length; at += block) for (const v of await read(at, Math.min(block, length - at))) sumSquares += v * v;
-  if (sumSquares === 0) return new Float32Array(0);
-  const reader = await RnnoiseReader.open(length, rnnoiseGain(Math.sqrt(sumSquares / length)), read);
+  const reader = await RnnoiseReader.open(length, rnnoiseGain(rms), read);
   const kept: Float32Array[] = [];
   let total = 0;
   try {

@@ -48,7 +48,7 @@ test('the sound without voice is the noise after the speech, not the speech', as
   const x = new Float32Array(talk.length + noise.length);
   x.set(talk);
   for (let i = 0; i < noise.length; i++) x[talk.length + i] = noise[i]! * level;
-  const sound = await soundWithoutVoice(x.length, (start, count) => x.subarray(start, start + count), { below: 0.2, reachFrames: 10 });
+  const sound = await soundWithoutVoice(x.length, (start, count) => x.subarray(start, start + count), rms(x), { below: 0.2, reachFrames: 10 });
   // The input's own samples, in order: where each one was taken from.
   const from: number[] = [];
   for (let j = 0, i = 0; i < sound.length; i++, j++) {
@@ -60,9 +60,9 @@ test('the sound without voice is the noise after the speech, not the speech', as
   const inNoise = from.length / MODEL_RATE - inSpeech;
   // Most of the 3 s of noise (RNNoise takes a moment to notice the voice is gone), little of the 3 s of speech.
   assert.ok(inNoise > 1.5 && inSpeech < 0.5, `kept ${inNoise} s of the noise and ${inSpeech} s of the speech`);
-  assert.equal((await soundWithoutVoice(800, () => new Float32Array(800), { below: 0.2, reachFrames: 10 })).length, 0, 'silence has no sound');
+  assert.equal((await soundWithoutVoice(800, () => new Float32Array(800), 0, { below: 0.2, reachFrames: 10 })).length, 0, 'silence has no sound');
   const cancelled = AbortSignal.abort();
-  await assert.rejects(soundWithoutVoice(x.length, (start, count) => x.subarray(start, start + count), { below: 0.2, reachFrames: 10 }, cancelled), AdaptAbortedError);
+  await assert.rejects(soundWithoutVoice(x.length, (start, count) => x.subarray(start, start + count), rms(x), { below: 0.2, reachFrames: 10 }, cancelled), AdaptAbortedError);
 });
 
 test('adapting tunes a copy on mixtures of the sound: it separates them better, the model is unchanged, no tensors leak', async () => {
