@@ -195,23 +195,29 @@ test('adapting to a recording: the app and `tilt separate --adapt` tune on the s
   assert.equal(adapt.steps, 40);
   assert.ok(adapt.soundSeconds > 2 && adapt.soundSeconds <= 4.5, JSON.stringify(adapt));
 
-  const { jobId } = await engine.separate({ input: { kind: 'path', path: input }, modelId: 'tiny-adapt', adapt: true });
-  const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
+  const fromCli = (await readAudioFile(join(out, 'prompt-then-water.speech.wav'))).channels[0]!;
+  // The app, the plain CLI run and the CLI's text report run side by side.
+  const inApp = (async () => {
+    const { jobId } = await engine.separate({ input: { kind: 'path', path: input }, modelId: 'tiny-adapt', adapt: true });
+    return { jobId, end: await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']) };
+  })();
+  const [{ jobId, end }, plain, text] = await Promise.all([
+    inApp,
+    tilt(['separate', input, '--model', fixed, '--out', join(work, 'plain-out'), '--format', 'wav32f']),
+    tilt(['separate', input, '--model', fixed, '--out', join(work, 'text-out'), '--adapt']),
+  ]);
   assert.equal(end.type, 'separate-done', JSON.stringify(end));
   const result = (end as Extract<EngineEvent, { type: 'separate-done' }>).result;
   assert.deepEqual(result.adapt, adapt);
   assert.ok(events.some((e) => e.type === 'progress' && e.jobId === jobId && e.stage === 'adapting'), 'the app shows the adapting stage');
-  const fromCli = (await readAudioFile(join(out, 'prompt-then-water.speech.wav'))).channels[0]!;
   const fromApp = (await readAudioFile(engine.trackFile(result.resultId, 'speech')!)).channels[0]!;
   assert.equal(fromCli.length, fromApp.length);
   assert.ok(fromCli.every((v, i) => Math.abs(v - fromApp[i]!) < 1e-5), 'the same adapted model separated both');
   // Not adapted, the same file gives other stems.
-  const plain = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'plain-out'), '--format', 'wav32f']);
   assert.equal(plain.code, 0, plain.stderr);
   const unadapted = (await readAudioFile(join(work, 'plain-out', 'prompt-then-water.speech.wav'))).channels[0]!;
   assert.ok(unadapted.some((v, i) => Math.abs(v - fromCli[i]!) > 1e-3), 'adapting changed the stems');
 
-  const text = await tilt(['separate', input, '--model', fixed, '--out', out, '--adapt', '--overwrite']);
   assert.equal(text.code, 0, text.stderr);
   assert.ok(text.stdout.includes(`adapted to ${adapt.soundSeconds.toFixed(1)} s of the recording's sound where nobody speaks (40 steps)`), text.stdout);
 });

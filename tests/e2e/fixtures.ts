@@ -48,10 +48,11 @@ export async function modelsDirWithTestModel(): Promise<{ root: string; modelsDi
   return { root, modelsDir };
 }
 
-export async function buildRenderer(): Promise<string> {
+/** The renderer built as `npm run build:renderer` builds it, into `outDir`: test files run side by side, each with its own. */
+export async function buildRenderer(outDir: string): Promise<string> {
   const { build } = await import('vite');
-  await build({ configFile: join(ROOT, 'vite.renderer.config.ts'), logLevel: 'error' });
-  return join(ROOT, 'dist', 'renderer');
+  await build({ configFile: join(ROOT, 'vite.renderer.config.ts'), logLevel: 'error', build: { outDir, emptyOutDir: true } });
+  return outDir;
 }
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -105,8 +106,8 @@ export interface AppUnderTest {
  * with two validation mixtures, and Chromium with one page open on it.
  */
 export async function startAppUnderTest(): Promise<AppUnderTest> {
-  const rendererDir = await buildRenderer();
   const m = await modelsDirWithTestModel();
+  const rendererDir = await buildRenderer(join(m.root, 'renderer'));
   await saveTinyModel(join(m.modelsDir, 'tiny-base'), 'Tiny base');
   await ensureTestAudio();
   const server = await startServer({
