@@ -21,7 +21,7 @@ export const separateCommand: Command = {
   usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise auto|W] [--adapt] [--overwrite] [--json]\n'
     + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)\n`
     + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (where it and the model disagree; helps on recordings unlike the training data, takes about twice as long) or a fixed share 0-1 (default 0: off) (docs/separation.md)\n'
-    + '  --adapt: first fine-tune the model for a minute or two on the file\'s own sound where nobody speaks, mixed with speech shipped with Tilt; helps most on sounds unlike the training data (docs/separation.md)',
+    + '  --adapt: first fine-tune the model for about a minute on the file\'s own sound where nobody speaks, mixed with speech shipped with Tilt; helps most on sounds unlike the training data (docs/separation.md)',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {
       model: { type: 'string' }, out: { type: 'string', default: '.' }, format: { type: 'string', default: 'wav16' },

@@ -192,7 +192,7 @@ test('adapting to a recording: the app and `tilt separate --adapt` tune on the s
   assert.equal(cli.code, 0, cli.stderr);
   const { adapt } = (JSON.parse(cli.stdout) as { done: { adapt: { soundSeconds: number; steps: number; skipped: string | null } }[] }).done[0]!;
   assert.equal(adapt.skipped, null);
-  assert.equal(adapt.steps, 40);
+  assert.equal(adapt.steps, 20);
   assert.ok(adapt.soundSeconds > 2 && adapt.soundSeconds <= 4.5, JSON.stringify(adapt));
 
   const fromCli = (await readAudioFile(join(out, 'prompt-then-water.speech.wav'))).channels[0]!;
@@ -219,5 +219,5 @@ test('adapting to a recording: the app and `tilt separate --adapt` tune on the s
   assert.ok(unadapted.some((v, i) => Math.abs(v - fromCli[i]!) > 1e-3), 'adapting changed the stems');
 
   assert.equal(text.code, 0, text.stderr);
-  assert.ok(text.stdout.includes(`adapted to ${adapt.soundSeconds.toFixed(1)} s of the recording's sound where nobody speaks (40 steps)`), text.stdout);
+  assert.ok(text.stdout.includes(`adapted to ${adapt.soundSeconds.toFixed(1)} s of the recording's sound where nobody speaks (20 steps)`), text.stdout);
 });

@@ -107,7 +107,7 @@ test('too little sound, a model that cannot be copied and a cancel are answered 
   tiny.dispose();
   const tensors = tf.memory().numTensors;
   const controller = new AbortController();
-  await assert.rejects(adaptModel(model, water, { speech, signal: controller.signal, onStep: (done) => done === 2 && controller.abort() }), (e: unknown) => e instanceof AdaptAbortedError && /after 2 of 40 adapting steps/.test(e.message));
+  await assert.rejects(adaptModel(model, water, { speech, signal: controller.signal, onStep: (done) => done === 2 && controller.abort() }), (e: unknown) => e instanceof AdaptAbortedError && /after 2 of 20 adapting steps/.test(e.message));
   assert.equal(tf.memory().numTensors, tensors, 'a cancelled copy is disposed');
   model.dispose();
 });
@@ -127,7 +127,7 @@ test('separating with adapt: the report comes back, the stems add up, and a canc
   const controller = new AbortController();
   await assert.rejects(
     separateSignal(model, x, { adapt: { speech, onStep: (done) => done === 1 && controller.abort() }, signal: controller.signal }),
-    (e: unknown) => e instanceof SeparationAbortedError && /cancelled after 1 of 40 adapting steps/.test((e as Error).message),
+    (e: unknown) => e instanceof SeparationAbortedError && /cancelled after 1 of 20 adapting steps/.test((e as Error).message),
   );
   assert.equal(tf.memory().numTensors, tensors);
   model.dispose();
