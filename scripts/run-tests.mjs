@@ -18,11 +18,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const node = (args) => spawnSync(process.execPath, ['--import', 'tsx', ...args], { stdio: 'inherit' }).status ?? 1;
-// The shared audio first: files running side by side would otherwise fetch the same packages at once.
-if (node(['scripts/fetch-test-audio.ts']) !== 0) process.exit(1);
 // The desktop tests build into dist/ as `npm start` does: one at a time, after the rest.
 const desktop = files.filter((f) => f.startsWith(join('tests', 'electron')));
 const rest = files.filter((f) => !desktop.includes(f));
+// The shared audio first: files running side by side would otherwise fetch the same packages at once.
+if (rest.length > 1 && node(['scripts/fetch-test-audio.ts']) !== 0) process.exit(1);
 const codes = [
   rest.length ? node(['--test', '--test-concurrency=2', ...rest]) : 0,
   desktop.length ? node(['--test', '--test-concurrency=1', ...desktop]) : 0,

@@ -1,7 +1,5 @@
 // Shared by the app-shell tests: real speech from Debian's asterisk prompts, a saved (untrained)
 // 0.25x Sudo rm -rf model folder, and the built renderer.
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,24 +9,15 @@ import { startServer, type RunningServer } from '../../server/server';
 import type { Engine } from '../../core/engine/host';
 import type { ToWorker } from '../../core/engine/protocol';
 import { ensureTestAudio, TEST_AUDIO_DIR } from '../fixtures/test-audio';
+import { speechDir } from '../core/separate/fixtures';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Where the browser tests leave their screenshots. */
 export const SHOTS = join(ROOT, 'test-results', 'e2e');
-const AUDIO_DIR = join(ROOT, '.cache', 'test-audio');
-const PROMPTS = join(AUDIO_DIR, 'root', 'usr', 'share', 'asterisk', 'sounds', 'en_US_f_Allison');
 
 /** A real recorded speech prompt (8 kHz mono WAV), fetched once with apt-get download. */
 export function realSpeechWav(name = 'privacy-prompt.wav'): string {
-  if (!existsSync(join(PROMPTS, name))) {
-    mkdirSync(AUDIO_DIR, { recursive: true });
-    if (!readdirSync(AUDIO_DIR).some((f) => f.endsWith('.deb'))) {
-      execFileSync('apt-get', ['download', 'asterisk-core-sounds-en-wav'], { cwd: AUDIO_DIR, stdio: 'pipe' });
-    }
-    const deb = readdirSync(AUDIO_DIR).find((f) => f.startsWith('asterisk-core-sounds-en-wav') && f.endsWith('.deb'))!;
-    execFileSync('dpkg-deb', ['-x', join(AUDIO_DIR, deb), join(AUDIO_DIR, 'root')]);
-  }
-  return join(PROMPTS, name);
+  return join(speechDir(), name);
 }
 
 /** A models folder holding one saved 0.25x model whose stems are named speech and env. */

@@ -8,7 +8,7 @@ import { tf } from '../../../core/tf';
 import type { Tensor2D, Tensor3D, Variable } from '../../../core/tf';
 import type { Separator } from '../../../core/models/types';
 
-const CACHE = join(process.cwd(), '.cache', 'test-audio');
+const CACHE = join(import.meta.dirname, '..', '..', '..', '.cache', 'test-audio');
 const PACKAGE = 'asterisk-core-sounds-en-wav';
 const VOICE_DIR = join(CACHE, 'root', 'usr', 'share', 'asterisk', 'sounds', 'en_US_f_Allison');
 
