@@ -1,12 +1,10 @@
 // RNNoise (Valin, 2018), a speech denoiser: the baseline of every evaluation, and the estimate that
-// separation can blend into the speech stem (SeparateOptions.denoiserBlend). The wasm build
-// (@shiguredo/rnnoise-wasm) is loaded on first use.
+// separation can blend into the speech stem (SeparateOptions.denoiserBlend). Tilt's own WebAssembly SIMD
+// build of RNNoise 0.2 (scripts/build-rnnoise.ts), instantiated on first use in each thread.
 import { integerRatioTaps } from './sincResample';
 import { energy } from './energy';
+import { RNNOISE_WASM_BASE64 } from './rnnoise-wasm';
 import { MODEL_RATE } from '../types';
-
-type RnnoiseModule = typeof import('@shiguredo/rnnoise-wasm');
-type Rnnoise = Awaited<ReturnType<RnnoiseModule['Rnnoise']['load']>>;
 
 /** RNNoise works on 10 ms frames of 48 kHz audio. */
 export const RNNOISE_RATE = 48000;
@@ -26,28 +24,65 @@ export const RNNOISE_DELAY = 959;
  */
 export const RNNOISE_LEVEL_DBFS = -26;
 
+interface RnnoiseExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+  /** A denoiser state with the built-in model (model pointer 0). */
+  rnnoise_create(model: number): number;
+  rnnoise_destroy(state: number): void;
+  /** Denoises one frame from `input` into `output` (both FRAME floats); returns the voice probability. */
+  rnnoise_process_frame(state: number, output: number, input: number): number;
+}
+
+/** One RNNoise denoiser: its state carries from frame to frame. Holds wasm memory: destroy() it. */
+export interface DenoiseState {
+  /** Denoises a FRAME-sample frame in place (16-bit sample scale); returns RNNoise's voice probability (0-1). */
+  processFrame(frame: Float32Array): number;
+  destroy(): void;
+}
+
+export interface Rnnoise {
+  createDenoiseState(): DenoiseState;
+}
+
 let loading: Promise<Rnnoise> | undefined;
 
-/** Loads the wasm module once (its first call takes a moment). */
+/** Instantiates the wasm module once per thread. */
 export function loadRnnoise(): Promise<Rnnoise> {
   loading ??= (async () => {
-    let mod: RnnoiseModule;
-    try {
-      mod = await import('@shiguredo/rnnoise-wasm');
-    } catch (e) {
-      loading = undefined;
-      throw new Error('RNNoise needs the package @shiguredo/rnnoise-wasm, which is missing from this installation: run npm ci', { cause: e });
-    }
-    // The build is for browsers and workers and refuses to start where it sees neither; its wasm is
-    // inlined, so Node runs it as is once the check (synchronous, at the start of load) passes.
-    const g = globalThis as { WorkerGlobalScope?: unknown };
-    const shim = !('WorkerGlobalScope' in g);
-    if (shim) g.WorkerGlobalScope = class {};
-    try {
-      return await mod.Rnnoise.load();
-    } finally {
-      if (shim) delete g.WorkerGlobalScope;
-    }
+    const { instance } = await WebAssembly.instantiate(Buffer.from(RNNOISE_WASM_BASE64, 'base64'), {
+      env: { emscripten_notify_memory_growth: () => {} },
+    });
+    const wasm = instance.exports as unknown as RnnoiseExports;
+    wasm._initialize();
+    return {
+      createDenoiseState(): DenoiseState {
+        const state = wasm.rnnoise_create(0);
+        const io = wasm.malloc(FRAME * 4);
+        if (state === 0 || io === 0) throw new Error('RNNoise: out of wasm memory');
+        let live = true;
+        return {
+          processFrame(frame: Float32Array): number {
+            if (!live) throw new Error('RNNoise: processFrame after destroy');
+            if (frame.length !== FRAME) throw new RangeError(`RNNoise: frames are ${FRAME} samples (got ${frame.length})`);
+            // A fresh view each call: memory growth detaches the old buffer.
+            const heap = new Float32Array(wasm.memory.buffer, io, FRAME);
+            heap.set(frame);
+            const voice = wasm.rnnoise_process_frame(state, io, io);
+            frame.set(new Float32Array(wasm.memory.buffer, io, FRAME));
+            return voice;
+          },
+          destroy(): void {
+            if (!live) return;
+            live = false;
+            wasm.rnnoise_destroy(state);
+            wasm.free(io);
+          },
+        };
+      },
+    };
   })();
   return loading;
 }
@@ -127,7 +162,7 @@ export class RnnoiseStream {
   private ended = false;
 
   private constructor(
-    private readonly state: ReturnType<Rnnoise['createDenoiseState']>,
+    private readonly state: DenoiseState,
     private readonly gain: number,
     private readonly onFrame?: (voiceProbability: number) => void,
   ) {

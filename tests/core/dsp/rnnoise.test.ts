@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readPcm } from '../../../core/data/manifest';
 import type { CorpusEntry } from '../../../core/data/manifest';
-import { rnnoiseDenoise, rnnoiseGain, RnnoiseReader, RnnoiseStream } from '../../../core/dsp/rnnoise';
+import { loadRnnoise, rnnoiseDenoise, rnnoiseGain, RnnoiseReader, RnnoiseStream } from '../../../core/dsp/rnnoise';
 import { rnnoiseSystem } from '../../../core/evaluation/rnnoise';
 import { siSdr } from '../../../core/losses';
 import { MODEL_RATE } from '../../../core/types';
@@ -53,6 +53,74 @@ test('RNNoise keeps clean speech and its output lines up with the input to the s
   assert.equal(odd.length, 12345);
   const silent = await rnnoiseDenoise(new Float32Array(800));
   assert.deepEqual([silent.length, silent.every((v) => v === 0)], [800, true]);
+});
+
+test("Tilt's SIMD build of RNNoise gives the published scalar build's output and voice activity, frame for frame, on real speech over real water", async () => {
+  const npm = await import('@shiguredo/rnnoise-wasm');
+  // The npm build refuses to start outside browsers and workers; its wasm is inlined, so Node runs it as is.
+  const g = globalThis as { WorkerGlobalScope?: unknown };
+  g.WorkerGlobalScope = class {};
+  const reference = await npm.Rnnoise.load().finally(() => delete g.WorkerGlobalScope);
+  const raw = await readPcm(join(TEST_AUDIO_DIR, water[0]!.pcm!));
+  // 48 kHz by repeating samples: RNNoise only needs frames of real material at a speech level.
+  const input = Float32Array.from({ length: 6 * speech.length }, (_, i) => 6000 * (speech[(i / 6) | 0]! + raw[((i / 6) | 0) % raw.length]!));
+  const ours = (await loadRnnoise()).createDenoiseState();
+  const theirs = reference.createDenoiseState();
+  let err = 0;
+  let ref = 0;
+  let worstVoice = 0;
+  let voiced = 0;
+  try {
+    for (let at = 0; at + 480 <= input.length; at += 480) {
+      const a = input.slice(at, at + 480);
+      const b = input.slice(at, at + 480);
+      const va = ours.processFrame(a);
+      const vb = theirs.processFrame(b);
+      worstVoice = Math.max(worstVoice, Math.abs(va - vb));
+      if (vb > 0.5) voiced++;
+      for (let i = 0; i < 480; i++) {
+        err += (a[i]! - b[i]!) ** 2;
+        ref += b[i]! ** 2;
+      }
+    }
+  } finally {
+    ours.destroy();
+    theirs.destroy();
+  }
+  const agreement = 10 * Math.log10(ref / err);
+  // About 50 dB: both round the activations to 8 bits; the rest is float reassociation.
+  assert.ok(agreement > 40, `output agreement ${agreement.toFixed(1)} dB`);
+  assert.ok(worstVoice < 0.02, `largest voice-probability difference ${worstVoice}`);
+  assert.ok(voiced > 100, `${voiced} frames with voice: the speech is heard`);
+});
+
+test('RNNoise states are independent of each other and refuse misuse', async () => {
+  const rnnoise = await loadRnnoise();
+  const frames = Array.from({ length: 50 }, (_, k) => Float32Array.from({ length: 480 }, (_, i) => 3000 * speech[(k * 480 + i) % speech.length]! * 20));
+  const run = (): Float32Array[] => {
+    const s = rnnoise.createDenoiseState();
+    try {
+      return frames.map((f) => {
+        const x = f.slice();
+        s.processFrame(x);
+        return x;
+      });
+    } finally {
+      s.destroy();
+    }
+  };
+  const first = run();
+  const others = Array.from({ length: 100 }, () => rnnoise.createDenoiseState());
+  for (const o of others) o.processFrame(frames[0]!.slice());
+  const again = run();
+  for (const o of others) o.destroy();
+  assert.deepEqual(again, first);
+  const done = rnnoise.createDenoiseState();
+  done.destroy();
+  assert.throws(() => done.processFrame(new Float32Array(480)), /after destroy/);
+  const s = rnnoise.createDenoiseState();
+  assert.throws(() => s.processFrame(new Float32Array(100)), /480 samples/);
+  s.destroy();
 });
 
 test('RNNoise as a separator: speech of real speech + real water noise improves, stems add up to the mixture', async () => {
