@@ -36,13 +36,13 @@ export function parseWindowOption(value: string | undefined): number {
   return seconds;
 }
 
-/** `--rnnoise auto|W`: RNNoise's share of the speech stem, chosen per window or fixed at 0 (off, the default) to 1. */
+/** `--rnnoise auto|off|W`: RNNoise's share of the speech stem, chosen per window (auto, the default), or fixed from 0 (off) to 1. */
 export function parseBlendOption(value: string | undefined): BlendWeight {
-  if (value === undefined) return 0;
-  if (value === 'auto') return value;
+  if (value === undefined || value === 'auto') return 'auto';
+  if (value === 'off') return 0;
   // Number('') is 0: an empty value is a mistake, not "off".
   const weight = value.trim() === '' ? NaN : Number(value);
-  if (!(weight >= 0 && weight <= 1)) throw new UsageError(`--rnnoise must be auto or a number between 0 and 1 (RNNoise's share of the speech stem), got "${value}"`);
+  if (!(weight >= 0 && weight <= 1)) throw new UsageError(`--rnnoise must be auto, off or a number between 0 and 1 (RNNoise's share of the speech stem), got "${value}"`);
   return weight;
 }
 

@@ -210,21 +210,27 @@ async function mixBatchMs(): Promise<number | null> {
  * WAV): seconds per second of audio, of CPU time (one core's work: everything runs on one thread)
  * and of wall-clock time (which also counts waiting on a busy machine).
  */
-async function fullBandRtf(seconds: number, rnnoiseBlend: BlendWeight = 0, adapt: AdaptOptions | null = null): Promise<{ cpu: number; wall: number }> {
+/** A file of this rate and channel count, separated as `tilt separate` does it (44.1 kHz stereo unless told). */
+interface BenchFile {
+  rate: number;
+  channels: number;
+}
+
+async function fileRtf(seconds: number, rnnoiseBlend: BlendWeight = 0, adapt: AdaptOptions | null = null, file: BenchFile = { rate: 44100, channels: 2 }): Promise<{ cpu: number; wall: number }> {
   const dir = await mkdtemp(join(tmpdir(), 'tilt-bench-'));
   const { model } = await loadModel(join(import.meta.dirname, '../assets/models/tilt-default'));
   try {
     // Content does not change the work: tones and noise, different in each channel.
     const rng = new Rng('bench');
-    const rate = 44100;
-    const channels = [0, 1].map((c) => Float32Array.from({ length: seconds * rate }, (_, t) => 0.2 * Math.sin((2 * Math.PI * (220 + 110 * c) * t) / rate) + rng.uniform(-0.05, 0.05)));
+    const { rate } = file;
+    const channels = Array.from({ length: file.channels }, (_, c) => Float32Array.from({ length: seconds * rate }, (_, t) => 0.2 * Math.sin((2 * Math.PI * (220 + 110 * c) * t) / rate) + rng.uniform(-0.05, 0.05)));
     const input = join(dir, 'stereo.wav');
     await writeAudioFile(input, channels, rate, 'wav16');
     // The first forward call compiles and sizes the backend's kernels once per process: not part of the rate.
     const warm = join(dir, 'warm.wav');
     await writeAudioFile(warm, channels.map((c) => c.subarray(0, 10 * rate)), rate, 'wav16');
     await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'] });
-    const denoiserBlend = denoiserBlendFor(rnnoiseBlend, ['speech', 'env']);
+    const denoiserBlend = denoiserBlendFor(rnnoiseBlend, ['speech', 'env'], true);
     // RNNoise's wasm loads on its first use.
     if (denoiserBlend) await separateFile(model, warm, { outDir: dir, stemNames: ['speech', 'env'], denoiserBlend, overwrite: true });
     const cpu0 = process.cpuUsage();
@@ -343,23 +349,29 @@ async function main() {
 
 async function fullBand(): Promise<void> {
   const seconds = 60;
-  const fb = await fullBandRtf(seconds);
-  const blended = await fullBandRtf(seconds, 'auto');
+  const fb = await fileRtf(seconds, 0);
+  const blended = await fileRtf(seconds, 'auto');
+  // The model's own rate and one channel: the real-time budget's measure.
+  const mono = { rate: MODEL_RATE, channels: 1 };
+  const monoAlone = await fileRtf(seconds, 0, null, mono);
+  const monoBlended = await fileRtf(seconds, 'auto', null, mono);
   if (json) {
     console.log(JSON.stringify({
       fullband_44k_stereo_rtf_cpu: fb.cpu, fullband_44k_stereo_rtf_wall: fb.wall, fullband_rnnoise_blend_rtf_cpu: blended.cpu, fullband_rnnoise_blend_rtf_wall: blended.wall,
+      mono_8k_rtf_cpu: monoAlone.cpu, mono_8k_rnnoise_blend_rtf_cpu: monoBlended.cpu,
     }));
   } else {
-    log(`separating ${seconds} s of 44.1 kHz stereo into 44.1 kHz stereo stems (shipped model): RTF ${fb.cpu.toFixed(3)} of one core's CPU time, ${fb.wall.toFixed(3)} wall-clock`);
-    log(`the same with RNNoise blended into the speech stem (--rnnoise auto): RTF ${blended.cpu.toFixed(3)} of one core's CPU time, ${blended.wall.toFixed(3)} wall-clock`);
+    log(`separating ${seconds} s of 44.1 kHz stereo into 44.1 kHz stereo stems (shipped model, --rnnoise off): RTF ${fb.cpu.toFixed(3)} of one core's CPU time, ${fb.wall.toFixed(3)} wall-clock`);
+    log(`the same with RNNoise blended into the speech stem (--rnnoise auto, the default): RTF ${blended.cpu.toFixed(3)} of one core's CPU time, ${blended.wall.toFixed(3)} wall-clock`);
+    log(`${seconds} s of 8 kHz mono: RTF ${monoAlone.cpu.toFixed(3)} of one core's CPU time with --rnnoise off, ${monoBlended.cpu.toFixed(3)} with auto (the budget: 0.1)`);
   }
 }
 
 /** What adapting to the file first adds (a fixed number of steps: about the same for any length). */
 async function adapting(): Promise<void> {
   const seconds = 60;
-  const plain = await fullBandRtf(seconds);
-  const adapted = await fullBandRtf(seconds, 0, { speech: await loadSpeechBank() });
+  const plain = await fileRtf(seconds);
+  const adapted = await fileRtf(seconds, 0, { speech: await loadSpeechBank() });
   const extra = { cpu: (adapted.cpu - plain.cpu) * seconds, wall: (adapted.wall - plain.wall) * seconds };
   if (json) console.log(JSON.stringify({ adapt_extra_cpu_s: extra.cpu, adapt_extra_wall_s: extra.wall, adapt_60s_rtf_cpu: adapted.cpu }));
   else log(`adapting first (--adapt) on ${seconds} s of 44.1 kHz stereo: ${extra.cpu.toFixed(1)} s more of one core's CPU time (${extra.wall.toFixed(1)} s wall-clock), RTF ${adapted.cpu.toFixed(3)} against ${plain.cpu.toFixed(3)}`);

@@ -27,6 +27,7 @@ import { rnnoiseSystem } from '../core/evaluation/rnnoise';
 import { evaluateSystems } from '../core/evaluation/run';
 import { evaluateOneClass, LEAK_THRESHOLD_DB, ONE_CLASS_HEADER, oneClassRows, oneClassSets, type OneClassReport } from '../core/evaluation/oneClass';
 import { MIXTURE_SYSTEM, modelSystem, type SeparationSystem } from '../core/evaluation/systems';
+import { denoiserBlendFor, stemNamesOf } from '../core/separate/stems';
 import { MODEL_RATE, SOUND_CLASSES, type MixtureType } from '../core/types';
 
 const { values } = parseArgs({
@@ -60,7 +61,15 @@ const cacheDir = train.data.cacheDir ?? defaultCacheDir();
 // Checkpoints written before the level was recorded lack it; the config determines it.
 model.inputStd = expectedMixtureStd(train.data.snrDb);
 
-const systems = [modelSystem('Tilt', model, state.stems), await rnnoiseSystem(), MIXTURE_SYSTEM];
+/** What the app and `tilt separate` return by default: the model with RNNoise blended in where the two disagree. */
+const DEFAULT_SEPARATION = 'Tilt + RNNoise auto (default)';
+const blend = denoiserBlendFor('auto', stemNamesOf({ stems: state.stems }, model.nSources), model.fixedSlots ?? false);
+const systems = [
+  modelSystem('Tilt', model, state.stems),
+  ...(blend ? [modelSystem(DEFAULT_SEPARATION, model, state.stems, { denoiserBlend: blend })] : []),
+  await rnnoiseSystem(),
+  MIXTURE_SYSTEM,
+];
 async function score(corpus: string | null, type: MixtureType, count: number, scored: SeparationSystem[]): Promise<SystemReport[]> {
   const data = parseTrainConfig({
     data: { corpus, cacheDir: train.data.cacheDir, segmentSeconds: seconds, snrDb: TEST_SNR, mixtureTypes: { [type]: 1 } },
@@ -194,7 +203,10 @@ percentiles with that in mind.
 
 Each mixture is separated as the app and \`tilt separate\` do it (normalisation, chunking, gain
 matching) and each source is scored against the stem **named** after its class; the best-permutation
-row is the figure training validation reports. On the same mixtures, two baselines: **RNNoise**
+row is the figure training validation reports. **Tilt** is this model alone (\`--rnnoise off\`)${blend ? `;
+**${DEFAULT_SEPARATION}** is what the app and \`tilt separate\` return by default, RNNoise's estimate of
+the speech blended into the speech stem where it and the model disagree (\`--rnnoise auto\`,
+docs/separation.md)` : ''}. On the same mixtures, two baselines: **RNNoise**
 (its output on the mixture, at 48 kHz, as the speech stem; the rest of the mixture as the env stem)
 and **mixture**, the mixture itself as both stems (0 dB by definition).
 

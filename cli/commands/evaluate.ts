@@ -33,7 +33,7 @@ export const REPORT_HEADER = ['SI-SDRi (dB)', 'n', 'mean', 'std', ...PERCENTILES
 
 export const evaluateCommand: Command = {
   summary: 'SI-SDRi of models on held-out real mixtures, stems by name: per class, SNR band and package, side by side, with baselines',
-  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise auto|W] [--adapt] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
+  usage: 'tilt evaluate [--model M]... [--data ci|full|heldout | --config cfg.json] [--cache DIR] [--split test|validation] [--mixtures N] [--types speech+env,...] [--seconds S] [--window S] [--rnnoise auto|off|W] [--adapt] [--seed N] [--baselines] [--one-class | --long] [--json]\n'
     + '  --adapt: also score each model adapted to each mixture before separating it (as tilt separate --adapt), paired with the model as it is\n'
     + '  --one-class: instead of the SI-SDRi table, the leak on N inputs without speech and N without env (speech+env mixtures, one source left out)\n'
     + `  --long: N recordings of --seconds (default ${LONG_SECONDS}) made of joined clips, a conversation over a run of sounds, longer than one separation window; stem swaps also counted per ${SWAP_WINDOW_SECONDS} s window`,
@@ -70,7 +70,7 @@ export const evaluateCommand: Command = {
       const speech = values.adapt ? await loadSpeechBank() : null;
       const systems = [
         ...loaded.flatMap((m, i) => {
-          const options = { windowSec, denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources)) };
+          const options = { windowSec, denoiserBlend: denoiserBlendFor(blend, stemNamesOf(m.metadata, m.model.nSources), m.model.fixedSlots ?? false) };
           return [
             modelSystem(names[i]!, m.model, m.metadata?.stems, options),
             ...(speech ? [modelSystem(`${names[i]!}, adapted`, m.model, m.metadata?.stems, { ...options, adapt: { speech, seed } })] : []),

@@ -1,6 +1,6 @@
 // RNNoise (Valin, 2018), a speech denoiser: the baseline of every evaluation, and the estimate that
 // separation can blend into the speech stem (SeparateOptions.denoiserBlend). Tilt's own WebAssembly SIMD
-// build of RNNoise 0.2 (scripts/build-rnnoise.ts), instantiated on first use in each thread.
+// build of RNNoise 0.2 (scripts/rnnoise/build.ts), instantiated on first use in each thread.
 import { integerRatioTaps } from './sincResample';
 import { energy } from './energy';
 import { RNNOISE_WASM_BASE64 } from './rnnoise-wasm';
@@ -34,17 +34,42 @@ interface RnnoiseExports {
   rnnoise_destroy(state: number): void;
   /** Denoises one frame from `input` into `output` (both FRAME floats); returns the voice probability. */
   rnnoise_process_frame(state: number, output: number, input: number): number;
+  /** y[j * yStride] = scale * sum over t < len of x[j * xStep + t] * h[t], for j < n (scripts/rnnoise/tilt_fir.c). */
+  tilt_fir(x: number, xStep: number, h: number, len: number, y: number, yStride: number, n: number, scale: number): void;
 }
+
+const FACTOR = RNNOISE_RATE / MODEL_RATE;
+/** sincResample's kernel between the two rates: taps[half + k] weighs samples k apart at 48 kHz. */
+const { taps: TAPS, half: HALF } = integerRatioTaps(FACTOR);
+/**
+ * The 48 kHz sample FACTOR * q + r is the MODEL_RATE samples from q - PHASE_LEAD[r] on, weighed by the
+ * polyphase filter PHASES[r] (every FACTOR-th tap, in the order of the samples).
+ */
+const PHASE_LEAD = Array.from({ length: FACTOR }, (_, r) => Math.floor((HALF - r) / FACTOR));
+const PHASES = PHASE_LEAD.map((lead, r) => {
+  const length = Math.floor((HALF + r) / FACTOR) + lead + 1;
+  return Float32Array.from({ length }, (_, t) => TAPS[HALF + r + FACTOR * lead - FACTOR * t]!);
+});
+/** A 48 kHz frame starting at FACTOR * q needs the MODEL_RATE samples [q - UP_LEAD, q - UP_LEAD + UP_WINDOW). */
+const UP_LEAD = PHASE_LEAD[0]!;
+const UP_WINDOW = Math.floor((FRAME - 1 + HALF) / FACTOR) + UP_LEAD + 1;
 
 /** One RNNoise denoiser: its state carries from frame to frame. Holds wasm memory: destroy() it. */
 export interface DenoiseState {
   /** Denoises a FRAME-sample frame in place (16-bit sample scale); returns RNNoise's voice probability (0-1). */
   processFrame(frame: Float32Array): number;
+  /**
+   * Denoises the 48 kHz frame upsampled from `window`, the UP_WINDOW MODEL_RATE samples it needs, times
+   * `gain`; writes the frame's output over `gain` to `out` (FRAME samples) and returns the voice probability.
+   */
+  processUpsampled(window: Float32Array, gain: number, out: Float32Array): number;
   destroy(): void;
 }
 
 export interface Rnnoise {
   createDenoiseState(): DenoiseState;
+  /** 48 kHz to MODEL_RATE: out[j] is the sum over t of span[FACTOR * j + t] * TAPS[t], over FACTOR. */
+  downsample(span: Float32Array, out: Float32Array): void;
 }
 
 let loading: Promise<Rnnoise> | undefined;
@@ -57,30 +82,73 @@ export function loadRnnoise(): Promise<Rnnoise> {
     });
     const wasm = instance.exports as unknown as RnnoiseExports;
     wasm._initialize();
+    const alloc = (floats: number): number => {
+      const ptr = wasm.malloc(4 * floats);
+      if (ptr === 0) throw new Error('RNNoise: out of wasm memory');
+      return ptr;
+    };
+    // A fresh view each time: memory growth detaches the old buffer.
+    const heap = (ptr: number, floats: number) => new Float32Array(wasm.memory.buffer, ptr, floats);
+    const place = (x: Float32Array): number => {
+      const ptr = alloc(x.length);
+      heap(ptr, x.length).set(x);
+      return ptr;
+    };
+    const taps = place(TAPS);
+    const phases = PHASES.map(place);
+    // Calls are synchronous, so the states share one frame and one window.
+    const frame = alloc(FRAME);
+    const window = alloc(UP_WINDOW);
+    let span = { ptr: 0, floats: 0 };
     return {
       createDenoiseState(): DenoiseState {
         const state = wasm.rnnoise_create(0);
-        const io = wasm.malloc(FRAME * 4);
-        if (state === 0 || io === 0) throw new Error('RNNoise: out of wasm memory');
+        if (state === 0) throw new Error('RNNoise: out of wasm memory');
         let live = true;
+        const check = () => {
+          if (!live) throw new Error('RNNoise: processFrame after destroy');
+        };
         return {
-          processFrame(frame: Float32Array): number {
-            if (!live) throw new Error('RNNoise: processFrame after destroy');
-            if (frame.length !== FRAME) throw new RangeError(`RNNoise: frames are ${FRAME} samples (got ${frame.length})`);
-            // A fresh view each call: memory growth detaches the old buffer.
-            const heap = new Float32Array(wasm.memory.buffer, io, FRAME);
-            heap.set(frame);
-            const voice = wasm.rnnoise_process_frame(state, io, io);
-            frame.set(new Float32Array(wasm.memory.buffer, io, FRAME));
+          processFrame(x: Float32Array): number {
+            check();
+            if (x.length !== FRAME) throw new RangeError(`RNNoise: frames are ${FRAME} samples (got ${x.length})`);
+            heap(frame, FRAME).set(x);
+            const voice = wasm.rnnoise_process_frame(state, frame, frame);
+            x.set(heap(frame, FRAME));
+            return voice;
+          },
+          processUpsampled(x: Float32Array, gain: number, out: Float32Array): number {
+            check();
+            if (x.length !== UP_WINDOW || out.length !== FRAME) throw new RangeError(`RNNoise: a frame needs ${UP_WINDOW} samples and gives ${FRAME} (got ${x.length} and ${out.length})`);
+            heap(window, UP_WINDOW).set(x);
+            for (let r = 0; r < FACTOR; r++) {
+              wasm.tilt_fir(window + 4 * (UP_LEAD - PHASE_LEAD[r]!), 1, phases[r]!, PHASES[r]!.length, frame + 4 * r, FACTOR, FRAME / FACTOR, gain);
+            }
+            const voice = wasm.rnnoise_process_frame(state, frame, frame);
+            out.set(heap(frame, FRAME));
+            for (let i = 0; i < FRAME; i++) out[i]! /= gain;
             return voice;
           },
           destroy(): void {
             if (!live) return;
             live = false;
             wasm.rnnoise_destroy(state);
-            wasm.free(io);
           },
         };
+      },
+      downsample(x: Float32Array, out: Float32Array): void {
+        if (out.length === 0) return;
+        if (x.length !== FACTOR * (out.length - 1) + TAPS.length) throw new RangeError(`RNNoise: ${out.length} samples need ${FACTOR * (out.length - 1) + TAPS.length} at 48 kHz (got ${x.length})`);
+        if (span.floats < x.length) {
+          if (span.ptr) wasm.free(span.ptr);
+          span = { ptr: alloc(x.length), floats: x.length };
+        }
+        heap(span.ptr, x.length).set(x);
+        for (let at = 0; at < out.length; at += FRAME) {
+          const n = Math.min(FRAME, out.length - at);
+          wasm.tilt_fir(span.ptr + 4 * FACTOR * at, FACTOR, taps, TAPS.length, frame, 1, n, 1 / FACTOR);
+          out.set(heap(frame, n), at);
+        }
       },
     };
   })();
@@ -108,7 +176,6 @@ export async function rnnoiseDenoise(x: Float32Array): Promise<Float32Array> {
   }
 }
 
-const FACTOR = RNNOISE_RATE / MODEL_RATE;
 
 /** Samples [base, end) of a stream, by absolute index, in a buffer that grows and slides. */
 class SampleQueue {
@@ -149,25 +216,22 @@ class SampleQueue {
  * and from 48 kHz is sincResample's kernel as polyphase filters. Holds wasm memory: dispose() it.
  */
 export class RnnoiseStream {
-  private readonly taps: Float32Array;
-  private readonly half: number;
   private readonly input = new SampleQueue(); // MODEL_RATE
   private readonly denoised = new SampleQueue(); // RNNOISE_RATE, gain undone
+  private readonly window = new Float32Array(UP_WINDOW);
   private readonly frame = new Float32Array(FRAME);
-  private framed = 0;
-  /** Next 48 kHz input position to compute. */
+  /** Next 48 kHz input position to compute: a whole number of frames. */
   private upTo = 0;
   /** Next output sample. */
   private outTo = 0;
   private ended = false;
 
   private constructor(
+    private readonly rnnoise: Rnnoise,
     private readonly state: DenoiseState,
     private readonly gain: number,
     private readonly onFrame?: (voiceProbability: number) => void,
-  ) {
-    ({ taps: this.taps, half: this.half } = integerRatioTaps(FACTOR));
-  }
+  ) {}
 
   /**
    * A stream that scales its input by `gain` (see rnnoiseGain) on the way into RNNoise and back out.
@@ -177,7 +241,7 @@ export class RnnoiseStream {
   static async open(gain: number, onFrame?: (voiceProbability: number) => void): Promise<RnnoiseStream> {
     if (!(gain > 0 && Number.isFinite(gain))) throw new RangeError(`RnnoiseStream: the gain must be positive and finite (got ${gain})`);
     const rnnoise = await loadRnnoise();
-    return new RnnoiseStream(rnnoise.createDenoiseState(), gain, onFrame);
+    return new RnnoiseStream(rnnoise, rnnoise.createDenoiseState(), gain, onFrame);
   }
 
   /** Takes the next input samples; returns the output samples that are ready (27 to 37 ms behind the input: RNNoise's delay, the filters' reach and a frame). */
@@ -200,51 +264,41 @@ export class RnnoiseStream {
   private run(): Float32Array {
     const total = this.input.end;
     if (total === 0) return new Float32Array(0);
-    // Output m sits at 48 kHz position FACTOR * m + RNNOISE_DELAY; its filter reaches `half` either side.
-    this.upsample(this.ended ? FACTOR * (total - 1) + RNNOISE_DELAY + this.half : -1);
-    const ready = Math.floor((this.denoised.end - 1 - this.half - RNNOISE_DELAY) / FACTOR) + 1;
+    // Output m sits at 48 kHz position FACTOR * m + RNNOISE_DELAY; its filter reaches HALF either side,
+    // all of it computed by then (once ended, the input continues as silence).
+    this.upsample(this.ended ? FACTOR * (total - 1) + RNNOISE_DELAY + HALF : -1);
+    const ready = Math.floor((this.denoised.end - 1 - HALF - RNNOISE_DELAY) / FACTOR) + 1;
     const last = this.ended ? total : Math.min(total, ready);
     const out = new Float32Array(Math.max(0, last - this.outTo));
-    const { taps, half } = this;
-    const { buf, offset, base, end } = this.denoised;
-    for (let j = 0; j < out.length; j++) {
-      const centre = FACTOR * (this.outTo + j) + RNNOISE_DELAY;
-      const lo = Math.max(centre - half, base);
-      const hi = Math.min(centre + half, end - 1);
-      let acc = 0;
-      for (let n = lo, k = half + centre - lo, b = offset + lo - base; n <= hi; n++, k--, b++) acc += buf[b]! * taps[k]!;
-      out[j] = acc / FACTOR;
+    if (out.length > 0) {
+      const { buf, offset, base } = this.denoised;
+      const from = offset + FACTOR * this.outTo + RNNOISE_DELAY - HALF - base;
+      this.rnnoise.downsample(buf.subarray(from, from + FACTOR * (out.length - 1) + TAPS.length), out);
     }
     this.outTo += out.length;
-    this.denoised.dropBefore(FACTOR * this.outTo + RNNOISE_DELAY - half);
+    this.denoised.dropBefore(FACTOR * this.outTo + RNNOISE_DELAY - HALF);
     return out;
   }
 
   /**
-   * Computes 48 kHz input as far as the input allows (once ended: past its end, as silence, until
-   * RNNoise's output reaches `until`) and runs RNNoise on every full frame.
+   * Runs RNNoise on every 48 kHz frame the input allows (once ended: past its end, as silence, until
+   * RNNoise's output reaches `until`).
    */
   private upsample(until: number): void {
-    const { taps, half, input: x, frame, gain } = this;
-    const total = x.end;
+    const { input: x, window, frame } = this;
     for (;;) {
-      const n = this.upTo;
-      if (this.ended ? this.denoised.end > until : Math.floor((n + half) / FACTOR) >= total) break;
-      const lo = Math.max(Math.ceil((n - half) / FACTOR), 0, x.base);
-      const hi = Math.min(Math.floor((n + half) / FACTOR), total - 1);
-      const { buf } = x;
-      let acc = 0;
-      for (let i = lo, k = half + n - FACTOR * lo, b = x.offset + lo - x.base; i <= hi; i++, k -= FACTOR, b++) acc += buf[b]! * taps[k]!;
-      frame[this.framed++] = acc * gain;
-      this.upTo++;
-      if (this.framed === FRAME) {
-        const voice = this.state.processFrame(frame);
-        this.onFrame?.(voice);
-        for (let i = 0; i < FRAME; i++) frame[i]! /= gain;
-        this.denoised.push(frame);
-        this.framed = 0;
-        x.dropBefore(Math.ceil((this.upTo - half) / FACTOR));
-      }
+      const first = this.upTo / FACTOR - UP_LEAD;
+      const end = first + UP_WINDOW;
+      if (this.ended ? this.denoised.end > until : end > x.end) break;
+      window.fill(0);
+      const from = Math.max(first, x.base);
+      const to = Math.min(end, x.end);
+      if (to > from) window.set(x.buf.subarray(x.offset + from - x.base, x.offset + to - x.base), from - first);
+      const voice = this.state.processUpsampled(window, this.gain, frame);
+      this.onFrame?.(voice);
+      this.denoised.push(frame);
+      this.upTo += FRAME;
+      x.dropBefore(first + FRAME / FACTOR);
     }
   }
 }

@@ -203,7 +203,7 @@ export class Engine {
     const model = params.modelId ? await this.models.get(params.modelId) : await this.models.active();
     const jobId = randomUUID();
     const windowSeconds = params.windowSeconds ?? SEPARATE_DEFAULTS.windowSec;
-    const rnnoiseBlend = params.rnnoiseBlend ?? 0;
+    const rnnoiseBlend = params.rnnoiseBlend ?? 'auto';
     const adapt = params.adapt ?? false;
     this.queue.push({ jobId, path, fileName, model: modelOfJob(model), fromUpload, windowSeconds, rnnoiseBlend, adapt, state: 'queued', stage: 'queued', fraction: 0 });
     this.emit({ type: 'job-started', jobId, kind: 'separate', label: fileName });

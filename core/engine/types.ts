@@ -31,7 +31,7 @@ export interface SeparateParams {
   modelId?: string;
   /** Seconds of audio the model hears at once (WINDOW_SECONDS_RANGE); the separation default when absent. */
   windowSeconds?: number;
-  /** RNNoise's share of the speech stem: 'auto' (per window) or 0 (off, the default) to 1: SeparateOptions.denoiserBlend. */
+  /** RNNoise's share of the speech stem: 'auto' (per window where the model's stems fit it, the default) or 0 (off) to 1: SeparateOptions.denoiserBlend. */
   rnnoiseBlend?: BlendWeight;
   /** Fine-tune a copy of the model on the recording's own sound first (SeparateOptions.adapt); default off. */
   adapt?: boolean;
@@ -67,7 +67,7 @@ export interface SeparationResult {
   backend: string;
   /** The window the model heard at a time. */
   windowSeconds: number;
-  /** RNNoise's share of the speech stem (0: the model's alone; 'auto': chosen per window). */
+  /** RNNoise's share of the speech stem as separated (0: the model's alone, also where 'auto' did not fit the model; 'auto': chosen per window). */
   rnnoiseBlend: BlendWeight;
   /** With a blend: how much of the speech the model and RNNoise disagreed on, and RNNoise's share (null where the speech stem is silent). */
   blendReport?: BlendReport | null;

@@ -107,7 +107,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
       const meters = ids.map(() => new TrackMeter(input.sampleRate, input.frames, input.channels));
       for (const id of ids) writers.push(await createAudioWriter(files[id]!, input.channels, input.sampleRate, 'wav32f', { overwrite: true }));
       const [mixture, ...stems] = writers.map((w, i) => meteredTrack(w, meters[i]!));
-      const denoiserBlend = denoiserBlendFor(m.rnnoiseBlend, stemNames);
+      const denoiserBlend = denoiserBlendFor(m.rnnoiseBlend, stemNames, net.fixedSlots ?? false);
       const tally = denoiserBlend ? new BlendTally() : null;
       let adapted: AdaptReport | undefined;
       await separateAudio(net, source, stems, {
@@ -132,7 +132,7 @@ async function separate(m: Extract<ToWorker, { type: 'separate' }>): Promise<voi
         modelRate: MODEL_RATE,
         backend: desc.label,
         windowSeconds: m.windowSeconds,
-        rnnoiseBlend: m.rnnoiseBlend,
+        rnnoiseBlend: denoiserBlend?.weight ?? 0,
         ...(tally ? { blendReport: tally.report() } : {}),
         ...(adapted ? { adapt: adapted } : {}),
         files,

@@ -60,7 +60,8 @@ const FOLLOW_FROM_HZ = 2000;
  * STFT window.
  */
 export class FullBandSplitter {
-  private readonly stft: StftStream;
+  /** Null for one channel at the model's rate, where the masks would give back the model's stems: they pass through. */
+  private readonly stft: StftStream | null;
   private readonly channels: number;
   private readonly nStems: number;
   private readonly residual: number;
@@ -77,6 +78,10 @@ export class FullBandSplitter {
     this.residual = residual;
     const masked = Array.from({ length: nStems }, (_, j) => j).filter((j) => j !== residual);
     this.masked = masked;
+    if (channels === 1 && rate === MODEL_RATE) {
+      this.stft = null;
+      return;
+    }
     const size = stftSize(rate);
     const binHz = rate / size;
     const bins = size / 2 + 1;
@@ -161,11 +166,11 @@ export class FullBandSplitter {
   push(channels: readonly Float32Array[], guides: readonly Float32Array[]): Float32Array[][] {
     if (channels.length !== this.channels) throw new RangeError(`FullBandSplitter: ${channels.length} channels given for ${this.channels}`);
     if (guides.length !== this.masked.length) throw new RangeError(`FullBandSplitter: ${guides.length} stems given for ${this.masked.length} (all but the residual)`);
-    return this.assemble(this.stft.push([...channels, ...guides]));
+    return this.assemble(this.stft ? this.stft.push([...channels, ...guides]) : { outputs: [...guides], inputs: [...channels] });
   }
 
   flush(): Float32Array[][] {
-    return this.assemble(this.stft.flush());
+    return this.assemble(this.stft ? this.stft.flush() : { outputs: this.masked.map(() => new Float32Array(0)), inputs: [new Float32Array(0)] });
   }
 
   private assemble({ outputs, inputs }: { outputs: Float32Array[]; inputs: Float32Array[] }): Float32Array[][] {

@@ -128,7 +128,7 @@ test('on long held-out recordings, separated window by window, each stem keeps i
   const clips = await loadClips(manifest.entries, { cacheDir: HELDOUT_AUDIO_DIR, splits: ['test'] });
   const packageOf = new Map(manifest.entries.map((e) => [e.file, e.package]));
   const set = { batches: longMixtures(clips, packageOf, LONG_RECORDINGS, { seconds: LONG_SECONDS, snrRange: [-5, 5], seed: 'shipped-model-long' }), packageOf };
-  const auto = modelSystem('Tilt with RNNoise where unsure', model, stems, { denoiserBlend: denoiserBlendFor('auto', stems) });
+  const auto = modelSystem('Tilt with RNNoise where unsure', model, stems, { denoiserBlend: denoiserBlendFor('auto', stems, true) });
   const [tilt, blended] = await evaluateSystems([modelSystem('Tilt', model, stems), auto], set, { snrRange: [-5, 5], swapWindow: SWAP_WINDOW_SECONDS * MODEL_RATE, pairedWith: 0 });
   const w = tilt!.windowSwaps!;
   const summary = `${tilt!.overall.mean.toFixed(2)} dB, ${w.swapped} of ${w.of} windows swapped; with --rnnoise auto ${blended!.overall.mean.toFixed(2)} dB, ${blended!.windowSwaps!.swapped} swapped`;

@@ -30,13 +30,13 @@ const bad: Record<string, RegExp> = {};
 
 const tilt = (args: string[]) => runTilt(args, { home: join(work, 'home'), cwd: work });
 
-/** The app's answer for one file: its tracks' files, or the message it fails with. */
-async function inApp(path: string, modelId = 'tiny', rnnoiseBlend: BlendWeight = 0): Promise<{ files: Record<string, string> } | { error: string }> {
-  const { jobId } = await engine.separate({ input: { kind: 'path', path }, modelId, rnnoiseBlend });
+/** The app's answer for one file: its tracks' files and the blend it separated with, or the message it fails with. */
+async function inApp(path: string, modelId = 'tiny', rnnoiseBlend?: BlendWeight): Promise<{ files: Record<string, string>; rnnoiseBlend: BlendWeight } | { error: string }> {
+  const { jobId } = await engine.separate({ input: { kind: 'path', path }, modelId, ...(rnnoiseBlend !== undefined ? { rnnoiseBlend } : {}) });
   const end = await waitForEvent(engine, events, jobId, ['separate-done', 'job-failed']);
   if (end.type === 'job-failed') return { error: end.error.message };
   const files = Object.fromEntries(end.result.tracks.map((t) => [t.id, engine.trackFile(end.result.resultId, t.id)!]));
-  return { files };
+  return { files, rnnoiseBlend: end.result.rnnoiseBlend };
 }
 
 before(async () => {
@@ -49,6 +49,10 @@ before(async () => {
   const json = JSON.parse(await readFile(join(models, 'bad-stems', 'model.json'), 'utf8'));
   json.metadata.stems = 'speech';
   await writeFile(join(models, 'bad-stems', 'model.json'), JSON.stringify(json));
+  // The same model with fixed speech and env slots, as the built-in one: the RNNoise blend fits it.
+  await cp(join(models, 'tiny'), join(models, 'tiny-fixed'), { recursive: true });
+  Object.assign(json.metadata, { slots: 'fixed', stems: ['speech', 'env'] });
+  await writeFile(join(models, 'tiny-fixed', 'model.json'), JSON.stringify(json));
 
   const files = join(work, 'files');
   await mkdir(files);
@@ -134,24 +138,26 @@ test("a model whose metadata names its stems wrongly is refused by the app and b
   assert.ok(app.error.startsWith(why), app.error);
 });
 
-test('the RNNoise blend, per window or fixed, is refused by the app and by `tilt separate` with the same message for a model without fixed stem slots', async () => {
+test('a fixed RNNoise share is refused by the app and by `tilt separate` with the same message for a model without fixed stem slots; auto, the default, separates such a model alone', async () => {
   const why = 'Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots';
   const input = GOOD()[0]!;
-  for (const blend of ['auto', 0.5] as const) {
-    const cli = await tilt(['separate', input, '--model', join(work, 'models', 'tiny'), '--out', join(work, 'blend-out'), `--rnnoise=${blend}`]);
-    assert.equal(cli.code, 1, `--rnnoise ${blend}`);
-    assert.ok(cli.stderr.includes(`tilt: ${why}`), cli.stderr);
+  const cli = await tilt(['separate', input, '--model', join(work, 'models', 'tiny'), '--out', join(work, 'blend-out'), '--rnnoise=0.5']);
+  assert.equal(cli.code, 1);
+  assert.ok(cli.stderr.includes(`tilt: ${why}`), cli.stderr);
+  const refused = await inApp(input, 'tiny', 0.5);
+  assert.ok('error' in refused && refused.error.startsWith(why), JSON.stringify(refused));
+  for (const blend of ['auto', undefined] as const) {
+    const out = await tilt(['separate', input, '--model', join(work, 'models', 'tiny'), '--out', join(work, 'blend-out'), '--overwrite', '--json', ...(blend ? [`--rnnoise=${blend}`] : [])]);
+    assert.equal(out.code, 0, out.stderr);
+    const done = (JSON.parse(out.stdout) as { done: { blend?: unknown }[] }).done;
+    assert.deepEqual([done.length, done[0]!.blend], [1, undefined], `--rnnoise ${blend ?? '(default)'}: no blend report`);
     const app = await inApp(input, 'tiny', blend);
-    assert.ok('error' in app && app.error.startsWith(why), JSON.stringify(app));
+    assert.ok('files' in app && app.rnnoiseBlend === 0, JSON.stringify(app));
   }
 });
 
 test('with the RNNoise blend, the app and `tilt separate` report the same share of the speech the model and RNNoise disagreed on, and RNNoise\'s share', async () => {
   const fixed = join(work, 'models', 'tiny-fixed');
-  await cp(join(work, 'models', 'tiny'), fixed, { recursive: true });
-  const json = JSON.parse(await readFile(join(fixed, 'model.json'), 'utf8'));
-  Object.assign(json.metadata, { slots: 'fixed', stems: ['speech', 'env'] });
-  await writeFile(join(fixed, 'model.json'), JSON.stringify(json));
   const input = GOOD()[0]!;
   const cli = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'report-out'), '--rnnoise', 'auto', '--json']);
   assert.equal(cli.code, 0, cli.stderr);
@@ -168,6 +174,20 @@ test('with the RNNoise blend, the app and `tilt separate` report the same share 
   assert.equal(text.code, 0, text.stderr);
   const percent = (v: number) => `${Math.round(v * 100)} %`;
   assert.ok(text.stdout.includes(`Tilt and RNNoise disagreed on ${percent(blend.disagreed)} of the speech; RNNoise's share of the speech stem: ${percent(blend.rnnoiseShare)}`), text.stdout);
+});
+
+test('without --rnnoise, the app and `tilt separate` blend RNNoise in where the model disagrees with it (auto) for a model with fixed speech and env slots; --rnnoise off turns it off', async () => {
+  const fixed = join(work, 'models', 'tiny-fixed');
+  const input = GOOD()[0]!;
+  const byDefault = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'default-out'), '--json']);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.ok((JSON.parse(byDefault.stdout) as { done: { blend?: unknown }[] }).done[0]!.blend, byDefault.stdout);
+  const off = await tilt(['separate', input, '--model', fixed, '--out', join(work, 'default-out'), '--json', '--overwrite', '--rnnoise', 'off']);
+  assert.equal((JSON.parse(off.stdout) as { done: { blend?: unknown }[] }).done[0]!.blend, undefined, off.stdout);
+  const app = await inApp(input, 'tiny-fixed');
+  assert.ok('files' in app && app.rnnoiseBlend === 'auto', JSON.stringify(app));
+  const appOff = await inApp(input, 'tiny-fixed', 0);
+  assert.ok('files' in appOff && appOff.rnnoiseBlend === 0, JSON.stringify(appOff));
 });
 
 test('adapting to a recording: the app and `tilt separate --adapt` tune on the same sound and give the same stems', async () => {

@@ -269,9 +269,10 @@ test('settings and results survive a reload', async () => {
   await page.getByLabel('Export sample rate').selectOption('model');
   await page.getByLabel('Separation window').selectOption('2');
   assert.match((await page.getByTestId('window-hint').textContent())!, /busy, changing background/);
-  assert.equal(await page.getByTestId('blend-hint').count(), 0, 'no advice while the blend is off');
-  await page.getByLabel('RNNoise blend').selectOption('auto');
-  assert.match((await page.getByTestId('blend-hint').textContent())!, /better on recordings unlike the training data, a little worse on material like it; takes about twice as long/);
+  assert.equal(await page.getByLabel('RNNoise blend').inputValue(), 'auto', 'the blend is on by default');
+  assert.match((await page.getByTestId('blend-hint').textContent())!, /better on recordings unlike the training data, a little worse on short clips like it/);
+  await page.getByLabel('RNNoise blend').selectOption('0');
+  assert.match((await page.getByTestId('blend-hint').textContent())!, /Only the model/);
   await page.getByRole('tab', { name: 'Train' }).click();
   await page.getByLabel('Steps', { exact: true }).fill('321');
   await page.getByLabel('New model name').fill('Remembered name');
@@ -291,8 +292,8 @@ test('settings and results survive a reload', async () => {
   assert.equal(await page.getByLabel('Environmental sound level').inputValue(), '-6', 'the balance too');
   assert.equal(await page.getByLabel('Separation window').inputValue(), '2', 'the window for the next files too');
   await page.getByLabel('Separation window').selectOption('8');
-  assert.equal(await page.getByLabel('RNNoise blend').inputValue(), 'auto', 'the blend for the next files too');
-  await page.getByLabel('RNNoise blend').selectOption('0');
+  assert.equal(await page.getByLabel('RNNoise blend').inputValue(), '0', 'the blend for the next files too');
+  await page.getByLabel('RNNoise blend').selectOption('auto');
 });
 
 test('an export going when the page reloads shows again with its progress and a Cancel that works; one that ends while the page is away shows its files; a stem handle downloads; Recent lists the file', async () => {

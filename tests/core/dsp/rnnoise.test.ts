@@ -120,7 +120,9 @@ test('RNNoise states are independent of each other and refuse misuse', async () 
   assert.throws(() => done.processFrame(new Float32Array(480)), /after destroy/);
   const s = rnnoise.createDenoiseState();
   assert.throws(() => s.processFrame(new Float32Array(100)), /480 samples/);
+  assert.throws(() => s.processUpsampled(new Float32Array(100), 1, new Float32Array(480)), /a frame needs 133 samples and gives 480/);
   s.destroy();
+  assert.throws(() => rnnoise.downsample(new Float32Array(100), new Float32Array(10)), /10 samples need 375 at 48 kHz/);
 });
 
 test('RNNoise as a separator: speech of real speech + real water noise improves, stems add up to the mixture', async () => {

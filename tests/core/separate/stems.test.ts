@@ -32,10 +32,14 @@ test('bad names in metadata are refused, saying why', () => {
   }
 });
 
-test('the RNNoise blend finds the speech stem among the model\'s own stems, and refuses a model without one', () => {
-  assert.deepEqual(denoiserBlendFor(0.5, ['speech', 'env']), { weight: 0.5, speechSlot: 0 });
-  assert.deepEqual(denoiserBlendFor(1, ['env', 'speech']), { weight: 1, speechSlot: 1 });
-  assert.deepEqual(denoiserBlendFor('auto', ['env', 'speech']), { weight: 'auto', speechSlot: 1 });
-  assert.equal(denoiserBlendFor(0, ['source1', 'source2']), null, 'a share of 0 is no blend, whatever the stems');
-  assert.throws(() => denoiserBlendFor(0.5, ['source1', 'source2']), /needs a stem named speech; this model's stems are source1, source2/);
+test('the RNNoise blend finds the speech stem among the model\'s own stems; auto passes over models it does not fit, a fixed share refuses them', () => {
+  assert.deepEqual(denoiserBlendFor(0.5, ['speech', 'env'], true), { weight: 0.5, speechSlot: 0 });
+  assert.deepEqual(denoiserBlendFor(1, ['env', 'speech'], true), { weight: 1, speechSlot: 1 });
+  assert.deepEqual(denoiserBlendFor('auto', ['env', 'speech'], true), { weight: 'auto', speechSlot: 1 });
+  assert.equal(denoiserBlendFor(0, ['source1', 'source2'], false), null, 'a share of 0 is no blend, whatever the stems');
+  for (const [stems, fixed] of [[['source1', 'source2'], true], [['speech', 'env'], false], [['speech', 'env', 'music'], true]] as const) {
+    assert.equal(denoiserBlendFor('auto', stems, fixed), null, `auto on ${stems.join('+')}, fixed slots ${fixed}`);
+  }
+  assert.throws(() => denoiserBlendFor(0.5, ['source1', 'source2'], true), /needs a stem named speech; this model's stems are source1, source2/);
+  assert.throws(() => denoiserBlendFor(0.5, ['speech', 'env'], false), /fixed slots/);
 });

@@ -12,7 +12,7 @@ import { ApiError } from '../../../renderer/src/lib/api';
 import type { EngineEvent, ExportResult, JobsSnapshot, RecentResult, SeparationResult } from '../../../app/contract';
 
 // A saved window the menu does not offer (edited by hand, or from another version) is ignored.
-const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, rnnoiseBlend: 0.3 } });
+const storage = installStorage({ 'tilt:export': { format: 'flac', rate: 'input', volumeDb: { speech: -6 } }, 'tilt:separate': { windowSeconds: 3, speechDenoiser: 0.3, rnnoiseBlend: 0 } });
 const { app } = await import('../../../renderer/src/state/app.svelte');
 const { adaptNote, blendLabel, blendNote, separation } = await import('../../../renderer/src/state/separate.svelte');
 
@@ -38,7 +38,7 @@ test('a file goes from queued to running to done, and its result is selected', a
   const item = itemOf('s1')!;
   assert.deepEqual([item.name, item.status], ['talk.wav', 'queued']);
   assert.equal(separation.selectedKey, item.key);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/talk.wav' }, windowSeconds: 8, rnnoiseBlend: 'auto', adapt: false });
   assert.equal(separation.busy, true);
 
   separation.handle(progress('s1', 'separating', 0.4, { etaSec: 10, elapsedSec: 2 }));
@@ -68,23 +68,23 @@ test('the window and the RNNoise blend chosen go with the files added next and a
   await add('/music/street.wav', 's20');
   assert.equal(api.argsOf('separate:start').at(-1)?.windowSeconds, 2);
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2, rnnoiseBlend: 0, adapt: false });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 2, speechDenoiser: 'auto', adapt: false });
   separation.windowSeconds = 8;
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
-  // The RNNoise blend likewise: the menu's value goes with the next files and is kept.
-  separation.rnnoiseBlend = 'auto';
-  await add('/music/field.wav', 's21');
-  assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 'auto');
-  await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 'auto', adapt: false });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, speechDenoiser: 'auto', adapt: false });
+  // The RNNoise blend likewise (here turned off): the menu's value goes with the next files and is kept.
   separation.rnnoiseBlend = 0;
+  await add('/music/field.wav', 's21');
+  assert.equal(api.argsOf('separate:start').at(-1)?.rnnoiseBlend, 0);
+  await nextTurn();
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, speechDenoiser: 0, adapt: false });
+  separation.rnnoiseBlend = 'auto';
   // Adapting to each recording likewise.
   separation.adapt = true;
   await add('/music/street.wav', 's22');
   assert.equal(api.argsOf('separate:start').at(-1)?.adapt, true);
   await nextTurn();
-  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, rnnoiseBlend: 0, adapt: true });
+  assert.deepEqual(JSON.parse(storage.getItem('tilt:separate')!), { windowSeconds: 8, speechDenoiser: 'auto', adapt: true });
   separation.adapt = false;
 });
 
@@ -323,7 +323,7 @@ test('the recent list comes from the engine; Open selects a result it still hold
 
   api.on('separate:start', () => ({ jobId: 's10' }));
   await separation.openRecent(list[1]!);
-  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8, rnnoiseBlend: 0, adapt: false });
+  assert.deepEqual(api.argsOf('separate:start').at(-1), { input: { kind: 'path', path: '/music/interview.flac' }, windowSeconds: 8, rnnoiseBlend: 'auto', adapt: false });
   assert.equal(separation.selectedKey, itemOf('s10')!.key, 'the new separation is the one on screen');
 
   const told = await toastsOf(() => separation.openRecent(list[2]!));
