@@ -20,7 +20,7 @@ export const separateCommand: Command = {
   summary: 'Split recordings into speech and environmental-sound stems (<name>.<stem>.wav) at their own rate and channels',
   usage: 'tilt separate FILES... [--model M] [--out DIR] [--format wav16|wav24|wav32f|flac] [--rate model|input] [--window S] [--rnnoise auto|off|W] [--adapt] [--overwrite] [--json]\n'
     + `  --window: seconds of audio the model sees at once (${WINDOW_SECONDS_RANGE.join('-')}, default ${SEPARATE_DEFAULTS.windowSec}); 2 can help over a busy background unlike the training data (docs/separation.md)\n`
-    + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (the default: where it and the model disagree, for models with a speech and an env stem; helps on recordings unlike the training data, about a quarter slower), off (the model alone) or a fixed share 0-1 (docs/separation.md)\n'
+    + '  --rnnoise: blend the RNNoise speech denoiser into the speech stem: auto (the default: where it and the model disagree, for models with a speech and an env stem; helps on recordings unlike the training data, about a third more time), off (the model alone) or a fixed share 0-1 (docs/separation.md)\n'
     + '  --adapt: first fine-tune the model for about a minute on the file\'s own sound where nobody speaks, mixed with speech shipped with Tilt; helps most on sounds unlike the training data (docs/separation.md)',
   async run(args) {
     const { values, positionals } = parseCommandArgs(args, {

@@ -36,7 +36,7 @@ export interface DenoiserBlend {
  * unrelated errors beats either. Besides, the speech stem is RNNoise's wherever RNNoise heard no voice
  * (`voiceless`: activity below 0.4 for 30 ms either side), where the model's stem is mostly what it
  * leaked of the sound. The numbers were chosen on the training packages' validation split
- * (docs/separation.md). The default for models it fits: it costs about half the model's own time.
+ * (docs/separation.md). The default for models it fits: it costs less than half the model's own time.
  */
 export const RNNOISE_AUTO = { maxShare: 0.6, agreementDb: 12, widthDb: 1, voiceless: { below: 0.4, reachFrames: 3 } } as const;
 
