@@ -106,7 +106,7 @@ export function loadRnnoise(): Promise<Rnnoise> {
         if (state === 0) throw new Error('RNNoise: out of wasm memory');
         let live = true;
         const check = () => {
-          if (!live) throw new Error('RNNoise: processFrame after destroy');
+          if (!live) throw new Error('RNNoise: denoiser used after destroy');
         };
         return {
           processFrame(x: Float32Array): number {
@@ -175,7 +175,6 @@ export async function rnnoiseDenoise(x: Float32Array): Promise<Float32Array> {
     stream.dispose();
   }
 }
-
 
 /** Samples [base, end) of a stream, by absolute index, in a buffer that grows and slides. */
 class SampleQueue {

@@ -57,7 +57,7 @@ const FOLLOW_FROM_HZ = 2000;
  * Streaming splitter. `push` takes one block of every input channel and the same stretch of every
  * model stem but the residual (mono, already at the input's rate) and returns the stems' samples
  * that are final, as [stem][channel]; `flush` returns the rest. The output trails the input by one
- * STFT window.
+ * STFT window (one channel at the model's rate: not at all).
  */
 export class FullBandSplitter {
   /** Null for one channel at the model's rate, where the masks would give back the model's stems: they pass through. */
