@@ -96,10 +96,11 @@ export function loadRnnoise(): Promise<Rnnoise> {
     };
     const taps = place(TAPS);
     const phases = PHASES.map(place);
-    // Calls are synchronous, so the states share one frame and one window.
+    // Calls are synchronous, so the states share one frame, one window and one stretch to downsample,
+    // at most FRAME outputs' worth: the module's memory never shrinks.
     const frame = alloc(FRAME);
     const window = alloc(UP_WINDOW);
-    let span = { ptr: 0, floats: 0 };
+    const span = alloc(FACTOR * (FRAME - 1) + TAPS.length);
     return {
       createDenoiseState(): DenoiseState {
         const state = wasm.rnnoise_create(0);
@@ -139,14 +140,11 @@ export function loadRnnoise(): Promise<Rnnoise> {
       downsample(x: Float32Array, out: Float32Array): void {
         if (out.length === 0) return;
         if (x.length !== FACTOR * (out.length - 1) + TAPS.length) throw new RangeError(`RNNoise: ${out.length} samples need ${FACTOR * (out.length - 1) + TAPS.length} at 48 kHz (got ${x.length})`);
-        if (span.floats < x.length) {
-          if (span.ptr) wasm.free(span.ptr);
-          span = { ptr: alloc(x.length), floats: x.length };
-        }
-        heap(span.ptr, x.length).set(x);
         for (let at = 0; at < out.length; at += FRAME) {
           const n = Math.min(FRAME, out.length - at);
-          wasm.tilt_fir(span.ptr + 4 * FACTOR * at, FACTOR, taps, TAPS.length, frame, 1, n, 1 / FACTOR);
+          const floats = FACTOR * (n - 1) + TAPS.length;
+          heap(span, floats).set(x.subarray(FACTOR * at, FACTOR * at + floats));
+          wasm.tilt_fir(span, FACTOR, taps, TAPS.length, frame, 1, n, 1 / FACTOR);
           out.set(heap(frame, n), at);
         }
       },
