@@ -1,7 +1,7 @@
 import { tf } from '../tf';
 import type { Separator } from '../models/types';
 import { MODEL_RATE } from '../types';
-import { SeparationInputError, SeparationOptionError } from './stems';
+import { blendFitsModel, SeparationInputError, SeparationOptionError } from './stems';
 import { planChunks, chunkSpan, chunkWeight, type ChunkPlan } from './chunks';
 import { alignToPrevious, invertPermutation } from './align';
 import { energy } from '../dsp/energy';
@@ -296,7 +296,7 @@ export function checkBlend(model: Separator, blend: DenoiserBlend | null | undef
   if (!blend) return null;
   const { weight, speechSlot } = blend;
   if (weight !== 'auto' && !(weight >= 0 && weight <= 1)) throw new SeparationOptionError(`The RNNoise blend's weight must be between 0 and 1 or 'auto', got ${weight}`);
-  if (model.nSources !== 2 || !model.fixedSlots) {
+  if (!blendFitsModel(model.nSources, model.fixedSlots ?? false)) {
     throw new SeparationOptionError('Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots (the built-in model, or one tuned from it): turn the blend off for this model');
   }
   if (speechSlot !== 0 && speechSlot !== 1) throw new SeparationOptionError(`The RNNoise blend's speechSlot must be 0 or 1, got ${speechSlot}`);

@@ -53,19 +53,23 @@ export function metadataStems(stems: unknown, nSources: number): string[] | null
   return [...stems];
 }
 
+/** Whether the RNNoise blend fits a model: two stems in fixed slots (which one is speech is the stems' names). */
+export function blendFitsModel(nSources: number, fixedSlots: boolean): boolean {
+  return nSources === 2 && fixedSlots;
+}
+
 /**
  * SeparateOptions.denoiserBlend for a model whose own stems (model.json) are `stemNames`; null for a
- * share of 0 (no blend). The blend fits two stems in fixed slots, one of them speech. 'auto' (the
- * default) is the blend where it fits and none elsewhere; a fixed share on a model it does not fit is
- * an error.
+ * share of 0 (no blend). 'auto' (the default) is the blend where it fits (blendFitsModel, a stem named
+ * speech) and none elsewhere; a fixed share is given as asked, and separation refuses it on a model it
+ * does not fit (checkBlend).
  */
 export function denoiserBlendFor(weight: BlendWeight, stemNames: readonly string[], fixedSlots: boolean): DenoiserBlend | null {
   if (weight === 0) return null;
   const speechSlot = stemNames.indexOf('speech');
-  if (speechSlot >= 0 && stemNames.length === 2 && fixedSlots) return { weight, speechSlot };
-  if (weight === 'auto') return null;
+  if (weight === 'auto' && !(speechSlot >= 0 && blendFitsModel(stemNames.length, fixedSlots))) return null;
   if (speechSlot < 0) throw new SeparationOptionError(`Blending RNNoise into the speech stem needs a stem named speech; this model's stems are ${stemNames.join(', ')}`);
-  throw new SeparationOptionError('Blending RNNoise into the speech stem needs a model whose speech and env stems have fixed slots (the built-in model, or one tuned from it): turn the blend off for this model');
+  return { weight, speechSlot };
 }
 
 /** The stems a model separates into, by name: its metadata's (metadataStems), else source1, source2, ... */
